@@ -1,0 +1,400 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "topic.h"
+
+namespace roomtemp {
+
+std::string ConfigError::to_string() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+const MetricConfig* Config::find_metric(std::string_view name) const {
+  for (const auto& m : metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+namespace {
+
+/// Walks the YAML tree, filling a Config and collecting every error with its position.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  std::vector<ConfigError> errors;
+
+  void error(const YAML::Mark& mark, std::string message) {
+    errors.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
+  }
+
+  /// Checks that `node` is a map whose keys are all in `allowed`; `where` names it in errors.
+  bool check_map(const YAML::Node& node, const std::string& where,
+                 std::initializer_list<const char*> allowed) {
+    if (!node.IsMap()) {
+      error(node.Mark(), (where.empty() ? "the top level" : where) + ": expected a mapping");
+      return false;
+    }
+    std::set<std::string> seen;  // yaml-cpp keeps duplicate keys and lookups see only the first
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      if (!seen.insert(key).second)
+        error(kv.first.Mark(), "key '" + qualify(where, key) + "' is given twice");
+      bool known = false;
+      for (const char* a : allowed) known |= key == a;
+      if (!known) {
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        error(kv.first.Mark(), "unknown key '" + qualify(where, key) + "' (expected one of: " +
+                                   list + ")");
+      }
+    }
+    return true;
+  }
+
+  static std::string qualify(const std::string& where, const std::string& key) {
+    return where.empty() ? key : where + "." + key;
+  }
+
+  bool scalar(const YAML::Node& n, const std::string& key) {
+    if (!n.IsScalar()) {
+      error(n.Mark(), key + ": expected a single value");
+      return false;
+    }
+    return true;
+  }
+
+  void string(const YAML::Node& map, const std::string& where, const char* key, std::string& out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (n.IsNull()) {
+      out.clear();
+      return;
+    }
+    if (scalar(n, q)) out = n.Scalar();
+  }
+
+  void boolean(const YAML::Node& map, const std::string& where, const char* key, bool& out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!scalar(n, q)) return;
+    bool v;
+    if (YAML::convert<bool>::decode(n, v)) out = v;
+    else error(n.Mark(), q + ": expected true or false, got '" + n.Scalar() + "'");
+  }
+
+  template <typename Int>
+  void integer(const YAML::Node& map, const std::string& where, const char* key, Int& out,
+               long long lo, long long hi) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!scalar(n, q)) return;
+    long long v;
+    std::istringstream in(n.Scalar());
+    if (!(in >> v) || !in.eof()) {
+      error(n.Mark(), q + ": expected an integer, got '" + n.Scalar() + "'");
+    } else if (v < lo || v > hi) {
+      error(n.Mark(), q + ": " + n.Scalar() + " is out of range [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]");
+    } else {
+      out = static_cast<Int>(v);
+    }
+  }
+
+  bool number(const YAML::Node& n, const std::string& q, double& out) {
+    if (!scalar(n, q)) return false;
+    double v;
+    std::istringstream in(n.Scalar());
+    if (!(in >> v) || !in.eof() || !std::isfinite(v)) {
+      error(n.Mark(), q + ": expected a number, got '" + n.Scalar() + "'");
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool duration_value(const YAML::Node& n, const std::string& q, Duration& out, Duration lo) {
+    if (!scalar(n, q)) return false;
+    auto d = parse_duration(n.Scalar());
+    if (!d) {
+      error(n.Mark(), q + ": expected a duration like 500ms, 10s, 15m, 1h or 7d, got '" +
+                          n.Scalar() + "'");
+      return false;
+    }
+    if (*d < lo) {
+      error(n.Mark(), q + ": " + n.Scalar() + " is shorter than the minimum " +
+                          format_duration(lo));
+      return false;
+    }
+    out = *d;
+    return true;
+  }
+
+  void duration(const YAML::Node& map, const std::string& where, const char* key, Duration& out,
+                Duration lo) {
+    const YAML::Node n = map[key];
+    if (n) duration_value(n, qualify(where, key), out, lo);
+  }
+
+  template <typename Fn>
+  void sequence(const YAML::Node& map, const std::string& where, const char* key, Fn&& each) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!n.IsSequence()) {
+      error(n.Mark(), q + ": expected a list");
+      return;
+    }
+    if (n.size() == 0) error(n.Mark(), q + ": must not be empty");
+    for (std::size_t i = 0; i < n.size(); ++i) each(n[i], q + "[" + std::to_string(i) + "]");
+  }
+
+  void read(const YAML::Node& root, Config& c) {
+    if (!root || root.IsNull()) {
+      error(YAML::Mark{}, "the file is empty; postgres.dsn is required");
+      return;
+    }
+    if (!check_map(root, "", {"mqtt", "postgres", "spool", "metrics", "averages", "http", "log"}))
+      return;
+    if (auto n = root["mqtt"]) read_mqtt(n, c.mqtt);
+    if (auto n = root["postgres"]) read_postgres(n, c.postgres);
+    else error(root.Mark(), "postgres.dsn is required");
+    if (auto n = root["spool"]) read_spool(n, c.spool);
+    if (auto n = root["metrics"]) read_metrics(n, c);
+    if (auto n = root["averages"]) read_averages(n, c.averages);
+    if (auto n = root["http"]) read_http(n, c.http);
+    if (auto n = root["log"]) read_log(n, c.log);
+  }
+
+  void read_mqtt(const YAML::Node& n, MqttConfig& m) {
+    const std::string w = "mqtt";
+    if (!check_map(n, w, {"host", "port", "client_id", "clean_session", "qos", "keepalive",
+                          "username", "password_file", "tls", "subscriptions"}))
+      return;
+    string(n, w, "host", m.host);
+    if (n["host"] && m.host.empty()) error(n["host"].Mark(), "mqtt.host: must not be empty");
+    integer(n, w, "port", m.port, 1, 65535);
+    string(n, w, "client_id", m.client_id);
+    if (n["client_id"] && (m.client_id.empty() || m.client_id.size() > 23 * 10))
+      error(n["client_id"].Mark(), "mqtt.client_id: must be 1 to 230 characters");
+    boolean(n, w, "clean_session", m.clean_session);
+    integer(n, w, "qos", m.qos, 0, 2);
+    duration(n, w, "keepalive", m.keepalive, std::chrono::seconds(5));
+    if (m.keepalive > std::chrono::seconds(65535))
+      error(n["keepalive"].Mark(), "mqtt.keepalive: at most 65535s");
+    string(n, w, "username", m.username);
+    string(n, w, "password_file", m.password_file);
+    if (auto t = n["tls"]) {
+      if (check_map(t, "mqtt.tls", {"ca_file", "cert_file", "key_file"})) {
+        string(t, "mqtt.tls", "ca_file", m.tls.ca_file);
+        string(t, "mqtt.tls", "cert_file", m.tls.cert_file);
+        string(t, "mqtt.tls", "key_file", m.tls.key_file);
+        if (m.tls.cert_file.empty() != m.tls.key_file.empty())
+          error(t.Mark(), "mqtt.tls: cert_file and key_file go together");
+        if (!m.tls.cert_file.empty() && m.tls.ca_file.empty())
+          error(t.Mark(), "mqtt.tls: a client certificate needs ca_file");
+      }
+    }
+    if (n["subscriptions"]) {
+      m.subscriptions.clear();
+      sequence(n, w, "subscriptions", [&](const YAML::Node& s, const std::string& q) {
+        if (!scalar(s, q)) return;
+        if (!valid_subscription(s.Scalar()))
+          error(s.Mark(), q + ": '" + s.Scalar() + "' is not a valid MQTT topic filter");
+        else
+          m.subscriptions.push_back(s.Scalar());
+      });
+    }
+  }
+
+  void read_postgres(const YAML::Node& n, PostgresConfig& p) {
+    const std::string w = "postgres";
+    if (!check_map(n, w, {"dsn", "password_file", "migrate", "batch_max_rows", "batch_max_delay"}))
+      return;
+    string(n, w, "dsn", p.dsn);
+    if (p.dsn.empty()) error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
+    string(n, w, "password_file", p.password_file);
+    boolean(n, w, "migrate", p.migrate);
+    integer(n, w, "batch_max_rows", p.batch_max_rows, 1, 1'000'000);
+    duration(n, w, "batch_max_delay", p.batch_max_delay, std::chrono::milliseconds(1));
+  }
+
+  void read_spool(const YAML::Node& n, SpoolConfig& s) {
+    const std::string w = "spool";
+    if (!check_map(n, w, {"dir", "max_bytes", "journal", "fsync_interval"})) return;
+    string(n, w, "dir", s.dir);
+    if (s.dir.empty()) error(n["dir"].Mark(), "spool.dir: must not be empty");
+    if (auto b = n["max_bytes"]; b && scalar(b, "spool.max_bytes")) {
+      auto v = parse_byte_size(b.Scalar());
+      if (!v) error(b.Mark(), "spool.max_bytes: expected a size like 512MiB or 1GiB, got '" +
+                                  b.Scalar() + "'");
+      else if (*v < (1u << 20)) error(b.Mark(), "spool.max_bytes: at least 1MiB");
+      else s.max_bytes = *v;
+    }
+    boolean(n, w, "journal", s.journal);
+    duration(n, w, "fsync_interval", s.fsync_interval, Duration(0));
+  }
+
+  void read_metrics(const YAML::Node& n, Config& c) {
+    if (!n.IsMap() || n.size() == 0) {
+      error(n.Mark(), "metrics: expected a mapping of metric names to {min, max, unit}");
+      return;
+    }
+    c.metrics.clear();
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string q = "metrics." + name;
+      if (!seen.insert(name).second) {
+        error(kv.first.Mark(), "key '" + q + "' is given twice");
+        continue;
+      }
+      if (!valid_id(name)) {
+        error(kv.first.Mark(), q + ": a metric name is 1-64 characters of A-Z a-z 0-9 _ - .");
+        continue;
+      }
+      if (name == "value" || name == "timestamp" || name == "sensor_id" ||
+          name == "rooms") {
+        error(kv.first.Mark(), q + ": '" + name + "' is reserved");
+        continue;
+      }
+      MetricConfig m{name, 0, 0, ""};
+      if (!check_map(kv.second, q, {"min", "max", "unit"})) continue;
+      bool ok = true;
+      for (const char* k : {"min", "max"}) {
+        if (!kv.second[k]) {
+          error(kv.second.Mark(), q + "." + k + " is required");
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      ok &= number(kv.second["min"], q + ".min", m.min);
+      ok &= number(kv.second["max"], q + ".max", m.max);
+      string(kv.second, q, "unit", m.unit);
+      if (ok && m.min > m.max) {
+        error(kv.second["max"].Mark(), q + ": max must not be below min");
+        continue;
+      }
+      if (ok) c.metrics.push_back(m);
+    }
+  }
+
+  void read_averages(const YAML::Node& n, AveragesConfig& a) {
+    const std::string w = "averages";
+    if (!check_map(n, w, {"windows", "publish_interval", "max_future_skew", "dedupe_horizon"}))
+      return;
+    if (n["windows"]) {
+      a.windows.clear();
+      std::set<Duration::rep> seen;
+      sequence(n, w, "windows", [&](const YAML::Node& s, const std::string& q) {
+        Duration d;
+        if (!duration_value(s, q, d, std::chrono::seconds(1))) return;
+        if (d.count() % 1000 != 0) error(s.Mark(), q + ": a window is a whole number of seconds");
+        else if (d > std::chrono::days(31)) error(s.Mark(), q + ": at most 31d");
+        else if (!seen.insert(d.count()).second) error(s.Mark(), q + ": listed twice");
+        else a.windows.push_back(d);
+      });
+    }
+    duration(n, w, "publish_interval", a.publish_interval, std::chrono::milliseconds(10));
+    duration(n, w, "max_future_skew", a.max_future_skew, Duration(0));
+    duration(n, w, "dedupe_horizon", a.dedupe_horizon, Duration(0));
+  }
+
+  void read_http(const YAML::Node& n, HttpConfig& h) {
+    const std::string w = "http";
+    if (!check_map(n, w, {"listen", "token_file"})) return;
+    string(n, w, "listen", h.listen);
+    std::string host;
+    int port;
+    if (!h.listen.empty() && !split_host_port(h.listen, host, port))
+      error(n["listen"].Mark(), "http.listen: expected HOST:PORT or \"\", got '" + h.listen + "'");
+    string(n, w, "token_file", h.token_file);
+  }
+
+  void read_log(const YAML::Node& n, LogConfig& l) {
+    if (!check_map(n, "log", {"level"})) return;
+    string(n, "log", "level", l.level);
+    static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
+    if (!kLevels.count(l.level))
+      error(n["level"].Mark(),
+            "log.level: expected trace, debug, info, warn or error, got '" + l.level + "'");
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+bool split_host_port(std::string_view listen, std::string& host, int& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = listen.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']' || h.size() < 3) return false;
+    h = h.substr(1, h.size() - 2);
+  }
+  std::string_view p = listen.substr(colon + 1);
+  if (p.empty() || p.size() > 5) return false;
+  int v = 0;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + (ch - '0');
+  }
+  if (v > 65535) return false;
+  host = std::string(h);
+  port = v;
+  return true;
+}
+
+ConfigResult parse_config(const std::string& text, const std::string& file) {
+  ConfigResult result;
+  Reader reader(file);
+  Config c;
+  c.path = file;
+  try {
+    YAML::Node root = YAML::Load(text);
+    reader.read(root, c);
+  } catch (const YAML::Exception& e) {
+    reader.error(e.mark, "YAML syntax: " + e.msg);
+  }
+  result.errors = std::move(reader.errors);
+  if (result.errors.empty()) result.config = std::move(c);
+  return result;
+}
+
+ConfigResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult r;
+    r.errors.push_back({path, 0, 0, "cannot open: " + std::string(std::strerror(errno))});
+    return r;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+}  // namespace roomtemp

@@ -1,0 +1,113 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duration.h"
+
+namespace roomtemp {
+
+/// A problem in a config file, printed as `FILE:LINE:COL: message` (1-based line and column).
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string to_string() const;
+};
+
+struct TlsConfig {
+  std::string ca_file;  ///< TLS is on when set
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct MqttConfig {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string client_id = "roomtempd";
+  bool clean_session = false;
+  int qos = 1;
+  Duration keepalive = std::chrono::seconds(30);
+  std::string username;
+  std::string password_file;
+  TlsConfig tls;
+  std::vector<std::string> subscriptions{"buildings/+/rooms/+/+"};
+};
+
+struct PostgresConfig {
+  std::string dsn;  ///< required
+  std::string password_file;
+  bool migrate = true;
+  std::size_t batch_max_rows = 5000;
+  Duration batch_max_delay = std::chrono::milliseconds(200);
+};
+
+struct SpoolConfig {
+  std::string dir = "/var/lib/roomtemp/spool";
+  std::uint64_t max_bytes = 1ull << 30;
+  bool journal = false;
+  Duration fsync_interval = std::chrono::milliseconds(100);
+};
+
+/// An accepted metric and its valid range (inclusive).
+struct MetricConfig {
+  std::string name;
+  double min = 0;
+  double max = 0;
+  std::string unit;
+};
+
+struct AveragesConfig {
+  std::vector<Duration> windows{std::chrono::minutes(1), std::chrono::minutes(15),
+                                std::chrono::hours(1)};
+  Duration publish_interval = std::chrono::seconds(1);
+  Duration max_future_skew = std::chrono::minutes(5);
+  Duration dedupe_horizon = std::chrono::minutes(10);
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8080";  ///< "" disables the REST API
+  std::string token_file;
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+/// The whole configuration, validated. Defaults are those of SPEC.md §2.
+struct Config {
+  std::string path;  ///< the file it was read from
+  MqttConfig mqtt;
+  PostgresConfig postgres;
+  SpoolConfig spool;
+  std::vector<MetricConfig> metrics{{"temperature", -60, 100, "°C"}};
+  AveragesConfig averages;
+  HttpConfig http;
+  LogConfig log;
+
+  const MetricConfig* find_metric(std::string_view name) const;
+};
+
+/// The outcome of reading a config: a config, or every problem found.
+struct ConfigResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+};
+
+/// Parses YAML text; `file` names it in errors.
+ConfigResult parse_config(const std::string& text, const std::string& file);
+
+/// Reads and parses a file.
+ConfigResult load_config(const std::string& path);
+
+/// Reads a secret from a file (password, token), trimming one trailing newline.
+/// Throws std::runtime_error naming the file when it cannot be read.
+std::string read_secret_file(const std::string& path);
+
+/// Splits "host:port" / "[::1]:port"; false when malformed.
+bool split_host_port(std::string_view listen, std::string& host, int& port);
+
+}  // namespace roomtemp

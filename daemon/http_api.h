@@ -1,0 +1,56 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "metrics.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace roomtemp {
+
+class Ingest;
+
+/// What /readyz reports.
+struct Readiness {
+  bool mqtt = false;
+  bool postgres = false;
+  std::string mqtt_error;
+  std::string postgres_error;
+};
+
+/// What the REST handlers read from the rest of the daemon.
+struct HttpDeps {
+  Metrics& metrics;
+  Ingest& ingest;
+  std::function<Readiness()> readiness;
+};
+
+/// The REST API (cpp-httplib) on its own thread pool.
+class HttpApi {
+ public:
+  HttpApi(std::string listen, HttpDeps deps);
+  ~HttpApi();
+
+  /// Binds (throws std::runtime_error when the address is taken) and starts serving.
+  void start();
+  void stop();
+
+ private:
+  void register_routes();
+
+  std::string listen_;
+  HttpDeps deps_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+/// Sets a JSON error body `{"error": message}` with `status`.
+void send_error(httplib::Response& res, int status, const std::string& message);
+
+}  // namespace roomtemp

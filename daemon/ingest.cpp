@@ -1,0 +1,74 @@
+#include "ingest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "topic.h"
+#include "validate.h"
+
+namespace roomtemp {
+
+Ingest::Ingest(std::shared_ptr<const Config> config, BoundedQueue<Inbound>& queue,
+               Metrics& metrics)
+    : config_(std::move(config)), queue_(queue), metrics_(metrics) {}
+
+void Ingest::on_message(std::string_view topic, std::string_view payload) {
+  // Our own output never counts as input, even under a subscription broad enough to match it.
+  if (is_own_output_topic(topic)) return;
+  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
+  auto config = config_.load();
+  Inbound item = classify_message(topic, payload, now_micros(), *config);
+  if (auto* r = std::get_if<Reading>(&item)) accept(std::move(*r));
+  else reject(std::move(std::get<Rejection>(item)));
+}
+
+std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
+                                      std::string_view raw) {
+  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
+  auto config = config_.load();
+  if (auto refusal = check_reading(reading, *config)) {
+    reject(Rejection{reading.received_at, std::string(source), std::string(raw), refusal->reason,
+                     refusal->detail});
+    return refusal;
+  }
+  accept(std::move(reading));
+  return std::nullopt;
+}
+
+void Ingest::accept(Reading&& r) {
+  metrics_.readings_accepted.fetch_add(1, std::memory_order_relaxed);
+  if (on_accepted_) on_accepted_(r);
+  enqueue(std::move(r));
+}
+
+void Ingest::reject(Rejection&& j) {
+  metrics_.count_rejection(j.reason);
+  std::uint64_t suppressed = 0;
+  if (reject_log_limit_.allow(suppressed)) {
+    auto log = component_log("ingest");
+    if (suppressed)
+      log->warn("rejected {}: {} ({}) [{} similar lines suppressed]", j.topic, j.detail,
+                reason_name(j.reason), suppressed);
+    else
+      log->warn("rejected {}: {} ({})", j.topic, j.detail, reason_name(j.reason));
+  }
+  if (publish_rejection_) publish_rejection_(j);
+  enqueue(std::move(j));
+}
+
+void Ingest::enqueue(Inbound&& item) {
+  // A reading the broker already considers delivered must not be dropped: should the queue
+  // be closed already, push past it.
+  if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);
+  metrics_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
+}
+
+std::string rejection_json(const Rejection& j) {
+  nlohmann::json doc = {{"topic", j.topic},
+                        {"payload", j.payload},
+                        {"reason", reason_name(j.reason)},
+                        {"detail", j.detail},
+                        {"received_at", format_rfc3339(j.received_at)}};
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace roomtemp

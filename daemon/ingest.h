@@ -1,0 +1,60 @@
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "payload.h"
+#include "queue.h"
+#include "reading.h"
+
+namespace roomtemp {
+
+/// The single entry of readings into the daemon, whatever their source. Validates, counts,
+/// logs refusals (rate-limited), hands rejections to `publish_rejection` and everything to the
+/// writer's queue, and accepted readings to `on_accepted` (the aggregator).
+class Ingest {
+ public:
+  using RejectionPublisher = std::function<void(const Rejection&)>;
+  using ReadingSink = std::function<void(const Reading&)>;
+
+  Ingest(std::shared_ptr<const Config> config, BoundedQueue<Inbound>& queue, Metrics& metrics);
+
+  void set_rejection_publisher(RejectionPublisher p) { publish_rejection_ = std::move(p); }
+  void set_reading_sink(ReadingSink s) { on_accepted_ = std::move(s); }
+
+  /// Swaps the configuration (SIGHUP); readings in flight finish with the old one.
+  void set_config(std::shared_ptr<const Config> config) { config_.store(std::move(config)); }
+  std::shared_ptr<const Config> config() const { return config_.load(); }
+
+  /// An MQTT message (network thread). Blocks while the queue is full (back-pressure).
+  void on_message(std::string_view topic, std::string_view payload);
+
+  /// A reading from another source (HTTP POST): validated like MQTT input. On refusal the
+  /// rejection is kept under `source` (e.g. "http:POST /v1/readings") with `raw` as payload.
+  std::optional<Refusal> submit(Reading reading, std::string_view source, std::string_view raw);
+
+  /// Shutdown: from now on input still arriving is queued past the limit (never dropped).
+  void begin_shutdown() { queue_.lift_limit(); }
+
+ private:
+  void accept(Reading&& r);
+  void reject(Rejection&& j);
+  void enqueue(Inbound&& item);
+
+  std::atomic<std::shared_ptr<const Config>> config_;
+  BoundedQueue<Inbound>& queue_;
+  Metrics& metrics_;
+  RejectionPublisher publish_rejection_;
+  ReadingSink on_accepted_;
+  RateLimit reject_log_limit_{10};
+};
+
+/// The JSON published on roomtemp/rejected.
+std::string rejection_json(const Rejection& j);
+
+}  // namespace roomtemp

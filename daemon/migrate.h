@@ -1,0 +1,26 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <pqxx/connection>
+
+namespace roomtemp {
+
+/// One numbered SQL file of sql/, compiled into the binary.
+struct Migration {
+  std::string name;  ///< e.g. "001_readings.sql"; also its key in schema_migrations
+  std::string sql;
+};
+
+/// All of sql/*.sql in order (generated at build time).
+const std::vector<Migration>& embedded_migrations();
+
+/// Applies the migrations the database lacks, each in its own transaction and recorded in
+/// schema_migrations, under an advisory lock so two daemons cannot race. Returns the names
+/// applied. Throws pqxx exceptions on failure.
+std::vector<std::string> apply_migrations(pqxx::connection& conn);
+
+/// Creates the daily `readings` partitions around today. Returns how many were created.
+int ensure_partitions(pqxx::connection& conn);
+
+}  // namespace roomtemp

@@ -1,0 +1,76 @@
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+#include "metrics.h"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace roomtemp {
+
+/// Calls mosquitto_lib_init once per process (it is not thread-safe); call from main first.
+void mqtt_library_init();
+
+/// A libmosquitto connection with its own network thread. It reconnects by itself with
+/// exponential backoff. In subscriber mode it (re)subscribes on every connect and hands each
+/// message to `on_message` on the network thread, so the handler must be quick or block only
+/// for back-pressure.
+class MqttClient {
+ public:
+  using MessageHandler = std::function<void(std::string_view topic, std::string_view payload)>;
+
+  /// `client_id` overrides config.client_id; `subscribe` false makes a publish-only client
+  /// with a clean session.
+  MqttClient(const MqttConfig& config, std::string client_id, bool subscribe,
+             MessageHandler on_message, Metrics& metrics);
+  ~MqttClient();
+
+  /// Starts connecting (returns at once); the network thread retries until stop().
+  void start();
+  /// Disconnects cleanly and joins the network thread.
+  void stop();
+
+  bool connected() const { return connected_.load(); }
+  /// Connected and every subscription acknowledged.
+  bool ready() const { return connected_.load() && (!subscribe_ || subscribed_.load()); }
+  /// Waits until ready() or the timeout passes.
+  bool wait_ready(std::chrono::milliseconds timeout);
+  std::string last_error() const;
+
+  /// Publishes (thread-safe). QoS ≥ 1 messages made while disconnected wait in memory.
+  bool publish(const std::string& topic, std::string_view payload, int qos, bool retain);
+  /// Waits until every QoS ≥ 1 publish was acknowledged, or the timeout passes.
+  bool wait_published(std::chrono::milliseconds timeout);
+
+ private:
+  static void on_connect(mosquitto*, void* self, int rc);
+  static void on_disconnect(mosquitto*, void* self, int rc);
+  static void on_subscribe(mosquitto*, void* self, int mid, int qos_count, const int* granted);
+  static void on_message(mosquitto*, void* self, const mosquitto_message* msg);
+  static void on_publish(mosquitto*, void* self, int mid);
+  void set_error(std::string e);
+
+  MqttConfig config_;
+  std::string client_id_;
+  bool subscribe_;
+  MessageHandler handler_;
+  Metrics& metrics_;
+  std::unique_ptr<mosquitto, void (*)(mosquitto*)> mosq_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> subscribed_{false};
+  std::atomic<int> pending_subacks_{0};
+  bool started_ = false;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string last_error_;
+  std::int64_t unacked_ = 0;
+};
+
+}  // namespace roomtemp

@@ -1,0 +1,267 @@
+#include "pg_writer.h"
+
+#include <pqxx/pqxx>
+
+#include <cstdio>
+
+#include "log.h"
+#include "migrate.h"
+#include "pg_connect.h"
+#include "spool.h"
+
+namespace roomtemp {
+namespace {
+
+std::string float_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string hex_bytes(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+constexpr auto kMaxBackoff = std::chrono::seconds(5);
+constexpr auto kPartitionCheckEvery = std::chrono::minutes(30);
+/// After the queue closes (shutdown), how long the writer keeps replaying the spool.
+constexpr auto kShutdownDrainBudget = std::chrono::seconds(4);
+
+}  // namespace
+
+PgWriter::PgWriter(PostgresConfig config, BoundedQueue<Inbound>& queue, Spool& spool,
+                   Metrics& metrics)
+    : config_(std::move(config)),
+      queue_(queue),
+      spool_(spool),
+      metrics_(metrics),
+      batch_max_rows_(config_.batch_max_rows),
+      batch_max_delay_ms_(config_.batch_max_delay.count()) {}
+
+PgWriter::~PgWriter() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void PgWriter::start() { thread_ = std::thread([this] { run(); }); }
+
+void PgWriter::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void PgWriter::set_batch_limits(std::size_t max_rows, Duration max_delay) {
+  batch_max_rows_ = max_rows;
+  batch_max_delay_ms_ = max_delay.count();
+}
+
+std::string PgWriter::last_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_error_;
+}
+
+bool PgWriter::ensure_connected() {
+  if (conn_) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_connect_attempt_) return false;
+  try {
+    conn_ = pg_connect(config_);
+    pqxx::nontransaction setup(*conn_);
+    // The staging table lives as long as the connection; rows vanish at each commit.
+    setup.exec(
+        "CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS");
+    setup.commit();
+    conn_->prepare("insert_rejected",
+                   "INSERT INTO rejected_readings (received_at, topic, payload, reason, detail) "
+                   "VALUES ($1, $2, $3::bytea, $4, $5)");
+    connected_ = true;
+    metrics_.postgres_connected = 1;
+    backoff_ = std::chrono::milliseconds(250);
+    component_log("writer")->info("connected to PostgreSQL");
+    next_partition_check_ = {};
+    return true;
+  } catch (const std::exception& e) {
+    conn_.reset();
+    disconnect(e.what());
+    return false;
+  }
+}
+
+void PgWriter::disconnect(const std::string& why) {
+  const bool was = connected_.exchange(false);
+  conn_.reset();
+  metrics_.postgres_connected = 0;
+  std::string msg = why;
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  {
+    std::lock_guard lock(error_mutex_);
+    last_error_ = msg;
+  }
+  if (was)
+    component_log("writer")->warn("PostgreSQL unavailable: {}; readings go to the spool", msg);
+  else
+    component_log("writer")->debug("PostgreSQL still unavailable: {}", msg);
+  next_connect_attempt_ = std::chrono::steady_clock::now() + backoff_;
+  backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, kMaxBackoff);
+}
+
+void PgWriter::maintain_partitions() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!conn_ || now < next_partition_check_) return;
+  next_partition_check_ = now + kPartitionCheckEvery;
+  try {
+    int created = ensure_partitions(*conn_);
+    if (created > 0) component_log("writer")->info("created {} daily partition(s)", created);
+  } catch (const pqxx::broken_connection& e) {
+    disconnect(e.what());
+  } catch (const std::exception& e) {
+    component_log("writer")->warn("partition maintenance failed: {}", e.what());
+  }
+}
+
+bool PgWriter::write_batch(const std::vector<Inbound>& batch) {
+  if (!ensure_connected()) return false;
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t readings = 0, rejections = 0;
+  try {
+    pqxx::work txn(*conn_);
+    {
+      pqxx::stream_to copy(txn, "readings_staging",
+                           std::vector<std::string>{"ts", "building", "room", "metric", "value",
+                                                    "sensor_id", "received_at"});
+      for (const auto& item : batch) {
+        if (const auto* r = std::get_if<Reading>(&item)) {
+          copy << std::make_tuple(format_rfc3339(r->ts), r->building, r->room, r->metric,
+                                  float_text(r->value), r->sensor_id,
+                                  format_rfc3339(r->received_at));
+          ++readings;
+        }
+      }
+      copy.complete();
+    }
+    std::size_t inserted = 0;
+    if (readings > 0) {
+      auto res = txn.exec(
+          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");
+      inserted = res.affected_rows();
+    }
+    for (const auto& item : batch) {
+      if (const auto* j = std::get_if<Rejection>(&item)) {
+        std::string detail = j->detail;
+        txn.exec_prepared("insert_rejected", format_rfc3339(j->received_at), j->topic,
+                          hex_bytes(j->payload), std::string(reason_name(j->reason)), detail);
+        ++rejections;
+      }
+    }
+    txn.commit();
+    metrics_.readings_written.fetch_add(readings, std::memory_order_relaxed);
+    metrics_.readings_duplicate.fetch_add(readings - inserted, std::memory_order_relaxed);
+    metrics_.rejections_written.fetch_add(rejections, std::memory_order_relaxed);
+    metrics_.write_batch_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    component_log("writer")->trace("committed {} readings ({} new), {} rejections", readings,
+                                   inserted, rejections);
+    return true;
+  } catch (const pqxx::broken_connection& e) {
+    metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    disconnect(e.what());
+  } catch (const std::exception& e) {
+    // Anything else (a server error, an in-doubt commit): drop the connection and retry the
+    // batch later from the spool; ON CONFLICT makes a repeat of a committed batch harmless.
+    metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    component_log("writer")->error("writing a batch of {} failed: {}", batch.size(), e.what());
+    disconnect(e.what());
+  }
+  return false;
+}
+
+bool PgWriter::drain_spool() {
+  while (!spool_.empty()) {
+    if (!ensure_connected()) return false;
+    auto chunk = spool_.peek(batch_max_rows_.load());
+    if (!chunk.empty() && !write_batch(chunk)) return false;
+    spool_.consume();
+    if (spool_.empty()) component_log("writer")->info("spool replayed; writing directly again");
+    // Let live input in between chunks: the caller appends it behind the spool.
+    return spool_.empty();
+  }
+  return true;
+}
+
+void PgWriter::handle(std::vector<Inbound> batch) {
+  if (batch.empty()) return;
+  // Order of acceptance is kept: while anything is spooled, new batches queue up behind it.
+  if (spool_.empty() && write_batch(batch)) return;
+  while (true) {
+    try {
+      spool_.append(batch);
+      return;
+    } catch (const std::exception& e) {
+      // A spool that cannot be written (disk full, permissions) leaves no safe place for the
+      // batch: keep it and retry, which holds back the queue and so the broker.
+      component_log("writer")->error("{}; retrying in 1s", e.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (spool_.empty() && write_batch(batch)) return;
+    }
+  }
+}
+
+void PgWriter::probe() {
+  // With no traffic, a lost server would go unnoticed until the next reading; /readyz
+  // should know sooner.
+  const auto now = std::chrono::steady_clock::now();
+  if (!conn_ || now < next_probe_) return;
+  next_probe_ = now + std::chrono::seconds(2);
+  try {
+    pqxx::nontransaction txn(*conn_);
+    txn.exec("SELECT 1");
+  } catch (const std::exception& e) {
+    disconnect(e.what());
+  }
+}
+
+void PgWriter::run() {
+  try {
+    spool_.open();
+  } catch (const std::exception& e) {
+    component_log("writer")->error("spool {}: {}", "open", e.what());
+  }
+  std::optional<std::chrono::steady_clock::time_point> drain_deadline;
+  while (true) {
+    ensure_connected();
+    if (!spool_.empty()) drain_spool();
+    maintain_partitions();
+    const bool closed = queue_.closed_and_empty();
+    if (closed) {
+      if (spool_.empty() || !connected_) break;
+      if (!drain_deadline) drain_deadline = std::chrono::steady_clock::now() + kShutdownDrainBudget;
+      if (std::chrono::steady_clock::now() > *drain_deadline) break;
+      continue;
+    }
+    if (spool_.full() && !queue_.closed()) {
+      // No room on disk: stop taking input so the broker holds it, and retry PostgreSQL.
+      // (At shutdown the limit yields: readings already acknowledged must reach the disk.)
+      metrics_.queue_depth = queue_.size();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    const auto idle = spool_.empty() ? std::chrono::milliseconds(1000)
+                                     : std::chrono::milliseconds(connected_ ? 0 : 200);
+    auto batch = queue_.pop_batch(batch_max_rows_.load(),
+                                  std::chrono::milliseconds(batch_max_delay_ms_.load()), idle);
+    metrics_.queue_depth = queue_.size();
+    if (batch.empty()) probe();
+    handle(std::move(batch));
+  }
+  if (!spool_.empty())
+    component_log("writer")->info("{} bytes stay in the spool until PostgreSQL returns",
+                                  spool_.bytes());
+}
+
+}  // namespace roomtemp

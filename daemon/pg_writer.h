@@ -1,0 +1,69 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "metrics.h"
+#include "queue.h"
+#include "reading.h"
+
+#include <pqxx/connection>
+
+namespace roomtemp {
+
+class Spool;
+
+/// The writer thread: takes batches from the ingest queue and commits them to PostgreSQL
+/// (COPY into a staging table, then INSERT … ON CONFLICT DO NOTHING, so a redelivered reading
+/// is stored once). While PostgreSQL is unreachable, batches go to the spool; when it is back,
+/// the spool is written first, in order, then live batches again.
+class PgWriter {
+ public:
+  PgWriter(PostgresConfig config, BoundedQueue<Inbound>& queue, Spool& spool, Metrics& metrics);
+  ~PgWriter();
+
+  void start();
+  /// Returns once the queue is closed and everything in it is committed or spooled.
+  void join();
+
+  /// Batch limits can change on reload.
+  void set_batch_limits(std::size_t max_rows, Duration max_delay);
+
+  bool connected() const { return connected_.load(); }
+  /// The last connection or write error, for /readyz.
+  std::string last_error() const;
+
+ private:
+  void run();
+  bool ensure_connected();
+  void disconnect(const std::string& why);
+  /// Commits a batch; false (and disconnects) when PostgreSQL failed.
+  bool write_batch(const std::vector<Inbound>& batch);
+  /// Writes spooled batches to PostgreSQL while it works; true when the spool is empty.
+  bool drain_spool();
+  void maintain_partitions();
+  void probe();
+  void handle(std::vector<Inbound> batch);
+
+  PostgresConfig config_;
+  BoundedQueue<Inbound>& queue_;
+  Spool& spool_;
+  Metrics& metrics_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::thread thread_;
+  std::atomic<bool> connected_{false};
+  std::atomic<std::size_t> batch_max_rows_;
+  std::atomic<std::int64_t> batch_max_delay_ms_;
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
+  std::chrono::steady_clock::time_point next_connect_attempt_{};
+  std::chrono::milliseconds backoff_{250};
+  std::chrono::steady_clock::time_point next_partition_check_{};
+  std::chrono::steady_clock::time_point next_probe_{};
+};
+
+}  // namespace roomtemp

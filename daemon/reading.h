@@ -1,0 +1,51 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "timeutil.h"
+
+namespace roomtemp {
+
+/// One accepted measurement. Every source (MQTT, HTTP POST, spool replay) produces this.
+struct Reading {
+  Micros ts = 0;  ///< when it was measured (or received, when the sensor did not say)
+  std::string building;
+  std::string room;
+  std::string metric;
+  double value = 0;
+  std::optional<std::string> sensor_id;
+  Micros received_at = 0;
+};
+
+/// Why input was refused. The names are stable: they label metrics and fill
+/// `rejected_readings.reason`.
+enum class RejectReason {
+  bad_topic,         ///< not buildings/{b}/rooms/{r}/{metric}
+  bad_id,            ///< building, room or sensor_id outside 1-64 of A-Z a-z 0-9 _ - .
+  unknown_metric,    ///< metric not configured
+  too_large,         ///< payload over 4 KiB
+  bad_payload,       ///< not a number nor a JSON object with the value
+  not_finite,        ///< NaN or infinity
+  out_of_range,      ///< outside the metric's [min, max]
+  bad_timestamp,     ///< timestamp present but unparsable
+  future_timestamp,  ///< further ahead than averages.max_future_skew
+};
+inline constexpr int kRejectReasonCount = 9;
+
+std::string_view reason_name(RejectReason r);
+
+/// Input that was refused, kept with its reason.
+struct Rejection {
+  Micros received_at = 0;
+  std::string topic;
+  std::string payload;
+  RejectReason reason = RejectReason::bad_payload;
+  std::string detail;  ///< human-readable, e.g. "150 is outside [-60, 100]"
+};
+
+/// What the ingest queue carries to the writer.
+using Inbound = std::variant<Reading, Rejection>;
+
+}  // namespace roomtemp

@@ -1,0 +1,68 @@
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "metrics.h"
+#include "reading.h"
+
+namespace roomtemp {
+
+/// Readings waiting on disk while PostgreSQL is unreachable: append-only segment files
+/// `seg-NNNNNNNNNNNNNNNN.spool` in `dir`, read back oldest first. Each record is
+/// `u32 length | u32 crc32 | body`, little-endian. A torn or corrupt record ends its segment:
+/// what precedes it is replayed, the damage is logged and counted.
+/// Used by the writer thread only; not thread-safe.
+class Spool {
+ public:
+  Spool(std::string dir, std::uint64_t max_bytes, Metrics& metrics);
+  ~Spool();
+
+  /// Creates the directory and finds segments left by an earlier run.
+  void open();
+
+  bool empty() const { return segments_.empty(); }
+  /// True when appending would go past max_bytes (the writer then stops taking input).
+  bool full() const { return bytes_ >= max_bytes_; }
+  std::uint64_t bytes() const { return bytes_; }
+
+  /// Appends a batch and flushes it to disk (fdatasync). Throws std::runtime_error on I/O error.
+  void append(const std::vector<Inbound>& batch);
+
+  /// Reads up to `max` records from the oldest segment, without consuming them.
+  std::vector<Inbound> peek(std::size_t max);
+  /// Marks what the last peek returned as written; removes finished segments.
+  void consume();
+
+  void set_max_bytes(std::uint64_t max_bytes) { max_bytes_ = max_bytes; }
+
+ private:
+  struct Segment {
+    std::uint64_t seq;
+    std::string path;
+    std::uint64_t size;
+  };
+  std::string segment_path(std::uint64_t seq) const;
+  void close_writer();
+  void update_gauge();
+
+  std::string dir_;
+  std::uint64_t max_bytes_;
+  Metrics& metrics_;
+  std::deque<Segment> segments_;  ///< oldest first; the back one may be open for writing
+  std::FILE* writer_ = nullptr;
+  std::uint64_t bytes_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t read_offset_ = 0;     ///< in the front segment
+  std::uint64_t pending_offset_ = 0;  ///< where the last peek stopped
+  bool pending_end_ = false;          ///< the last peek reached the end (or damage) of the front
+};
+
+/// Encodes one record body (exposed for tests and benchmarks).
+std::string encode_inbound(const Inbound& item);
+/// Decodes a record body; false when malformed.
+bool decode_inbound(const std::string& body, Inbound& out);
+
+}  // namespace roomtemp

@@ -1,0 +1,29 @@
+# Sourced by scripts/test, scripts/demo and bench/run: installs the Debian packages roomtemp
+# needs for building, testing and running, but only those that are missing.
+ROOMTEMP_PACKAGES=(
+  cmake g++ make pkg-config
+  libmosquitto-dev mosquitto mosquitto-clients
+  libpqxx-dev postgresql-15 postgresql-client-15
+  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libsystemd-dev zlib1g-dev
+  libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev
+  systemd curl procps
+)
+
+roomtemp_install_deps() {
+  local missing=()
+  for p in "${ROOMTEMP_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  # Debian's postgresql-15 does not put initdb/postgres on PATH.
+  if ! command -v initdb >/dev/null && [ -d /usr/lib/postgresql/15/bin ]; then
+    export PATH="/usr/lib/postgresql/15/bin:$PATH"
+  fi
+}
