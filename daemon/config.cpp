@@ -39,6 +39,8 @@ class Reader {
   /// Checks that `node` is a map whose keys are all in `allowed`; `where` names it in errors.
   bool check_map(const YAML::Node& node, const std::string& where,
                  std::initializer_list<const char*> allowed) {
+    // A section whose keys are all commented out means "all defaults".
+    if (node.IsNull() && !where.empty()) return false;
     if (!node.IsMap()) {
       error(node.Mark(), (where.empty() ? "the top level" : where) + ": expected a mapping");
       return false;

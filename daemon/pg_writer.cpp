@@ -97,8 +97,16 @@ void PgWriter::disconnect(const std::string& why) {
   const bool was = connected_.exchange(false);
   conn_.reset();
   metrics_.postgres_connected = 0;
-  std::string msg = why;
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  // libpq messages span lines; a log event is one line.
+  std::string msg;
+  for (char c : why) {
+    if (c == '\n' || c == '\t') {
+      if (!msg.empty() && msg.back() != ' ') msg += ' ';
+    } else {
+      msg += c;
+    }
+  }
+  while (!msg.empty() && msg.back() == ' ') msg.pop_back();
   {
     std::lock_guard lock(error_mutex_);
     last_error_ = msg;

@@ -66,8 +66,9 @@ bool parse_sensor_topic(std::string_view topic, SensorTopic& out, std::string& w
     return false;
   }
   if (!valid_id(levels[4])) {
-    why = "bad metric '" + printable(levels[4]) + "'";
-    bad_id = true;
+    // Not a metric name we could ever have configured: the caller reports unknown_metric.
+    why = "unknown metric '" + printable(levels[4]) + "'";
+    bad_id = false;
     return false;
   }
   out.building = std::string(levels[1]);

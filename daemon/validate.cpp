@@ -64,8 +64,11 @@ Inbound classify_message(std::string_view topic, std::string_view payload, Micro
   SensorTopic parts;
   std::string why;
   bool bad_id = false;
-  if (!parse_sensor_topic(topic, parts, why, bad_id))
+  if (!parse_sensor_topic(topic, parts, why, bad_id)) {
+    if (!bad_id && why.rfind("unknown metric", 0) == 0)
+      return reject(RejectReason::unknown_metric, why);
     return reject(bad_id ? RejectReason::bad_id : RejectReason::bad_topic, why);
+  }
   if (!config.find_metric(parts.metric))
     return reject(RejectReason::unknown_metric, "unknown metric '" + parts.metric + "'");
   PayloadFields fields;

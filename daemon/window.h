@@ -1,0 +1,73 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "timeutil.h"
+
+namespace roomtemp {
+
+/// Each window is kept as this many time buckets of width window/kBucketsPerWindow, aligned to
+/// the epoch. The published window is the run of buckets ending with the one holding `now`,
+/// so `from` and `to` fall on bucket edges and the numbers are exact over `[from, to)`.
+/// Memory per key and window is fixed, whatever the reading rate.
+inline constexpr int kBucketsPerWindow = 30;
+
+/// Sum, min, max and count of the readings in one bucket.
+struct __attribute__((packed)) Bucket {
+  double sum = 0;
+  double min = 0;
+  double max = 0;
+  std::uint32_t count = 0;
+
+  void add(double v);
+  void merge(const Bucket& other);
+};
+
+/// The numbers of one window over `[from, to)`. avg/min/max are meaningful only when count > 0.
+struct WindowStats {
+  Micros from = 0;
+  Micros to = 0;
+  std::uint64_t count = 0;
+  double sum = 0;
+  double min = 0;
+  double max = 0;
+  double avg() const { return count ? sum / static_cast<double>(count) : 0; }
+  bool same_numbers(const WindowStats& o) const {
+    return count == o.count && sum == o.sum && min == o.min && max == o.max;
+  }
+};
+
+/// One rolling window for one key: a ring of buckets.
+class Window {
+ public:
+  explicit Window(Micros length);
+  Window() = default;
+
+  Micros length() const { return bucket_width_ * kBucketsPerWindow; }
+  Micros bucket_width() const { return bucket_width_; }
+
+  /// The bucket index holding time t.
+  std::int64_t bucket_of(Micros t) const;
+
+  /// Moves the window so that its newest bucket is the one holding `now`; buckets that fall
+  /// out are cleared. Returns true when a non-empty bucket fell out.
+  bool advance(Micros now);
+
+  /// Adds a reading. Returns false when ts is outside the window ending at `now` (too old, or
+  /// later than the bucket holding `now`): such a reading does not count here.
+  bool add(Micros ts, double value, Micros now);
+
+  /// Adds a whole bucket's worth (warm start from PostgreSQL). Same rules as add().
+  bool add_bucket(std::int64_t index, const Bucket& b, Micros now);
+
+  /// The numbers over the window ending with the bucket holding `now`.
+  WindowStats stats(Micros now);
+
+ private:
+  Micros bucket_width_ = 0;
+  std::int64_t head_ = INT64_MIN;  ///< the newest bucket index covered
+  Bucket buckets_[kBucketsPerWindow];
+};
+
+}  // namespace roomtemp
