@@ -2,9 +2,13 @@
 
 #include <pqxx/pqxx>
 
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <thread>
 
+#include "aggregator.h"
 #include "http_api.h"
 #include "ingest.h"
 #include "log.h"
@@ -17,6 +21,7 @@
 #include "spool.h"
 #include "topic.h"
 #include "version.h"
+#include "warm_start.h"
 
 namespace roomtemp {
 namespace {
@@ -27,7 +32,8 @@ constexpr std::size_t kQueueCapacity = 100'000;
 
 enum class MigrationState { done, postgres_unreachable };
 
-MigrationState migrate_at_start(const Config& config) {
+/// Migrates the database and loads the live windows' history into `aggregator`.
+MigrationState prepare_database(const Config& config, Aggregator& aggregator) {
   auto log = component_log("main");
   try {
     auto conn = pg_connect(config.postgres);
@@ -36,6 +42,11 @@ MigrationState migrate_at_start(const Config& config) {
       for (const auto& name : applied) log->info("applied migration {}", name);
     }
     ensure_partitions(*conn);
+    const Micros now = now_micros();
+    auto rows = load_warm_buckets(*conn, config.averages.windows, now);
+    aggregator.warm(rows, now);
+    log->info("live windows warmed from PostgreSQL: {} series, {} buckets",
+              aggregator.series_count(), rows.size());
     return MigrationState::done;
   } catch (const pqxx::broken_connection& e) {
     std::string msg = e.what();
@@ -53,14 +64,19 @@ class Daemon {
         queue_(kQueueCapacity),
         spool_(config.spool.dir, config.spool.max_bytes, metrics_),
         ingest_(config_, queue_, metrics_),
-        writer_(config.postgres, queue_, spool_, metrics_) {}
+        writer_(config.postgres, queue_, spool_, metrics_),
+        aggregator_(config.averages.windows, config.averages.dedupe_horizon) {}
 
+  /// Migrations and warm start; PostgreSQL being down is not fatal (readings spool).
+  void prepare() { prepare_database(*config_, aggregator_); }
   int run(SignalCatcher& signals);
 
  private:
   void start();
   void stop();
   void tick();
+  void averages_loop();
+  void publish_averages();
   Readiness readiness() const;
   std::string status_line() const;
 
@@ -70,6 +86,11 @@ class Daemon {
   Spool spool_;
   Ingest ingest_;
   PgWriter writer_;
+  Aggregator aggregator_;
+  std::thread averages_thread_;
+  std::mutex averages_mutex_;
+  std::condition_variable averages_wake_;
+  bool averages_stop_ = false;
   std::unique_ptr<MqttClient> publisher_;
   std::unique_ptr<MqttClient> subscriber_;
   std::unique_ptr<HttpApi> http_;
@@ -103,11 +124,13 @@ void Daemon::start() {
   const Config& c = *config_;
   publisher_ = std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr,
                                             metrics_);
+  ingest_.set_reading_sink([this](const Reading& r) { aggregator_.add(r, now_micros()); });
   ingest_.set_rejection_publisher([this](const Rejection& j) {
     publisher_->publish(std::string(kRejectedTopic), rejection_json(j), 0, false);
   });
   writer_.start();
   publisher_->start();
+  averages_thread_ = std::thread([this] { averages_loop(); });
   subscriber_ = std::make_unique<MqttClient>(
       c.mqtt, c.mqtt.client_id, true,
       [this](std::string_view topic, std::string_view payload) {
@@ -131,12 +154,43 @@ void Daemon::stop() {
   if (http_) http_->stop();
   queue_.close();
   writer_.join();
+  {
+    std::lock_guard lock(averages_mutex_);
+    averages_stop_ = true;
+  }
+  averages_wake_.notify_all();
+  if (averages_thread_.joinable()) averages_thread_.join();
+  publish_averages();  // the final numbers, with every accepted reading in them
   if (publisher_) {
     if (!publisher_->wait_published(std::chrono::seconds(2)))
       log->warn("some MQTT publishes were not acknowledged before exit");
     publisher_->stop();
   }
   log->info("stopped: {}", status_line());
+}
+
+void Daemon::publish_averages() {
+  const auto& windows = aggregator_.windows();
+  for (const auto& u : aggregator_.tick(now_micros())) {
+    const std::string window = format_duration(windows[u.window]);
+    const std::string topic = u.key.room.empty()
+                                  ? building_average_topic(u.key.building, u.key.metric, window)
+                                  : room_average_topic(u.key.building, u.key.room, u.key.metric,
+                                                       window);
+    if (publisher_->publish(topic, average_json(u.key, windows[u.window], u.stats), 1, true))
+      metrics_.averages_published.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Daemon::averages_loop() {
+  std::unique_lock lock(averages_mutex_);
+  while (!averages_stop_) {
+    const auto interval = config_->averages.publish_interval;
+    if (averages_wake_.wait_for(lock, interval, [&] { return averages_stop_; })) break;
+    lock.unlock();
+    publish_averages();
+    lock.lock();
+  }
 }
 
 void Daemon::tick() {
@@ -186,9 +240,9 @@ int run_daemon(const Config& config) {
   auto log = component_log("main");
   log->info("roomtempd {} starting with {}", ROOMTEMP_VERSION, config.path);
   prepare_postgres_environment(config.postgres);
-  migrate_at_start(config);
-  Daemon daemon(config);
-  return daemon.run(signals);
+  auto daemon = std::make_unique<Daemon>(config);
+  daemon->prepare();
+  return daemon->run(signals);
 }
 
 int run_migrate(const Config& config) {

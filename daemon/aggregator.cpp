@@ -1,0 +1,202 @@
+#include "aggregator.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <functional>
+
+namespace roomtemp {
+namespace {
+
+// Readings kept per series while they are stamped ahead of the newest bucket.
+constexpr std::size_t kMaxPendingPerSeries = 1024;
+constexpr char kSep = '\x1f';
+
+Micros to_micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+}  // namespace
+
+Aggregator::Aggregator(std::vector<Duration> windows, Duration dedupe_horizon)
+    : windows_(std::move(windows)), dedupe_horizon_(to_micros(dedupe_horizon)) {}
+
+std::optional<std::size_t> Aggregator::window_index(Duration d) const {
+  for (std::size_t i = 0; i < windows_.size(); ++i)
+    if (windows_[i] == d) return i;
+  return std::nullopt;
+}
+
+std::string Aggregator::map_key(const std::string& b, const std::string& r, const std::string& m) {
+  std::string k;
+  k.reserve(b.size() + r.size() + m.size() + 2);
+  k.append(b).push_back(kSep);
+  k.append(r).push_back(kSep);
+  k.append(m);
+  return k;
+}
+
+Aggregator::Series& Aggregator::series(const std::string& b, const std::string& r,
+                                       const std::string& m) {
+  auto [it, inserted] = series_.try_emplace(map_key(b, r, m));
+  if (inserted) {
+    Series& s = it->second;
+    s.windows.reserve(windows_.size());
+    for (auto w : windows_) s.windows.emplace_back(to_micros(w));
+    s.last.resize(windows_.size());
+    s.has_last.resize(windows_.size());
+  }
+  return it->second;
+}
+
+bool Aggregator::is_duplicate(const Reading& r, Micros now) {
+  if (dedupe_horizon_ <= 0) return false;
+  while (!seen_order_.empty() && seen_order_.front().first < now - dedupe_horizon_) {
+    seen_.erase(seen_order_.front().second);
+    seen_order_.pop_front();
+  }
+  // A 64-bit fingerprint of the identity; a false match needs ~2^32 readings in the horizon.
+  std::string id = map_key(r.building, r.room, r.metric);
+  id.push_back(kSep);
+  id.append(r.sensor_id ? *r.sensor_id : std::string("\x1e"));
+  id.push_back(kSep);
+  id.append(std::to_string(r.ts));
+  const std::uint64_t fp = std::hash<std::string>{}(id);
+  if (!seen_.insert(fp).second) return true;
+  seen_order_.emplace_back(now, fp);
+  return false;
+}
+
+void Aggregator::add_to(Series& s, Micros ts, double value, Micros now) {
+  for (std::uint32_t w = 0; w < s.windows.size(); ++w) {
+    Window& win = s.windows[w];
+    if (win.add(ts, value, now)) continue;
+    // Not counted: either older than the window (stored, but moves no average) or stamped
+    // after the newest bucket, which it will join when the clock gets there.
+    if (win.bucket_of(ts) > win.bucket_of(now) && s.pending.size() < kMaxPendingPerSeries)
+      s.pending.push_back({ts, value, w});
+  }
+}
+
+void Aggregator::add(const Reading& r, Micros now) {
+  std::lock_guard lock(mutex_);
+  if (is_duplicate(r, now)) return;
+  add_to(series(r.building, r.room, r.metric), r.ts, r.value, now);
+  add_to(series(r.building, "", r.metric), r.ts, r.value, now);
+}
+
+std::vector<AverageUpdate> Aggregator::tick(Micros now) {
+  std::vector<AverageUpdate> out;
+  std::lock_guard lock(mutex_);
+  for (auto& [k, s] : series_) {
+    if (!s.pending.empty()) {
+      std::erase_if(s.pending, [&](const Pending& p) {
+        Window& win = s.windows[p.window];
+        if (win.bucket_of(p.ts) > win.bucket_of(now)) return false;
+        win.add(p.ts, p.value, now);
+        return true;
+      });
+    }
+    for (std::size_t w = 0; w < s.windows.size(); ++w) {
+      WindowStats st = s.windows[w].stats(now);
+      const bool changed = s.has_last[w] ? !st.same_numbers(s.last[w]) : st.count > 0;
+      if (!changed) continue;
+      s.last[w] = st;
+      s.has_last[w] = true;
+      const auto p1 = k.find(kSep);
+      const auto p2 = k.find(kSep, p1 + 1);
+      out.push_back({SeriesKey{k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), k.substr(p2 + 1)},
+                     w, st});
+    }
+  }
+  return out;
+}
+
+std::optional<WindowStats> Aggregator::live(const SeriesKey& key, std::size_t window, Micros now) {
+  std::lock_guard lock(mutex_);
+  auto it = series_.find(map_key(key.building, key.room, key.metric));
+  if (it == series_.end() || window >= windows_.size()) return std::nullopt;
+  Series& s = it->second;
+  if (s.has_last[window]) return s.last[window];
+  return s.windows[window].stats(now);
+}
+
+std::vector<RankedRoom> Aggregator::top(const std::string& metric, std::size_t window,
+                                        const std::string& by, bool descending, std::size_t n) {
+  std::vector<RankedRoom> rooms;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [k, s] : series_) {
+      const auto p1 = k.find(kSep);
+      const auto p2 = k.find(kSep, p1 + 1);
+      if (p2 == p1 + 1 || k.compare(p2 + 1, std::string::npos, metric) != 0) continue;
+      if (window >= s.windows.size() || !s.has_last[window] || s.last[window].count == 0) continue;
+      rooms.push_back({k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), s.last[window]});
+    }
+  }
+  auto value = [&](const RankedRoom& r) {
+    return by == "min" ? r.stats.min : by == "max" ? r.stats.max : r.stats.avg();
+  };
+  std::sort(rooms.begin(), rooms.end(), [&](const RankedRoom& a, const RankedRoom& b) {
+    const double va = value(a), vb = value(b);
+    if (va != vb) return descending ? va > vb : va < vb;
+    return std::tie(a.building, a.room) < std::tie(b.building, b.room);
+  });
+  if (rooms.size() > n) rooms.resize(n);
+  return rooms;
+}
+
+std::map<std::string, std::map<std::string, std::vector<std::string>>> Aggregator::reported()
+    const {
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [k, s] : series_) {
+    const auto p1 = k.find(kSep);
+    const auto p2 = k.find(kSep, p1 + 1);
+    auto& rooms = out[k.substr(0, p1)];
+    if (p2 == p1 + 1) continue;  // the building-wide series
+    rooms[k.substr(p1 + 1, p2 - p1 - 1)].push_back(k.substr(p2 + 1));
+  }
+  for (auto& [b, rooms] : out)
+    for (auto& [r, metrics] : rooms) std::sort(metrics.begin(), metrics.end());
+  return out;
+}
+
+void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {
+  std::lock_guard lock(mutex_);
+  for (const auto& row : rows) {
+    if (row.window >= windows_.size()) continue;
+    series(row.building, row.room, row.metric)
+        .windows[row.window]
+        .add_bucket(row.bucket, row.numbers, now);
+    series(row.building, "", row.metric).windows[row.window].add_bucket(row.bucket, row.numbers, now);
+  }
+}
+
+std::size_t Aggregator::series_count() const {
+  std::lock_guard lock(mutex_);
+  return series_.size();
+}
+
+std::string average_json(const SeriesKey& key, Duration window, const WindowStats& s) {
+  nlohmann::ordered_json doc;
+  doc["building"] = key.building;
+  if (!key.room.empty()) doc["room"] = key.room;
+  doc["metric"] = key.metric;
+  doc["window"] = format_duration(window);
+  if (s.count > 0) {
+    doc["avg"] = s.avg();
+    doc["min"] = s.min;
+    doc["max"] = s.max;
+  } else {
+    doc["avg"] = nullptr;
+    doc["min"] = nullptr;
+    doc["max"] = nullptr;
+  }
+  doc["count"] = s.count;
+  doc["from"] = format_rfc3339(s.from);
+  doc["to"] = format_rfc3339(s.to);
+  return doc.dump();
+}
+
+}  // namespace roomtemp

@@ -1,0 +1,110 @@
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "duration.h"
+#include "reading.h"
+#include "window.h"
+
+namespace roomtemp {
+
+/// What an average is about: a room's metric, or (room empty) a building's.
+struct SeriesKey {
+  std::string building;
+  std::string room;  ///< empty for the building-wide series
+  std::string metric;
+  bool operator==(const SeriesKey&) const = default;
+};
+
+/// A window's numbers that changed and should be published.
+struct AverageUpdate {
+  SeriesKey key;
+  std::size_t window = 0;  ///< index into the configured windows
+  WindowStats stats;
+};
+
+/// A room ranked by a statistic of its live window (GET /v1/top).
+struct RankedRoom {
+  std::string building;
+  std::string room;
+  WindowStats stats;
+};
+
+/// One row of a warm start: a bucket's numbers from PostgreSQL.
+struct WarmBucket {
+  std::string building, room, metric;
+  std::size_t window = 0;
+  std::int64_t bucket = 0;
+  Bucket numbers;
+};
+
+/// Rolling averages for every room and building, for every configured window. Fed by the MQTT
+/// thread (add), read by the publish tick and the REST handlers; one mutex guards it all.
+class Aggregator {
+ public:
+  Aggregator(std::vector<Duration> windows, Duration dedupe_horizon);
+
+  const std::vector<Duration>& windows() const { return windows_; }
+  /// The index of a window length, or nullopt when it is not configured.
+  std::optional<std::size_t> window_index(Duration d) const;
+
+  /// Adds an accepted reading to its room and building. A copy (same building, room, metric,
+  /// sensor_id and ts) seen within the dedupe horizon is ignored.
+  void add(const Reading& r, Micros now);
+
+  /// Brings every window up to `now` and returns those whose numbers changed since they were
+  /// last returned (including a window that became empty).
+  std::vector<AverageUpdate> tick(Micros now);
+
+  /// The numbers last returned by tick() for a series and window (what subscribers last got),
+  /// or, if none yet, the numbers now. nullopt when the series never reported.
+  std::optional<WindowStats> live(const SeriesKey& key, std::size_t window, Micros now);
+
+  /// Rooms of a metric ranked by a statistic ("avg", "min", "max") of their live window.
+  std::vector<RankedRoom> top(const std::string& metric, std::size_t window,
+                              const std::string& by, bool descending, std::size_t n);
+
+  /// Buildings and their rooms (with metrics) that have reported.
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> reported() const;
+
+  /// Loads buckets computed from PostgreSQL at start.
+  void warm(const std::vector<WarmBucket>& rows, Micros now);
+
+  std::size_t series_count() const;
+
+ private:
+  struct Pending {
+    Micros ts;
+    double value;
+    std::uint32_t window;
+  };
+  struct Series {
+    std::vector<Window> windows;
+    std::vector<WindowStats> last;  ///< what tick() last returned, per window
+    std::vector<bool> has_last;
+    std::vector<Pending> pending;  ///< readings stamped after the newest bucket (clock skew)
+  };
+  static std::string map_key(const std::string& b, const std::string& r, const std::string& m);
+  Series& series(const std::string& b, const std::string& r, const std::string& m);
+  void add_to(Series& s, Micros ts, double value, Micros now);
+  bool is_duplicate(const Reading& r, Micros now);
+
+  std::vector<Duration> windows_;
+  Micros dedupe_horizon_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Series> series_;
+  std::unordered_set<std::uint64_t> seen_;
+  std::deque<std::pair<Micros, std::uint64_t>> seen_order_;
+};
+
+/// The JSON of a published average (the same object REST answers with).
+std::string average_json(const SeriesKey& key, Duration window, const WindowStats& s);
+
+}  // namespace roomtemp
