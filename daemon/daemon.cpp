@@ -140,7 +140,8 @@ void Daemon::start() {
   subscriber_->start();
   if (!c.http.listen.empty()) {
     http_ = std::make_unique<HttpApi>(
-        c.http.listen, HttpDeps{metrics_, ingest_, [this] { return readiness(); }});
+        c.http.listen, HttpDeps{metrics_, ingest_, aggregator_, [this] { return readiness(); },
+                               [this] { return ingest_.config(); }});
     http_->start();
   }
 }

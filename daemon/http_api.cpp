@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "rest_params.h"
 
 namespace roomtemp {
 
@@ -49,11 +50,19 @@ void HttpApi::register_routes() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(deps_.metrics.render(), "text/plain; version=0.0.4");
   });
+  register_live_routes(s, deps_);
+  register_history_routes(s, deps_);
   s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                              std::exception_ptr ep) {
     std::string what = "unknown error";
     try {
       std::rethrow_exception(ep);
+    } catch (const BadRequest& e) {
+      return send_error(res, 400, e.what());
+    } catch (const NotFound& e) {
+      return send_error(res, 404, e.what());
+    } catch (const Unavailable& e) {
+      return send_error(res, 503, e.what());
     } catch (const std::exception& e) {
       what = e.what();
     } catch (...) {

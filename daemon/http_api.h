@@ -15,6 +15,8 @@ struct Response;
 namespace roomtemp {
 
 class Ingest;
+class Aggregator;
+struct Config;
 
 /// What /readyz reports.
 struct Readiness {
@@ -28,8 +30,15 @@ struct Readiness {
 struct HttpDeps {
   Metrics& metrics;
   Ingest& ingest;
+  Aggregator& aggregator;
   std::function<Readiness()> readiness;
+  /// The current configuration (it changes on SIGHUP).
+  std::function<std::shared_ptr<const Config>()> config;
 };
+
+/// Route groups, each in its own file, registered by HttpApi.
+void register_live_routes(httplib::Server& server, HttpDeps& deps);     // rest_live.cpp
+void register_history_routes(httplib::Server& server, HttpDeps& deps);  // rest_history.cpp
 
 /// The REST API (cpp-httplib) on its own thread pool.
 class HttpApi {

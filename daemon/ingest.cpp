@@ -34,6 +34,12 @@ std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
   return std::nullopt;
 }
 
+void Ingest::reject_input(std::string_view source, std::string_view raw, const Refusal& refusal) {
+  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
+  reject(Rejection{now_micros(), std::string(source), std::string(raw), refusal.reason,
+                   refusal.detail});
+}
+
 void Ingest::accept(Reading&& r) {
   metrics_.readings_accepted.fetch_add(1, std::memory_order_relaxed);
   if (on_accepted_) on_accepted_(r);

@@ -38,6 +38,10 @@ class Ingest {
   /// rejection is kept under `source` (e.g. "http:POST /v1/readings") with `raw` as payload.
   std::optional<Refusal> submit(Reading reading, std::string_view source, std::string_view raw);
 
+  /// Input from another source that could not even be made into a Reading (HTTP POST with a
+  /// missing field): kept like any rejection.
+  void reject_input(std::string_view source, std::string_view raw, const Refusal& refusal);
+
   /// Shutdown: from now on input still arriving is queued past the limit (never dropped).
   void begin_shutdown() { queue_.lift_limit(); }
 
