@@ -21,7 +21,22 @@ Micros to_micros(Duration d) {
 Aggregator::Aggregator(std::vector<Duration> windows, Duration dedupe_horizon)
     : windows_(std::move(windows)), dedupe_horizon_(to_micros(dedupe_horizon)) {}
 
+std::vector<Duration> Aggregator::windows() const {
+  std::lock_guard lock(mutex_);
+  return windows_;
+}
+
+void Aggregator::reset(std::vector<Duration> windows, Duration dedupe_horizon) {
+  std::lock_guard lock(mutex_);
+  windows_ = std::move(windows);
+  dedupe_horizon_ = to_micros(dedupe_horizon);
+  series_.clear();
+  seen_.clear();
+  seen_order_.clear();
+}
+
 std::optional<std::size_t> Aggregator::window_index(Duration d) const {
+  std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < windows_.size(); ++i)
     if (windows_[i] == d) return i;
   return std::nullopt;
@@ -106,7 +121,7 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
       const auto p1 = k.find(kSep);
       const auto p2 = k.find(kSep, p1 + 1);
       out.push_back({SeriesKey{k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), k.substr(p2 + 1)},
-                     w, st});
+                     w, windows_[w], st});
     }
   }
   return out;

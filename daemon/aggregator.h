@@ -27,6 +27,7 @@ struct SeriesKey {
 struct AverageUpdate {
   SeriesKey key;
   std::size_t window = 0;  ///< index into the configured windows
+  Duration length{};       ///< that window's length
   WindowStats stats;
 };
 
@@ -51,7 +52,8 @@ class Aggregator {
  public:
   Aggregator(std::vector<Duration> windows, Duration dedupe_horizon);
 
-  const std::vector<Duration>& windows() const { return windows_; }
+  /// The configured windows (a copy: a reload may change them).
+  std::vector<Duration> windows() const;
   /// The index of a window length, or nullopt when it is not configured.
   std::optional<std::size_t> window_index(Duration d) const;
 
@@ -73,6 +75,9 @@ class Aggregator {
 
   /// Buildings and their rooms (with metrics) that have reported.
   std::map<std::string, std::map<std::string, std::vector<std::string>>> reported() const;
+
+  /// Starts over with other windows (SIGHUP); every series is emptied.
+  void reset(std::vector<Duration> windows, Duration dedupe_horizon);
 
   /// Loads buckets computed from PostgreSQL at start.
   void warm(const std::vector<WarmBucket>& rows, Micros now);

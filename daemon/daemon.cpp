@@ -75,6 +75,7 @@ class Daemon {
   void start();
   void stop();
   void tick();
+  void reload();
   void averages_loop();
   void publish_averages();
   Readiness readiness() const;
@@ -170,15 +171,79 @@ void Daemon::stop() {
   log->info("stopped: {}", status_line());
 }
 
+void Daemon::reload() {
+  auto log = component_log("main");
+  notify::reloading();
+  const auto current = ingest_.config();
+  log->info("SIGHUP: reloading {}", current->path);
+  auto loaded = load_config(current->path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) log->error("reload: {}", e.to_string());
+    log->error("reload failed; still running with the previous configuration");
+    notify::ready();
+    return;
+  }
+  Config next = std::move(*loaded.config);
+  // What the running process cannot change is logged and kept as it is.
+  auto keep = [&](const char* key, auto& next_value, const auto& current_value) {
+    if (next_value != current_value) {
+      log->warn("reload: {} changed; restart roomtempd to apply it (keeping the old value)", key);
+      next_value = current_value;
+    }
+  };
+  keep("mqtt.host", next.mqtt.host, current->mqtt.host);
+  keep("mqtt.port", next.mqtt.port, current->mqtt.port);
+  keep("mqtt.client_id", next.mqtt.client_id, current->mqtt.client_id);
+  keep("mqtt.clean_session", next.mqtt.clean_session, current->mqtt.clean_session);
+  keep("mqtt.qos", next.mqtt.qos, current->mqtt.qos);
+  keep("mqtt.keepalive", next.mqtt.keepalive, current->mqtt.keepalive);
+  keep("mqtt.username", next.mqtt.username, current->mqtt.username);
+  keep("mqtt.password_file", next.mqtt.password_file, current->mqtt.password_file);
+  keep("mqtt.tls.ca_file", next.mqtt.tls.ca_file, current->mqtt.tls.ca_file);
+  keep("mqtt.tls.cert_file", next.mqtt.tls.cert_file, current->mqtt.tls.cert_file);
+  keep("mqtt.tls.key_file", next.mqtt.tls.key_file, current->mqtt.tls.key_file);
+  keep("mqtt.subscriptions", next.mqtt.subscriptions, current->mqtt.subscriptions);
+  keep("postgres.dsn", next.postgres.dsn, current->postgres.dsn);
+  keep("postgres.password_file", next.postgres.password_file, current->postgres.password_file);
+  keep("postgres.migrate", next.postgres.migrate, current->postgres.migrate);
+  keep("spool.dir", next.spool.dir, current->spool.dir);
+  keep("spool.journal", next.spool.journal, current->spool.journal);
+  keep("spool.fsync_interval", next.spool.fsync_interval, current->spool.fsync_interval);
+  keep("http.listen", next.http.listen, current->http.listen);
+
+  set_log_level(next.log.level);
+  writer_.set_batch_limits(next.postgres.batch_max_rows, next.postgres.batch_max_delay);
+  spool_.set_max_bytes(next.spool.max_bytes);
+  if (next.averages.windows != current->averages.windows ||
+      next.averages.dedupe_horizon != current->averages.dedupe_horizon) {
+    aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
+    try {
+      auto conn = pg_connect(next.postgres);
+      const Micros now = now_micros();
+      aggregator_.warm(load_warm_buckets(*conn, next.averages.windows, now), now);
+    } catch (const std::exception& e) {
+      log->warn("reload: new windows start empty (PostgreSQL: {})", e.what());
+    }
+    log->info("reload: windows are now {}", [&] {
+      std::string list;
+      for (auto w : next.averages.windows) list += (list.empty() ? "" : ", ") + format_duration(w);
+      return list;
+    }());
+  }
+  ingest_.set_config(std::make_shared<const Config>(std::move(next)));
+  averages_wake_.notify_all();  // a new publish_interval takes effect now
+  log->info("reload done");
+  notify::ready();
+}
+
 void Daemon::publish_averages() {
-  const auto& windows = aggregator_.windows();
   for (const auto& u : aggregator_.tick(now_micros())) {
-    const std::string window = format_duration(windows[u.window]);
+    const std::string window = format_duration(u.length);
     const std::string topic = u.key.room.empty()
                                   ? building_average_topic(u.key.building, u.key.metric, window)
                                   : room_average_topic(u.key.building, u.key.room, u.key.metric,
                                                        window);
-    if (publisher_->publish(topic, average_json(u.key, windows[u.window], u.stats), 1, true))
+    if (publisher_->publish(topic, average_json(u.key, u.length, u.stats), 1, true))
       metrics_.averages_published.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -186,7 +251,7 @@ void Daemon::publish_averages() {
 void Daemon::averages_loop() {
   std::unique_lock lock(averages_mutex_);
   while (!averages_stop_) {
-    const auto interval = config_->averages.publish_interval;
+    const auto interval = ingest_.config()->averages.publish_interval;
     if (averages_wake_.wait_for(lock, interval, [&] { return averages_stop_; })) break;
     lock.unlock();
     publish_averages();
@@ -226,7 +291,7 @@ int Daemon::run(SignalCatcher& signals) {
         stop();
         return 0;
       case SignalCatcher::Event::reload:
-        component_log("main")->info("SIGHUP: reload not implemented yet; config unchanged");
+        reload();
         break;
       case SignalCatcher::Event::none:
         break;

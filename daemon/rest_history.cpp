@@ -1,8 +1,360 @@
-// History endpoints over PostgreSQL: being written (see rest_history helper brief).
+// REST routes answered from PostgreSQL: averages over any [from, to), raw readings, series
+// and histograms of one room's metric (SPEC.md §5).
+//
+// Every query is parameterised, read-only, bounded by a row/point/bin limit and by the
+// session's statement_timeout, and runs on the calling HTTP worker's own connection.
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregator.h"
+#include "config.h"
 #include "http_api.h"
+#include "log.h"
+#include "pg_connect.h"
+#include "rest_params.h"
 
 namespace roomtemp {
-void register_history_routes(httplib::Server&, HttpDeps&) {}
+
+// The live variants of the average routes (rest_live.cpp): same path, `window=` instead of
+// `from`/`to`. Declared here so this file does not wait on http_api.h.
+void handle_live_room_average(const httplib::Request& req, httplib::Response& res,
+                              HttpDeps& deps);
+void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
+                                  HttpDeps& deps);
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+/// `from` defaults to this long before `to`; `to` defaults to now.
+constexpr Micros kDefaultSpan = 3600 * kMicrosPerSecond;
+constexpr std::int64_t kDefaultLimit = 1000;
+constexpr std::int64_t kDefaultBins = 10;
+constexpr auto kDefaultStep = std::chrono::hours(1);
+/// Every history query gives up after this; the answer is then a 503 asking for less.
+constexpr const char* kStatementTimeout = "10s";
+
+/// The SQL state PostgreSQL reports when statement_timeout cancels a query.
+constexpr const char* kQueryCanceled = "57014";
+
+// ---------------------------------------------------------------------------------------
+// Connections: one per HTTP worker thread. cpp-httplib's pool threads live as long as the
+// server, so the connection does too and closes when its thread ends.
+
+struct ThreadConnection {
+  std::string dsn;  ///< what it was opened with: a SIGHUP that changes the DSN reconnects
+  std::unique_ptr<pqxx::connection> conn;
+};
+thread_local ThreadConnection t_pg;
+
+std::string first_line(const char* what) {
+  std::string s(what);
+  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+/// This thread's connection, opened (or reopened) when needed; `fresh` says it was just opened.
+pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
+  fresh = false;
+  if (t_pg.conn && t_pg.dsn == pg.dsn && t_pg.conn->is_open()) return *t_pg.conn;
+  t_pg.conn.reset();
+  try {
+    auto conn = pg_connect(pg);
+    // set_variable (not a raw SET) so that libpqxx restores it if it reconnects on its own.
+    conn->set_variable("statement_timeout", std::string("'") + kStatementTimeout + "'");
+    t_pg = {pg.dsn, std::move(conn)};
+  } catch (const std::exception& e) {  // broken_connection, or an unreadable password file
+    throw Unavailable("postgresql unavailable: " + first_line(e.what()));
+  }
+  fresh = true;
+  return *t_pg.conn;
+}
+
+/// Runs `query(txn)` in a read-only transaction and returns what it returns. A connection that
+/// broke since its last use (PostgreSQL restarted) is replaced once before giving up with 503.
+template <typename Query>
+auto read_only(HttpDeps& deps, Query&& query) {
+  const auto config = deps.config();
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = false;
+    try {
+      pqxx::read_transaction txn(thread_connection(config->postgres, fresh));
+      auto answer = query(txn);
+      txn.commit();
+      return answer;
+    } catch (const pqxx::broken_connection& e) {
+      t_pg.conn.reset();
+      if (attempt == 0 && !fresh) continue;
+      throw Unavailable("postgresql unavailable: " + first_line(e.what()));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == kQueryCanceled)
+        throw Unavailable(std::string("the query took longer than ") + kStatementTimeout +
+                          "; ask for a shorter range");
+      throw;  // a bug in our SQL: logged by the exception handler, answered 500
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request parts.
+
+/// A half-open time range [from, to) in microseconds.
+struct Range {
+  Micros from = 0;
+  Micros to = 0;
+  Micros span() const { return to - from; }
+};
+
+/// `from` and `to` from the query string: to defaults to now, from to one hour before to.
+Range time_range(const httplib::Request& req) {
+  Range r;
+  r.to = params::optional_time(req, "to").value_or(now_micros());
+  r.from = params::optional_time(req, "from").value_or(r.to - kDefaultSpan);
+  if (r.from >= r.to) throw BadRequest("'from' must be earlier than 'to'");
+  if (r.span() > kMaxHistorySpan)
+    throw BadRequest("from..to spans more than " +
+                     format_duration(std::chrono::duration_cast<Duration>(
+                         std::chrono::microseconds(kMaxHistorySpan))) +
+                     "; ask for a shorter range");
+  return r;
+}
+
+/// True when an average request asks for history (from/to) rather than a live window.
+bool wants_history(const httplib::Request& req) {
+  const bool range = req.has_param("from") || req.has_param("to");
+  if (range && req.has_param("window"))
+    throw BadRequest("give either 'window' (live) or 'from'/'to' (history), not both");
+  return range;
+}
+
+SeriesKey room_key(const httplib::Request& req) {
+  return {params::id(req.matches[1], "building"), params::id(req.matches[2], "room"),
+          params::id(req.matches[3], "metric")};
+}
+
+/// Timestamps go to PostgreSQL as RFC 3339 text cast to timestamptz (exact to the microsecond)
+/// and come back as integer microseconds (exact again; no float on the way).
+std::string sql_time(Micros t) { return format_rfc3339(t); }
+constexpr const char* kTsMicros = "(extract(epoch FROM ts) * 1000000)::bigint";
+
+const char* const kRoomFilter =
+    " FROM readings WHERE building = $1 AND room = $2 AND metric = $3"
+    " AND ts >= $4::timestamptz AND ts < $5::timestamptz";
+
+std::string describe(const SeriesKey& key) {
+  return key.room.empty() ? "building " + key.building
+                          : "room " + key.building + "/" + key.room;
+}
+
+/// Throws NotFound when the series has no readings at all (an empty range of a known room is
+/// not an error). Cheap: the unique key's index starts with building, room, metric.
+void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
+  const pqxx::row row =
+      key.room.empty()
+          ? txn.exec_params1("SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
+                             "metric = $2)",
+                             key.building, key.metric)
+          : txn.exec_params1("SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
+                             "room = $2 AND metric = $3)",
+                             key.building, key.room, key.metric);
+  if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
+}
+
+void send_json(httplib::Response& res, const std::string& body) {
+  res.status = 200;
+  res.set_content(body, "application/json");
+}
+
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json number_or_null(const pqxx::field& f) { return f.is_null() ? json(nullptr) : json(f.as<double>()); }
+
+// ---------------------------------------------------------------------------------------
+// Handlers.
+
+/// GET …/average?from&to: the live average's object, computed over [from, to).
+void history_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
+                     const SeriesKey& key) {
+  const Range range = time_range(req);
+  const WindowStats stats = read_only(deps, [&](pqxx::transaction_base& txn) {
+    const char* select = "SELECT count(*), sum(value), min(value), max(value)";
+    const pqxx::row row =
+        key.room.empty()
+            ? txn.exec_params1(std::string(select) +
+                                   " FROM readings WHERE building = $1 AND metric = $2"
+                                   " AND ts >= $3::timestamptz AND ts < $4::timestamptz",
+                               key.building, key.metric, sql_time(range.from),
+                               sql_time(range.to))
+            : txn.exec_params1(std::string(select) + kRoomFilter, key.building, key.room,
+                               key.metric, sql_time(range.from), sql_time(range.to));
+    WindowStats s;
+    s.from = range.from;
+    s.to = range.to;
+    s.count = row[0].as<std::uint64_t>();
+    if (s.count == 0) {
+      require_known(txn, key);
+    } else {
+      s.sum = row[1].as<double>();
+      s.min = row[2].as<double>();
+      s.max = row[3].as<double>();
+    }
+    return s;
+  });
+  // The window is to − from; sub-millisecond remainders are dropped from its spelling only.
+  const Duration window = std::chrono::duration_cast<Duration>(std::chrono::microseconds(range.span()));
+  send_json(res, average_json(key, window, stats));
+}
+
+/// GET …/readings?from&to&limit: raw readings, oldest first (ties by sensor_id). When more
+/// exist than `limit`, the answer carries `X-Truncated: true`.
+void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  const SeriesKey key = room_key(req);
+  const Range range = time_range(req);
+  const std::int64_t limit = params::integer(req, "limit", kDefaultLimit, 1, kMaxRows);
+  bool truncated = false;
+  const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
+    const pqxx::result rows = txn.exec_params(
+        std::string("SELECT ") + kTsMicros +
+            ", value, sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint" +
+            kRoomFilter + " ORDER BY ts, sensor_id LIMIT $6::bigint",
+        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to),
+        limit + 1);
+    if (rows.empty()) require_known(txn, key);
+    truncated = static_cast<std::int64_t>(rows.size()) > limit;
+    json list = json::array();
+    for (const auto& row : rows) {
+      if (static_cast<std::int64_t>(list.size()) == limit) break;
+      list.push_back({{"ts", format_rfc3339(row[0].as<Micros>())},
+                      {"value", row[1].as<double>()},
+                      {"sensor_id", row[2].is_null() ? json(nullptr) : json(row[2].as<std::string>())},
+                      {"received_at", format_rfc3339(row[3].as<Micros>())}});
+    }
+    return list;
+  });
+  if (truncated) res.set_header("X-Truncated", "true");
+  send_json(res, dump(out));
+}
+
+/// GET …/series?from&to&step: one entry per step aligned to `from`, every step present (count 0
+/// and null numbers when empty) so that a chart gets a continuous axis; the last step ends at
+/// `to` even when that makes it shorter.
+void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  const SeriesKey key = room_key(req);
+  const Range range = time_range(req);
+  const Duration step = params::optional_duration(req, "step").value_or(kDefaultStep);
+  const Micros step_us = std::chrono::duration_cast<std::chrono::microseconds>(step).count();
+  const std::int64_t steps = (range.span() + step_us - 1) / step_us;
+  if (steps > kMaxSeriesPoints)
+    throw BadRequest("from..to in steps of " + format_duration(step) + " makes " +
+                     std::to_string(steps) + " points; at most " +
+                     std::to_string(kMaxSeriesPoints) + " (use a larger step)");
+
+  const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
+    // ts >= from, so the integer division is a floor.
+    const pqxx::result rows = txn.exec_params(
+        std::string("SELECT (") + kTsMicros + " - $6::bigint) / $7::bigint AS step," +
+            " count(*), sum(value), min(value), max(value)" + kRoomFilter +
+            " GROUP BY step ORDER BY step",
+        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to),
+        range.from, step_us);
+    if (rows.empty()) require_known(txn, key);
+    json list = json::array();
+    auto row = rows.begin();
+    for (std::int64_t i = 0; i < steps; ++i) {
+      const Micros from = range.from + i * step_us;
+      json point = {{"from", format_rfc3339(from)},
+                    {"to", format_rfc3339(std::min(from + step_us, range.to))},
+                    {"avg", nullptr},
+                    {"min", nullptr},
+                    {"max", nullptr},
+                    {"count", 0}};
+      if (row != rows.end() && row[0].as<std::int64_t>() == i) {
+        const auto count = row[1].as<std::uint64_t>();
+        point["avg"] = row[2].as<double>() / static_cast<double>(count);
+        point["min"] = number_or_null(row[3]);
+        point["max"] = number_or_null(row[4]);
+        point["count"] = count;
+        ++row;
+      }
+      list.push_back(std::move(point));
+    }
+    return list;
+  });
+  send_json(res, dump(out));
+}
+
+/// GET …/histogram?from&to&bins: `bins` equal-width bins from the smallest to the largest
+/// value in [from, to) (the largest lands in the last bin); {"edges":[],"counts":[]} when the
+/// range holds no readings. When every value is the same, all edges equal it and the first
+/// bin holds them all.
+void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  const SeriesKey key = room_key(req);
+  const Range range = time_range(req);
+  const std::int64_t bins = params::integer(req, "bins", kDefaultBins, 1, kMaxBins);
+
+  const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
+    // One statement, so the bounds and the counts come from the same snapshot.
+    const pqxx::result rows = txn.exec_params(
+        std::string("WITH r AS (SELECT value") + kRoomFilter +
+            "), b AS (SELECT min(value) AS lo, max(value) AS hi FROM r)"
+            " SELECT b.lo, b.hi, CASE WHEN b.lo = b.hi THEN 1"
+            " ELSE least(width_bucket(r.value, b.lo, b.hi, $6::int), $6::int) END AS bin,"
+            " count(*) FROM r CROSS JOIN b GROUP BY b.lo, b.hi, bin ORDER BY bin",
+        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), bins);
+    json doc = {{"edges", json::array()}, {"counts", json::array()}};
+    if (rows.empty()) {
+      require_known(txn, key);
+      return doc;
+    }
+    const double lo = rows[0][0].as<double>();
+    const double hi = rows[0][1].as<double>();
+    std::vector<std::uint64_t> counts(static_cast<std::size_t>(bins), 0);
+    for (const auto& row : rows) counts.at(row[2].as<std::size_t>() - 1) = row[3].as<std::uint64_t>();
+    for (std::int64_t i = 0; i < bins; ++i)
+      doc["edges"].push_back(lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
+    doc["edges"].push_back(hi);
+    doc["counts"] = counts;
+    return doc;
+  });
+  send_json(res, dump(out));
+}
+
+}  // namespace
+
+void register_history_routes(httplib::Server& s, HttpDeps& deps) {
+  // Ids match anything between slashes here so that a bad one gets a 400 that says why
+  // (params::id) rather than the router's 404.
+  const std::string room = R"(/v1/buildings/([^/]+)/rooms/([^/]+)/([^/]+))";
+
+  s.Get(room + "/average", [&deps](const httplib::Request& req, httplib::Response& res) {
+    if (!wants_history(req)) return handle_live_room_average(req, res, deps);
+    history_average(req, res, deps, room_key(req));
+  });
+  s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)",
+        [&deps](const httplib::Request& req, httplib::Response& res) {
+          if (!wants_history(req)) return handle_live_building_average(req, res, deps);
+          SeriesKey key{params::id(req.matches[1], "building"), "",
+                        params::id(req.matches[2], "metric")};
+          history_average(req, res, deps, key);
+        });
+  s.Get(room + "/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
+    readings(req, res, deps);
+  });
+  s.Get(room + "/series", [&deps](const httplib::Request& req, httplib::Response& res) {
+    series(req, res, deps);
+  });
+  s.Get(room + "/histogram", [&deps](const httplib::Request& req, httplib::Response& res) {
+    histogram(req, res, deps);
+  });
+}
+
 }  // namespace roomtemp

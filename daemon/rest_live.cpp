@@ -208,9 +208,9 @@ void register_live_routes(httplib::Server& s, HttpDeps& deps) {
     if (order != "asc" && order != "desc") throw BadRequest("parameter 'order' must be asc or desc");
     const auto n = params::integer(req, "n", 10, 1, 1000);
     const std::size_t w = live_window(req, deps.aggregator);
-    json out = json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : deps.aggregator.top(metric, w, by, order == "desc", n))
-      out.push_back(json::parse(average_json(SeriesKey{r.building, r.room, metric},
+      out.push_back(nlohmann::ordered_json::parse(average_json(SeriesKey{r.building, r.room, metric},
                                              deps.aggregator.windows()[w], r.stats)));
     send_json(res, 200, out.dump());
   });

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -25,7 +26,7 @@ class Spool {
 
   bool empty() const { return segments_.empty(); }
   /// True when appending would go past max_bytes (the writer then stops taking input).
-  bool full() const { return bytes_ >= max_bytes_; }
+  bool full() const { return bytes_ >= max_bytes_.load(); }
   std::uint64_t bytes() const { return bytes_; }
 
   /// Appends a batch and flushes it to disk (fdatasync). Throws std::runtime_error on I/O error.
@@ -49,7 +50,7 @@ class Spool {
   void update_gauge();
 
   std::string dir_;
-  std::uint64_t max_bytes_;
+  std::atomic<std::uint64_t> max_bytes_;  ///< changed by reload from the main thread
   Metrics& metrics_;
   std::deque<Segment> segments_;  ///< oldest first; the back one may be open for writing
   std::FILE* writer_ = nullptr;
