@@ -1,0 +1,95 @@
+#include "harness/broker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "harness/net.h"
+#include "harness/wait.h"
+
+namespace roomtemp::harness {
+
+Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
+  auto found = find_program("mosquitto", {"/usr/sbin", "/usr/local/sbin"});
+  if (!found) skip("mosquitto is not installed (apt-get install mosquitto)");
+  mosquitto_ = *found;
+  // Another test may take the free port before mosquitto binds it: then try another.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    write_file(dir_.file("mosquitto.conf"), config_text());
+    try {
+      start();
+      return;
+    } catch (const std::exception&) {
+      if (attempt == 3) throw;
+    }
+  }
+}
+
+std::string Broker::config_text() const {
+  std::string conf;
+  // Run as root (tests in containers), mosquitto would switch to its own user and could no
+  // longer write its log in our directory.
+  if (geteuid() == 0) conf += "user root\n";
+  conf += "listener " + std::to_string(port_) + " 127.0.0.1\n";
+  conf += "allow_anonymous true\n";
+  // The default of 1000 silently drops QoS 1 messages queued for an offline durable client.
+  conf += "max_queued_messages 1000000\n";
+  if (options_.persistence) {
+    conf += "persistence true\n";
+    conf += "persistence_location " + dir_.path() + "/\n";
+  } else {
+    conf += "persistence false\n";
+  }
+  conf += "log_dest file " + dir_.file("mosquitto.log") + "\n";
+  conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+  conf += "connection_messages true\n";
+  conf += options_.extra_config;
+  if (!conf.empty() && conf.back() != '\n') conf += "\n";
+  return conf;
+}
+
+Broker::~Broker() {
+  if (test_failed()) print_tail("mosquitto log " + dir_.file("mosquitto.log"), log(), 60);
+  if (process_.running()) {
+    process_.signal(SIGTERM);
+    if (!process_.wait_exit(std::chrono::seconds(5))) process_.kill();
+  }
+}
+
+void Broker::start() {
+  if (process_.running()) return;
+  // Up once it logs "running" (again, after a restart) and the port accepts: a port that
+  // merely accepts could belong to someone else.
+  auto runs = [&] {
+    const std::string text = log();
+    std::size_t n = 0;
+    for (auto p = text.find(" running"); p != std::string::npos; p = text.find(" running", p + 1))
+      ++n;
+    return n;
+  };
+  const std::size_t before = runs();
+  ProcessSpec spec;
+  spec.argv = {mosquitto_, "-c", dir_.file("mosquitto.conf")};
+  spec.output_file = dir_.file("mosquitto.out");
+  spec.cwd = dir_.path();
+  process_.start(std::move(spec));
+  const bool up = wait_until(
+      [&] { return !process_.running() || (runs() > before && port_accepts(port_)); }, 10s, 10ms);
+  if (!up || !process_.running()) {
+    process_.kill();
+    throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_) + ":\n" +
+                             read_file(dir_.file("mosquitto.out")) + log());
+  }
+}
+
+void Broker::stop() {
+  if (!process_.running()) return;
+  process_.signal(SIGTERM);
+  if (!process_.wait_exit(std::chrono::seconds(10))) process_.kill();
+}
+
+std::string Broker::log() const { return read_file(dir_.file("mosquitto.log")); }
+
+}  // namespace roomtemp::harness
