@@ -11,6 +11,7 @@
 #include "aggregator.h"
 #include "http_api.h"
 #include "ingest.h"
+#include "journal.h"
 #include "log.h"
 #include "migrate.h"
 #include "mqtt_client.h"
@@ -92,6 +93,8 @@ class Daemon {
   std::mutex averages_mutex_;
   std::condition_variable averages_wake_;
   bool averages_stop_ = false;
+  std::unique_ptr<Journal> journal_;
+  std::thread journal_sync_thread_;
   std::unique_ptr<MqttClient> publisher_;
   std::unique_ptr<MqttClient> subscriber_;
   std::unique_ptr<HttpApi> http_;
@@ -123,6 +126,28 @@ std::string Daemon::status_line() const {
 
 void Daemon::start() {
   const Config& c = *config_;
+  // Journal segments left by a crash replay through the spool, before anything new.
+  const std::string journal_dir = c.spool.dir + "/journal";
+  Journal::recover_into_spool(journal_dir, c.spool.dir);
+  writer_.set_recovered_sink([this](const Reading& r) { aggregator_.add(r, now_micros()); });
+  if (c.spool.journal) {
+    journal_ = std::make_unique<Journal>(journal_dir, metrics_);
+    journal_->open();
+    ingest_.set_journal(journal_.get());
+    writer_.set_journal(journal_.get());
+    journal_sync_thread_ = std::thread([this, interval = c.spool.fsync_interval] {
+      std::unique_lock lock(averages_mutex_);
+      while (!averages_stop_) {
+        averages_wake_.wait_for(lock, interval, [&] { return averages_stop_; });
+        lock.unlock();
+        journal_->sync();
+        lock.lock();
+      }
+    });
+    component_log("main")->info("journal mode: every accepted reading reaches {} before it is "
+                                "acknowledged; fsync every {}",
+                                journal_dir, format_duration(c.spool.fsync_interval));
+  }
   publisher_ = std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr,
                                             metrics_);
   ingest_.set_reading_sink([this](const Reading& r) { aggregator_.add(r, now_micros()); });
@@ -162,6 +187,8 @@ void Daemon::stop() {
   }
   averages_wake_.notify_all();
   if (averages_thread_.joinable()) averages_thread_.join();
+  if (journal_sync_thread_.joinable()) journal_sync_thread_.join();
+  if (journal_) journal_->close_clean();
   publish_averages();  // the final numbers, with every accepted reading in them
   if (publisher_) {
     if (!publisher_->wait_published(std::chrono::seconds(2)))

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
+#include "journal.h"
 #include "topic.h"
 #include "validate.h"
 
@@ -62,6 +65,23 @@ void Ingest::reject(Rejection&& j) {
 }
 
 void Ingest::enqueue(Inbound&& item) {
+  if (journal_) {
+    std::lock_guard lock(journal_order_);
+    while (true) {
+      try {
+        journal_->append(item);
+        break;
+      } catch (const std::exception& e) {
+        // Without the journal the promise of journal mode does not hold: hold the input
+        // (and so the broker) until the disk works again.
+        component_log("journal")->error("{}; retrying in 1s", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+    if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);
+    metrics_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
+    return;
+  }
   // A reading the broker already considers delivered must not be dropped: should the queue
   // be closed already, push past it.
   if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -13,6 +14,8 @@
 #include "reading.h"
 
 namespace roomtemp {
+
+class Journal;
 
 /// The single entry of readings into the daemon, whatever their source. Validates, counts,
 /// logs refusals (rate-limited), hands rejections to `publish_rejection` and everything to the
@@ -26,6 +29,8 @@ class Ingest {
 
   void set_rejection_publisher(RejectionPublisher p) { publish_rejection_ = std::move(p); }
   void set_reading_sink(ReadingSink s) { on_accepted_ = std::move(s); }
+  /// Journal mode: every item is appended to `journal` before it is queued, in queue order.
+  void set_journal(Journal* journal) { journal_ = journal; }
 
   /// Swaps the configuration (SIGHUP); readings in flight finish with the old one.
   void set_config(std::shared_ptr<const Config> config) { config_.store(std::move(config)); }
@@ -56,6 +61,8 @@ class Ingest {
   RejectionPublisher publish_rejection_;
   ReadingSink on_accepted_;
   RateLimit reject_log_limit_{10};
+  Journal* journal_ = nullptr;
+  std::mutex journal_order_;  ///< journal order must equal queue order
 };
 
 /// The JSON published on roomtemp/rejected.

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "journal.h"
 #include "log.h"
 #include "migrate.h"
 #include "pg_connect.h"
@@ -133,7 +134,7 @@ void PgWriter::maintain_partitions() {
   }
 }
 
-bool PgWriter::write_batch(const std::vector<Inbound>& batch) {
+bool PgWriter::write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted_rows) {
   if (!ensure_connected()) return false;
   const auto start = std::chrono::steady_clock::now();
   std::size_t readings = 0, rejections = 0;
@@ -154,7 +155,24 @@ bool PgWriter::write_batch(const std::vector<Inbound>& batch) {
       copy.complete();
     }
     std::size_t inserted = 0;
-    if (readings > 0) {
+    if (readings > 0 && inserted_rows) {
+      // Replay of an earlier run's spool: learn which rows are new, for the live windows.
+      auto res = txn.exec(
+          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING "
+          "RETURNING (extract(epoch FROM ts) * 1000000)::bigint, building, room, metric, value, "
+          "sensor_id");
+      inserted = res.affected_rows();
+      for (const auto& row : res) {
+        Reading r;
+        r.ts = row[0].as<std::int64_t>();
+        r.building = row[1].as<std::string>();
+        r.room = row[2].as<std::string>();
+        r.metric = row[3].as<std::string>();
+        r.value = row[4].as<double>();
+        if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
+        inserted_rows->push_back(std::move(r));
+      }
+    } else if (readings > 0) {
       auto res = txn.exec(
           "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");
       inserted = res.affected_rows();
@@ -192,9 +210,12 @@ bool PgWriter::write_batch(const std::vector<Inbound>& batch) {
 bool PgWriter::drain_spool() {
   while (!spool_.empty()) {
     if (!ensure_connected()) return false;
+    const bool recovered = spool_.front_is_recovered() && recovered_sink_;
     auto chunk = spool_.peek(batch_max_rows_.load());
-    if (!chunk.empty() && !write_batch(chunk)) return false;
+    std::vector<Reading> fresh;
+    if (!chunk.empty() && !write_batch(chunk, recovered ? &fresh : nullptr)) return false;
     spool_.consume();
+    for (const auto& r : fresh) recovered_sink_(r);
     if (spool_.empty()) component_log("writer")->info("spool replayed; writing directly again");
     // Let live input in between chunks: the caller appends it behind the spool.
     return spool_.empty();
@@ -265,7 +286,9 @@ void PgWriter::run() {
                                   std::chrono::milliseconds(batch_max_delay_ms_.load()), idle);
     metrics_.queue_depth = queue_.size();
     if (batch.empty()) probe();
+    const std::size_t n = batch.size();
     handle(std::move(batch));
+    if (journal_ && n) journal_->release(n);
   }
   if (!spool_.empty())
     component_log("writer")->info("{} bytes stay in the spool until PostgreSQL returns",

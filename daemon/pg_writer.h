@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 namespace roomtemp {
 
 class Spool;
+class Journal;
 
 /// The writer thread: takes batches from the ingest queue and commits them to PostgreSQL
 /// (COPY into a staging table, then INSERT … ON CONFLICT DO NOTHING, so a redelivered reading
@@ -30,6 +32,14 @@ class PgWriter {
   /// Returns once the queue is closed and everything in it is committed or spooled.
   void join();
 
+  /// Journal mode: batches the writer has committed or spooled are released from it.
+  void set_journal(Journal* journal) { journal_ = journal; }
+  /// Receives the readings replayed from a spool left by an earlier run that PostgreSQL did
+  /// not have yet (so the live windows can count them).
+  void set_recovered_sink(std::function<void(const Reading&)> sink) {
+    recovered_sink_ = std::move(sink);
+  }
+
   /// Batch limits can change on reload.
   void set_batch_limits(std::size_t max_rows, Duration max_delay);
 
@@ -42,7 +52,7 @@ class PgWriter {
   bool ensure_connected();
   void disconnect(const std::string& why);
   /// Commits a batch; false (and disconnects) when PostgreSQL failed.
-  bool write_batch(const std::vector<Inbound>& batch);
+  bool write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted = nullptr);
   /// Writes spooled batches to PostgreSQL while it works; true when the spool is empty.
   bool drain_spool();
   void maintain_partitions();
@@ -53,6 +63,8 @@ class PgWriter {
   BoundedQueue<Inbound>& queue_;
   Spool& spool_;
   Metrics& metrics_;
+  Journal* journal_ = nullptr;
+  std::function<void(const Reading&)> recovered_sink_;
   std::unique_ptr<pqxx::connection> conn_;
   std::thread thread_;
   std::atomic<bool> connected_{false};

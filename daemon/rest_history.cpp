@@ -5,11 +5,10 @@
 // session's statement_timeout, and runs on the calling HTTP worker's own connection.
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -24,8 +23,7 @@ namespace roomtemp {
 
 // The live variants of the average routes (rest_live.cpp): same path, `window=` instead of
 // `from`/`to`. Declared here so this file does not wait on http_api.h.
-void handle_live_room_average(const httplib::Request& req, httplib::Response& res,
-                              HttpDeps& deps);
+void handle_live_room_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps);
 void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
                                   HttpDeps& deps);
 
@@ -60,6 +58,16 @@ std::string first_line(const char* what) {
   return s;
 }
 
+/// Logs (rate-limited: every handler thread may hit it at once) and answers 503.
+[[noreturn]] void unavailable(const std::string& why) {
+  static RateLimit limit(1);
+  std::uint64_t suppressed = 0;
+  if (limit.allow(suppressed))
+    component_log("http")->warn("history query failed: {}{}", why,
+                                suppressed ? fmt::format(" ({} more suppressed)", suppressed) : "");
+  throw Unavailable(why);
+}
+
 /// This thread's connection, opened (or reopened) when needed; `fresh` says it was just opened.
 pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
   fresh = false;
@@ -71,7 +79,7 @@ pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
     conn->set_variable("statement_timeout", std::string("'") + kStatementTimeout + "'");
     t_pg = {pg.dsn, std::move(conn)};
   } catch (const std::exception& e) {  // broken_connection, or an unreadable password file
-    throw Unavailable("postgresql unavailable: " + first_line(e.what()));
+    unavailable("postgresql unavailable: " + first_line(e.what()));
   }
   fresh = true;
   return *t_pg.conn;
@@ -92,11 +100,11 @@ auto read_only(HttpDeps& deps, Query&& query) {
     } catch (const pqxx::broken_connection& e) {
       t_pg.conn.reset();
       if (attempt == 0 && !fresh) continue;
-      throw Unavailable("postgresql unavailable: " + first_line(e.what()));
+      unavailable("postgresql unavailable: " + first_line(e.what()));
     } catch (const pqxx::sql_error& e) {
       if (e.sqlstate() == kQueryCanceled)
-        throw Unavailable(std::string("the query took longer than ") + kStatementTimeout +
-                          "; ask for a shorter range");
+        unavailable(std::string("the query took longer than ") + kStatementTimeout +
+                    "; ask for a shorter range");
       throw;  // a bug in our SQL: logged by the exception handler, answered 500
     }
   }
@@ -149,21 +157,21 @@ const char* const kRoomFilter =
     " AND ts >= $4::timestamptz AND ts < $5::timestamptz";
 
 std::string describe(const SeriesKey& key) {
-  return key.room.empty() ? "building " + key.building
-                          : "room " + key.building + "/" + key.room;
+  return key.room.empty() ? "building " + key.building : "room " + key.building + "/" + key.room;
 }
 
 /// Throws NotFound when the series has no readings at all (an empty range of a known room is
 /// not an error). Cheap: the unique key's index starts with building, room, metric.
 void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
-  const pqxx::row row =
-      key.room.empty()
-          ? txn.exec_params1("SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
-                             "metric = $2)",
-                             key.building, key.metric)
-          : txn.exec_params1("SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
-                             "room = $2 AND metric = $3)",
-                             key.building, key.room, key.metric);
+  const pqxx::row row = key.room.empty()
+                            ? txn.exec_params1(
+                                  "SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
+                                  "metric = $2)",
+                                  key.building, key.metric)
+                            : txn.exec_params1(
+                                  "SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
+                                  "room = $2 AND metric = $3)",
+                                  key.building, key.room, key.metric);
   if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
 }
 
@@ -176,7 +184,9 @@ std::string dump(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json number_or_null(const pqxx::field& f) { return f.is_null() ? json(nullptr) : json(f.as<double>()); }
+json number_or_null(const pqxx::field& f) {
+  return f.is_null() ? json(nullptr) : json(f.as<double>());
+}
 
 // ---------------------------------------------------------------------------------------
 // Handlers.
@@ -192,8 +202,7 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
             ? txn.exec_params1(std::string(select) +
                                    " FROM readings WHERE building = $1 AND metric = $2"
                                    " AND ts >= $3::timestamptz AND ts < $4::timestamptz",
-                               key.building, key.metric, sql_time(range.from),
-                               sql_time(range.to))
+                               key.building, key.metric, sql_time(range.from), sql_time(range.to))
             : txn.exec_params1(std::string(select) + kRoomFilter, key.building, key.room,
                                key.metric, sql_time(range.from), sql_time(range.to));
     WindowStats s;
@@ -210,7 +219,8 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
     return s;
   });
   // The window is to − from; sub-millisecond remainders are dropped from its spelling only.
-  const Duration window = std::chrono::duration_cast<Duration>(std::chrono::microseconds(range.span()));
+  const Duration window =
+      std::chrono::duration_cast<Duration>(std::chrono::microseconds(range.span()));
   send_json(res, average_json(key, window, stats));
 }
 
@@ -226,17 +236,17 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
         std::string("SELECT ") + kTsMicros +
             ", value, sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint" +
             kRoomFilter + " ORDER BY ts, sensor_id LIMIT $6::bigint",
-        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to),
-        limit + 1);
+        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), limit + 1);
     if (rows.empty()) require_known(txn, key);
     truncated = static_cast<std::int64_t>(rows.size()) > limit;
     json list = json::array();
     for (const auto& row : rows) {
       if (static_cast<std::int64_t>(list.size()) == limit) break;
-      list.push_back({{"ts", format_rfc3339(row[0].as<Micros>())},
-                      {"value", row[1].as<double>()},
-                      {"sensor_id", row[2].is_null() ? json(nullptr) : json(row[2].as<std::string>())},
-                      {"received_at", format_rfc3339(row[3].as<Micros>())}});
+      list.push_back(
+          {{"ts", format_rfc3339(row[0].as<Micros>())},
+           {"value", row[1].as<double>()},
+           {"sensor_id", row[2].is_null() ? json(nullptr) : json(row[2].as<std::string>())},
+           {"received_at", format_rfc3339(row[3].as<Micros>())}});
     }
     return list;
   });
@@ -264,8 +274,8 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
         std::string("SELECT (") + kTsMicros + " - $6::bigint) / $7::bigint AS step," +
             " count(*), sum(value), min(value), max(value)" + kRoomFilter +
             " GROUP BY step ORDER BY step",
-        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to),
-        range.from, step_us);
+        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), range.from,
+        step_us);
     if (rows.empty()) require_known(txn, key);
     json list = json::array();
     auto row = rows.begin();
@@ -318,7 +328,8 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
     const double lo = rows[0][0].as<double>();
     const double hi = rows[0][1].as<double>();
     std::vector<std::uint64_t> counts(static_cast<std::size_t>(bins), 0);
-    for (const auto& row : rows) counts.at(row[2].as<std::size_t>() - 1) = row[3].as<std::uint64_t>();
+    for (const auto& row : rows)
+      counts.at(row[2].as<std::size_t>() - 1) = row[3].as<std::uint64_t>();
     for (std::int64_t i = 0; i < bins; ++i)
       doc["edges"].push_back(lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
     doc["edges"].push_back(hi);
@@ -339,19 +350,16 @@ void register_history_routes(httplib::Server& s, HttpDeps& deps) {
     if (!wants_history(req)) return handle_live_room_average(req, res, deps);
     history_average(req, res, deps, room_key(req));
   });
-  s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)",
-        [&deps](const httplib::Request& req, httplib::Response& res) {
-          if (!wants_history(req)) return handle_live_building_average(req, res, deps);
-          SeriesKey key{params::id(req.matches[1], "building"), "",
-                        params::id(req.matches[2], "metric")};
-          history_average(req, res, deps, key);
-        });
-  s.Get(room + "/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
-    readings(req, res, deps);
+  s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)", [&deps](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    if (!wants_history(req)) return handle_live_building_average(req, res, deps);
+    SeriesKey key{params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
+    history_average(req, res, deps, key);
   });
-  s.Get(room + "/series", [&deps](const httplib::Request& req, httplib::Response& res) {
-    series(req, res, deps);
-  });
+  s.Get(room + "/readings",
+        [&deps](const httplib::Request& req, httplib::Response& res) { readings(req, res, deps); });
+  s.Get(room + "/series",
+        [&deps](const httplib::Request& req, httplib::Response& res) { series(req, res, deps); });
   s.Get(room + "/histogram", [&deps](const httplib::Request& req, httplib::Response& res) {
     histogram(req, res, deps);
   });

@@ -113,15 +113,38 @@ bool decode_inbound(const std::string& body, Inbound& out) {
   return false;
 }
 
+void append_record(std::string& out, const Inbound& item) {
+  std::string body = encode_inbound(item);
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(body.size()));
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(
+                              crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+  out += body;
+}
+
+std::string spool_segment_name(std::uint64_t seq) {
+  char name[40];
+  std::snprintf(name, sizeof name, "seg-%016llu.spool", static_cast<unsigned long long>(seq));
+  return name;
+}
+
+std::uint64_t last_spool_segment(const std::string& dir) {
+  std::uint64_t last = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    unsigned long long seq;
+    if (std::sscanf(entry.path().filename().c_str(), "seg-%16llu.spool", &seq) == 1)
+      last = std::max<std::uint64_t>(last, seq);
+  }
+  return last;
+}
+
 Spool::Spool(std::string dir, std::uint64_t max_bytes, Metrics& metrics)
     : dir_(std::move(dir)), max_bytes_(max_bytes), metrics_(metrics) {}
 
 Spool::~Spool() { close_writer(); }
 
 std::string Spool::segment_path(std::uint64_t seq) const {
-  char name[40];
-  std::snprintf(name, sizeof name, "seg-%016llu.spool", static_cast<unsigned long long>(seq));
-  return (fs::path(dir_) / name).string();
+  return (fs::path(dir_) / spool_segment_name(seq)).string();
 }
 
 void Spool::open() {
@@ -138,6 +161,7 @@ void Spool::open() {
   bytes_ = 0;
   for (const auto& s : segments_) bytes_ += s.size;
   next_seq_ = segments_.empty() ? 1 : segments_.back().seq + 1;
+  recovered_until_ = next_seq_ - 1;
   read_offset_ = pending_offset_ = 0;
   update_gauge();
   if (!segments_.empty())
@@ -165,13 +189,7 @@ void Spool::append(const std::vector<Inbound>& batch) {
     segments_.push_back(seg);
   }
   std::string buf;
-  for (const auto& item : batch) {
-    std::string body = encode_inbound(item);
-    put<std::uint32_t>(buf, static_cast<std::uint32_t>(body.size()));
-    put<std::uint32_t>(buf, static_cast<std::uint32_t>(
-                                crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
-    buf += body;
-  }
+  for (const auto& item : batch) append_record(buf, item);
   if (std::fwrite(buf.data(), 1, buf.size(), writer_) != buf.size() || std::fflush(writer_) != 0 ||
       ::fdatasync(fileno(writer_)) != 0)
     throw std::runtime_error("cannot write " + segments_.back().path + ": " + std::strerror(errno));
@@ -179,6 +197,10 @@ void Spool::append(const std::vector<Inbound>& batch) {
   bytes_ += buf.size();
   metrics_.readings_spooled.fetch_add(batch.size(), std::memory_order_relaxed);
   update_gauge();
+}
+
+bool Spool::front_is_recovered() const {
+  return !segments_.empty() && segments_.front().seq <= recovered_until_;
 }
 
 std::vector<Inbound> Spool::peek(std::size_t max) {

@@ -39,6 +39,10 @@ class Spool {
 
   void set_max_bytes(std::uint64_t max_bytes) { max_bytes_ = max_bytes; }
 
+  /// True when the oldest segment was left by an earlier run (or recovered from the journal):
+  /// its readings never reached this process's live windows.
+  bool front_is_recovered() const;
+
  private:
   struct Segment {
     std::uint64_t seq;
@@ -56,10 +60,18 @@ class Spool {
   std::FILE* writer_ = nullptr;
   std::uint64_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;
+  std::uint64_t recovered_until_ = 0;  ///< segments up to this seq were found at open()
   std::uint64_t read_offset_ = 0;     ///< in the front segment
   std::uint64_t pending_offset_ = 0;  ///< where the last peek stopped
   bool pending_end_ = false;          ///< the last peek reached the end (or damage) of the front
 };
+
+/// Appends one framed record (length, crc32, body) to `out`; the journal writes the same.
+void append_record(std::string& out, const Inbound& item);
+/// "seg-NNNNNNNNNNNNNNNN.spool"
+std::string spool_segment_name(std::uint64_t seq);
+/// The highest segment number in a spool directory (0 when none).
+std::uint64_t last_spool_segment(const std::string& dir);
 
 /// Encodes one record body (exposed for tests and benchmarks).
 std::string encode_inbound(const Inbound& item);

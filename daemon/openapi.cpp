@@ -1,0 +1,395 @@
+// The OpenAPI 3.0 description of the REST API, one operation per row of SPEC.md §5.
+// Built once at first use; served as-is at GET /openapi.json.
+#include "openapi.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rest_params.h"
+#include "version.h"
+
+namespace roomtemp {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json ref(const std::string& schema) { return {{"$ref", "#/components/schemas/" + schema}}; }
+
+json nullable_number() { return {{"type", "number"}, {"format", "double"}, {"nullable", true}}; }
+json date_time() { return {{"type", "string"}, {"format", "date-time"}}; }
+
+json path_param(const std::string& name, const std::string& description) {
+  return {{"name", name},
+          {"in", "path"},
+          {"required", true},
+          {"description", description},
+          {"schema", ref("Id")}};
+}
+
+json query_param(const std::string& name, json schema, const std::string& description,
+                 bool required = false) {
+  return {{"name", name},
+          {"in", "query"},
+          {"required", required},
+          {"description", description},
+          {"schema", std::move(schema)}};
+}
+
+json building() { return path_param("building", "building id"); }
+json room() { return path_param("room", "room id"); }
+json metric() { return path_param("metric", "a configured metric, e.g. temperature"); }
+
+json time_param(const std::string& name, const std::string& description) {
+  return query_param(name, ref("Time"), description);
+}
+json from_param() {
+  return time_param("from", "start of the range, inclusive (default: one hour before `to`)");
+}
+json to_param() { return time_param("to", "end of the range, exclusive (default: now)"); }
+json window_param(const std::string& description) {
+  return query_param("window", ref("Duration"), description);
+}
+
+json content(const json& schema, const std::string& type = "application/json") {
+  return {{type, {{"schema", schema}}}};
+}
+
+json ok(const std::string& description, const json& schema) {
+  return {{"description", description}, {"content", content(schema)}};
+}
+
+json error(const std::string& description) {
+  return {{"description", description}, {"content", content(ref("Error"))}};
+}
+
+/// The error answers a history query can give.
+void add_history_errors(json& responses, const std::string& not_found) {
+  responses["400"] = error("a bad id or parameter, from ≥ to, or a range over 366d");
+  responses["404"] = error(not_found);
+  responses["503"] = error("PostgreSQL is unreachable, or the query took over 10s");
+}
+
+json operation(const std::string& summary, json parameters, json responses) {
+  json op = {{"summary", summary}};
+  if (!parameters.empty()) op["parameters"] = std::move(parameters);
+  op["responses"] = std::move(responses);
+  return op;
+}
+
+json schemas() {
+  json s;
+  s["Error"] = {{"type", "object"},
+                {"required", {"error"}},
+                {"properties", {{"error", {{"type", "string"}}}}}};
+  s["Id"] = {{"type", "string"},
+             {"pattern", "^[A-Za-z0-9_.-]{1,64}$"},
+             {"description", "1–64 characters of A-Z a-z 0-9 _ - ."}};
+  s["Time"] = {{"type", "string"},
+               {"description", "RFC 3339 with offset, or seconds since the epoch"},
+               {"example", "2026-11-22T12:00:00Z"}};
+  s["Duration"] = {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"example", "15m"}};
+  s["Average"] = {
+      {"type", "object"},
+      {"description",
+       "avg, min, max and count are exact over the readings with from ≤ ts < to; "
+       "to − from is the window. An empty window has count 0 and null numbers. The "
+       "building-wide object has no room key."},
+      {"required", {"building", "metric", "window", "avg", "min", "max", "count", "from", "to"}},
+      {"properties",
+       {{"building", {{"type", "string"}}},
+        {"room", {{"type", "string"}}},
+        {"metric", {{"type", "string"}}},
+        {"window", ref("Duration")},
+        {"avg", nullable_number()},
+        {"min", nullable_number()},
+        {"max", nullable_number()},
+        {"count", {{"type", "integer"}, {"minimum", 0}}},
+        {"from", date_time()},
+        {"to", date_time()}}},
+      {"example",
+       {{"building", "B1"},
+        {"room", "101"},
+        {"metric", "temperature"},
+        {"window", "15m"},
+        {"avg", 22.48},
+        {"min", 19.0},
+        {"max", 25.5},
+        {"count", 180},
+        {"from", "2026-11-22T12:00:15Z"},
+        {"to", "2026-11-22T12:15:15Z"}}}};
+  s["StoredReading"] = {{"type", "object"},
+                        {"required", {"ts", "value", "sensor_id", "received_at"}},
+                        {"properties",
+                         {{"ts", date_time()},
+                          {"value", {{"type", "number"}, {"format", "double"}}},
+                          {"sensor_id", {{"type", "string"}, {"nullable", true}}},
+                          {"received_at", date_time()}}}};
+  s["SeriesPoint"] = {
+      {"type", "object"},
+      {"description", "numbers over from ≤ ts < to; count 0 with null numbers when empty"},
+      {"required", {"from", "to", "avg", "min", "max", "count"}},
+      {"properties",
+       {{"from", date_time()},
+        {"to", date_time()},
+        {"avg", nullable_number()},
+        {"min", nullable_number()},
+        {"max", nullable_number()},
+        {"count", {{"type", "integer"}, {"minimum", 0}}}}}};
+  s["Histogram"] = {
+      {"type", "object"},
+      {"description",
+       "bins equal-width bins from the smallest to the largest value in the range: edges has "
+       "bins+1 numbers, counts has bins; bin i holds edges[i] ≤ value < edges[i+1], the last "
+       "bin also holds the largest value. Both arrays are empty when the range has no "
+       "readings. When all values are equal, every edge equals that value and the first "
+       "bin holds them all."},
+      {"required", {"edges", "counts"}},
+      {"properties",
+       {{"edges", {{"type", "array"}, {"items", {{"type", "number"}, {"format", "double"}}}}},
+        {"counts", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 0}}}}}}}};
+  s["BuildingSummary"] = {{"type", "object"},
+                          {"properties",
+                           {{"building", {{"type", "string"}}},
+                            {"rooms", {{"type", "integer"}, {"description", "rooms reported"}}}}}};
+  s["RoomSummary"] = {{"type", "object"},
+                      {"properties",
+                       {{"room", {{"type", "string"}}},
+                        {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
+  s["ReadingInput"] = {
+      {"type", "object"},
+      {"description",
+       "the value is under the metric's name (e.g. temperature) or value; metric defaults to "
+       "temperature; timestamp defaults to the arrival time"},
+      {"required", {"building_id", "room_id"}},
+      {"properties",
+       {{"building_id", ref("Id")},
+        {"room_id", ref("Id")},
+        {"metric", {{"type", "string"}}},
+        {"temperature", {{"type", "number"}}},
+        {"value", {{"type", "number"}}},
+        {"timestamp",
+         {{"oneOf", {date_time(), {{"type", "number"}, {"description", "epoch seconds"}}}}}},
+        {"sensor_id", ref("Id")}}},
+      {"example",
+       {{"building_id", "B1"},
+        {"room_id", "101"},
+        {"temperature", 22.5},
+        {"timestamp", "2024-12-01T12:34:56.000Z"},
+        {"sensor_id", "s1"}}}};
+  s["IngestResult"] = {
+      {"type", "object"},
+      {"properties",
+       {{"accepted", {{"type", "integer"}}},
+        {"rejected",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties",
+             {{"index", {{"type", "integer"}, {"description", "position in the request"}}},
+              {"reason", {{"type", "string"}}},
+              {"detail", {{"type", "string"}}}}}}}}}}}};
+  s["LegacyAverage"] = {
+      {"type", "object"},
+      {"properties",
+       {{"building_id", {{"type", "string"}}},
+        {"room_id", {{"type", "string"}, {"description", "absent for a whole building"}}},
+        {"window", ref("Duration")},
+        {"average_temperature", nullable_number()},
+        {"min_temperature", nullable_number()},
+        {"max_temperature", nullable_number()},
+        {"count", {{"type", "integer"}}},
+        {"from", date_time()},
+        {"to", date_time()}}}};
+  s["Readiness"] = {{"type", "object"},
+                    {"properties",
+                     {{"mqtt", {{"type", "string"}, {"enum", {"up", "down"}}}},
+                      {"postgres", {{"type", "string"}, {"enum", {"up", "down"}}}},
+                      {"status", {{"type", "string"}, {"enum", {"ready", "not ready"}}}},
+                      {"error", {{"type", "string"}, {"description", "what is down"}}}}}};
+  return s;
+}
+
+json paths() {
+  json p;
+  const std::string room_path = "/v1/buildings/{building}/rooms/{room}/{metric}";
+  const std::string range_note =
+      " Give `window` for the live window, or `from`/`to` (either defaults) for history "
+      "from PostgreSQL; not both.";
+
+  {
+    json r = {{"200", ok("the average", ref("Average"))}};
+    add_history_errors(r, "the room never reported this metric (or the live window is unknown)");
+    p[room_path + "/average"]["get"] = operation(
+        "A room's average: the live window (as the retained MQTT message) or any [from, to)." +
+            range_note,
+        {building(), room(), metric(), window_param("a configured live window (default 15m)"),
+         from_param(), to_param()},
+        r);
+  }
+  {
+    json r = {{"200", ok("the average over every room", ref("Average"))}};
+    add_history_errors(r, "the building never reported this metric");
+    p["/v1/buildings/{building}/{metric}/average"]["get"] =
+        operation("A building's average over all its rooms, live or over [from, to)." + range_note,
+                  {building(), metric(), window_param("a configured live window (default 15m)"),
+                   from_param(), to_param()},
+                  r);
+  }
+  {
+    json r = {{"200",
+               {{"description", "readings with from ≤ ts < to, oldest first"},
+                {"headers",
+                 {{"X-Truncated",
+                   {{"description", "true when more readings exist than limit"},
+                    {"schema", {{"type", "string"}}}}}}},
+                {"content", content({{"type", "array"}, {"items", ref("StoredReading")}})}}}};
+    add_history_errors(r, "the room never reported this metric");
+    p[room_path + "/readings"]["get"] = operation(
+        "Raw stored readings of a room, oldest first.",
+        {building(), room(), metric(), from_param(), to_param(),
+         query_param(
+             "limit",
+             {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxRows}, {"default", 1000}},
+             "the most readings to return")},
+        r);
+  }
+  {
+    json r = {{"200", ok("every step from `from` to `to`, empty ones included",
+                         {{"type", "array"}, {"items", ref("SeriesPoint")}})}};
+    add_history_errors(r, "the room never reported this metric");
+    p[room_path + "/series"]["get"] = operation(
+        "Average, min, max and count per step, steps aligned to `from`; the last step ends at "
+        "`to`. At most " +
+            std::to_string(kMaxSeriesPoints) + " steps.",
+        {building(), room(), metric(), from_param(), to_param(),
+         query_param("step",
+                     {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"default", "1h"}},
+                     "the width of a step")},
+        r);
+  }
+  {
+    json r = {{"200", ok("the histogram", ref("Histogram"))}};
+    add_history_errors(r, "the room never reported this metric");
+    p[room_path + "/histogram"]["get"] = operation(
+        "The distribution of a room's values over [from, to).",
+        {building(), room(), metric(), from_param(), to_param(),
+         query_param("bins",
+                     {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxBins}, {"default", 10}},
+                     "the number of equal-width bins")},
+        r);
+  }
+  p["/v1/top"]["get"] = operation(
+      "The n rooms ranked by a statistic of their live window.",
+      {query_param("metric", {{"type", "string"}, {"default", "temperature"}}, "the metric"),
+       window_param("a configured live window (default 15m)"),
+       query_param("by", {{"type", "string"}, {"enum", {"avg", "max", "min"}}, {"default", "avg"}},
+                   "the statistic to rank by"),
+       query_param("order", {{"type", "string"}, {"enum", {"desc", "asc"}}, {"default", "desc"}},
+                   "the order"),
+       query_param("n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}},
+                   "how many rooms")},
+      {{"200", ok("rooms, best first", {{"type", "array"}, {"items", ref("Average")}})},
+       {"400", error("a bad parameter or a window that is not configured")}});
+  p["/v1/buildings"]["get"] =
+      operation("The buildings that have reported.", json::array(),
+                {{"200", ok("buildings", {{"type", "array"}, {"items", ref("BuildingSummary")}})}});
+  p["/v1/buildings/{building}/rooms"]["get"] = operation(
+      "The rooms of a building that have reported, with their metrics.", json::array({building()}),
+      {{"200", ok("rooms", {{"type", "array"}, {"items", ref("RoomSummary")}})},
+       {"400", error("a bad building id")},
+       {"404", error("the building has not reported")}});
+  {
+    json body = {
+        {"required", true},
+        {"content",
+         content({{"oneOf",
+                   {ref("ReadingInput"), {{"type", "array"}, {"items", ref("ReadingInput")}}}}})}};
+    json op = operation(
+        "Submit a reading or an array of them; accepted ones take the same path as MQTT "
+        "readings. Needs a bearer token when http.token_file is set.",
+        json::array(),
+        {{"202", ok("how many were accepted, and why the others were not", ref("IngestResult"))},
+         {"400", error("the body is not JSON, or not a reading or an array of them")},
+         {"401", error("a bearer token is required and was missing or wrong")}});
+    op["requestBody"] = body;
+    op["security"] = {{{"bearerAuth", json::array()}}, json::object()};
+    p["/v1/readings"]["post"] = op;
+  }
+  {
+    json op = operation(
+        "Submit one reading in the shape of earlier temperature services "
+        "(building_id, room_id, temperature, timestamp?, sensor_id?).",
+        json::array(),
+        {{"202", ok("accepted",
+                    {{"type", "object"},
+                     {"properties", {{"status", {{"type", "string"}, {"enum", {"accepted"}}}}}}})},
+         {"400", error("not a valid reading (the body also carries a reason)")},
+         {"401", error("a bearer token is required and was missing or wrong")}});
+    op["requestBody"] = {{"required", true}, {"content", content(ref("ReadingInput"))}};
+    op["security"] = {{{"bearerAuth", json::array()}}, json::object()};
+    p["/temperature"]["post"] = op;
+  }
+  p["/temperature/average"]["get"] = operation(
+      "A live temperature average in the shape of earlier temperature services; without "
+      "room_id, the building's.",
+      {query_param("building_id", ref("Id"), "building id", true),
+       query_param("room_id", ref("Id"), "room id (optional)"),
+       window_param("a configured live window (default 15m)")},
+      {{"200", ok("the average", ref("LegacyAverage"))},
+       {"400", error("a bad parameter or a window that is not configured")},
+       {"404", error("no temperature readings for that building or room")}});
+  p["/"]["get"] = operation(
+      "The dashboard: every building and room with live averages and a chart of the last "
+      "hour, refreshing itself.",
+      json::array(),
+      {{"200",
+        {{"description", "an HTML page"},
+         {"content", content({{"type", "string"}}, "text/html")}}}});
+  p["/healthz"]["get"] = operation(
+      "Liveness: 200 while the process runs.", json::array(),
+      {{"200",
+        ok("running", {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}})}});
+  p["/readyz"]["get"] =
+      operation("Readiness: connected to the broker and PostgreSQL.", json::array(),
+                {{"200", ok("ready", ref("Readiness"))},
+                 {"503", ok("not ready; error says what is down", ref("Readiness"))}});
+  p["/metrics"]["get"] = operation(
+      "Prometheus metrics (text exposition format 0.0.4).", json::array(),
+      {{"200",
+        {{"description", "metrics"}, {"content", content({{"type", "string"}}, "text/plain")}}}});
+  p["/openapi.json"]["get"] =
+      operation("This description.", json::array(),
+                {{"200", ok("OpenAPI 3.0 document", {{"type", "object"}})}});
+  return p;
+}
+
+json document() {
+  json doc;
+  doc["openapi"] = "3.0.3";
+  doc["info"] = {{"title", "roomtemp"},
+                 {"version", ROOMTEMP_VERSION},
+                 {"description",
+                  "Room temperature monitoring: live rolling averages from MQTT, history from "
+                  "PostgreSQL. Errors are {\"error\": \"…\"}."}};
+  doc["paths"] = paths();
+  doc["components"] = {
+      {"schemas", schemas()},
+      {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}}}}};
+  return doc;
+}
+
+}  // namespace
+
+std::string openapi_json() {
+  static const std::string text = document().dump(2);
+  return text;
+}
+
+void register_openapi_route(httplib::Server& server) {
+  server.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(openapi_json(), "application/json");
+  });
+}
+
+}  // namespace roomtemp
