@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "openapi.h"
 #include "rest_params.h"
 
 namespace roomtemp {
@@ -52,6 +53,7 @@ void HttpApi::register_routes() {
   });
   register_live_routes(s, deps_);
   register_history_routes(s, deps_);
+  register_openapi_route(s);
   s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                              std::exception_ptr ep) {
     std::string what = "unknown error";
