@@ -80,7 +80,7 @@ class Daemon {
   void averages_loop();
   void publish_averages();
   Readiness readiness() const;
-  std::string status_line() const;
+  std::string status_line();
 
   std::shared_ptr<const Config> config_;
   Metrics metrics_;
@@ -101,6 +101,8 @@ class Daemon {
   bool ready_sent_ = false;
   std::chrono::steady_clock::time_point next_watchdog_{};
   std::chrono::steady_clock::time_point next_status_{};
+  std::chrono::steady_clock::time_point status_at_ = std::chrono::steady_clock::now();
+  unsigned long long status_received_ = 0, status_written_ = 0;
 };
 
 Readiness Daemon::readiness() const {
@@ -112,15 +114,24 @@ Readiness Daemon::readiness() const {
   return r;
 }
 
-std::string Daemon::status_line() const {
+std::string Daemon::status_line() {
   auto get = [](const auto& a) { return static_cast<unsigned long long>(a.load()); };
-  char buf[256];
+  // Rates over the time since the previous status line.
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - status_at_).count();
+  const auto received = get(metrics_.readings_received), written = get(metrics_.readings_written);
+  const double in_rate = seconds > 0 ? (received - status_received_) / seconds : 0;
+  const double out_rate = seconds > 0 ? (written - status_written_) / seconds : 0;
+  status_at_ = now;
+  status_received_ = received;
+  status_written_ = written;
+  char buf[320];
   std::snprintf(buf, sizeof buf,
-                "mqtt %s, postgres %s; %llu received, %llu written, queue %llu, spool %llu bytes",
+                "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
+                "queue %llu, spool %llu bytes",
                 subscriber_ && subscriber_->ready() ? "up" : "down",
-                writer_.connected() ? "up" : "down", get(metrics_.readings_received),
-                get(metrics_.readings_written), get(metrics_.queue_depth),
-                get(metrics_.spool_bytes));
+                writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
+                get(metrics_.queue_depth), get(metrics_.spool_bytes));
   return buf;
 }
 
