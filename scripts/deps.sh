@@ -6,7 +6,7 @@ ROOMTEMP_PACKAGES=(
   libpqxx-dev postgresql-15 postgresql-client-15
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libsystemd-dev zlib1g-dev
   libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev
-  systemd curl procps
+  systemd curl procps dpkg-dev
 )
 
 roomtemp_install_deps() {
