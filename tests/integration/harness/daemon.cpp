@@ -67,8 +67,10 @@ std::string default_config(const Broker& broker, const Postgres& pg, const TempD
   return y;
 }
 
-Daemon::Daemon(std::string config_yaml)
-    : config_path_(dir_.file("roomtemp.yaml")), log_path_(dir_.file("roomtempd.log")) {
+Daemon::Daemon(std::string config_yaml, DaemonOptions options)
+    : options_(std::move(options)),
+      config_path_(dir_.file("roomtemp.yaml")),
+      log_path_(dir_.file("roomtempd.log")) {
   write_config(config_yaml);
   start();
 }
@@ -83,18 +85,23 @@ Daemon::~Daemon() {
 
 void Daemon::write_config(const std::string& yaml) {
   write_file(config_path_, yaml);
-  http_port_ = 0;
   try {
     const YAML::Node root = YAML::Load(yaml);
+    int port = 0;
     if (root["http"] && root["http"]["listen"]) {
       const std::string listen = root["http"]["listen"].as<std::string>();
       if (auto colon = listen.rfind(':'); colon != std::string::npos)
-        http_port_ = std::stoi(listen.substr(colon + 1));
+        port = std::stoi(listen.substr(colon + 1));
     } else if (!root["http"]) {
-      http_port_ = 8080;  // the default listen address
+      port = 8080;  // the default listen address
     }
+    std::string spool = "/var/lib/roomtemp/spool";
+    if (root["spool"] && root["spool"]["dir"]) spool = root["spool"]["dir"].as<std::string>();
+    http_port_ = port;
+    spool_dir_ = spool;
   } catch (const std::exception&) {
-    // A deliberately broken config (reload tests): keep port 0.
+    // A deliberately broken config (reload tests): the running daemon keeps its old one, so
+    // the REST API stays where it was.
   }
 }
 
@@ -105,6 +112,7 @@ void Daemon::start() {
   ProcessSpec spec;
   spec.argv = {bin, "--config", config_path_};
   spec.output_file = log_path_;
+  spec.env = options_.env;
   process_.start(std::move(spec));
 }
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/broker.h"
@@ -42,12 +43,18 @@ std::string roomtempd_path();
 RunResult run_roomtempd(const std::vector<std::string>& args,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// How a Daemon is started, beyond its config.
+struct DaemonOptions {
+  /// Environment variables set for roomtempd on top of ours (e.g. NOTIFY_SOCKET, WATCHDOG_USEC).
+  std::vector<std::pair<std::string, std::string>> env{};
+};
+
 /// The real roomtempd, started by the constructor with its config written to a file, stdout
 /// and stderr going to a log file. The destructor stops it (SIGTERM, then SIGKILL after
 /// 10 s) and prints its log when the test failed.
 class Daemon {
  public:
-  explicit Daemon(std::string config_yaml);
+  explicit Daemon(std::string config_yaml, DaemonOptions options = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -73,19 +80,29 @@ class Daemon {
   /// Everything it printed, across restarts.
   std::string log() const;
   const std::string& config_path() const { return config_path_; }
-  /// Replaces the config file (for reload tests); takes effect on SIGHUP or restart.
+  /// Replaces the config file (for reload tests); takes effect on SIGHUP or restart. A file
+  /// that is not valid YAML leaves http_port() and spool_dir() as they were (the running
+  /// daemon keeps its old config).
   void write_config(const std::string& yaml);
   /// The port of http.listen (0 when disabled).
   int http_port() const { return http_port_; }
+  /// spool.dir of the config (SPEC.md §2's default when the config does not set it).
+  const std::string& spool_dir() const { return spool_dir_; }
+  /// The environment set on top of ours; a change takes effect at the next start().
+  void set_env(std::vector<std::pair<std::string, std::string>> env) {
+    options_.env = std::move(env);
+  }
   /// GET on its REST API.
   HttpResponse http_get(const std::string& path,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
  private:
   TempDir dir_{"roomtemp-d"};
+  DaemonOptions options_;
   std::string config_path_;
   std::string log_path_;
   int http_port_ = 0;
+  std::string spool_dir_ = "/var/lib/roomtemp/spool";
   Process process_;
 };
 

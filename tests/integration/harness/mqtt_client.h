@@ -42,7 +42,8 @@ class MqttClient {
   MqttClient& operator=(const MqttClient&) = delete;
 
   /// Publishes one message; with `wait_ack`, waits until the broker has acknowledged it (and
-  /// everything published before it).
+  /// everything published before it). While the broker is away, QoS >= 1 messages wait in
+  /// libmosquitto and go out (and are acknowledged) after the reconnect.
   void publish(const std::string& topic, const std::string& payload, int qos = 1,
                bool retain = false, bool wait_ack = true);
   /// Publishes all of them in order, keeping at most `window` unacknowledged at a time, then
