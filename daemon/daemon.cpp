@@ -211,14 +211,17 @@ void Daemon::stop() {
 
 void Daemon::reload() {
   auto log = component_log("main");
-  notify::reloading();
+  // Before the first READY=1, systemd is still waiting for start-up: a reload must not end
+  // that wait early, so RELOADING/READY are only sent around reloads of a running service.
+  const bool tell_systemd = ready_sent_;
+  if (tell_systemd) notify::reloading();
   const auto current = ingest_.config();
   log->info("SIGHUP: reloading {}", current->path);
   auto loaded = load_config(current->path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) log->error("reload: {}", e.to_string());
     log->error("reload failed; still running with the previous configuration");
-    notify::ready();
+    if (tell_systemd) notify::ready();
     return;
   }
   Config next = std::move(*loaded.config);
@@ -271,7 +274,7 @@ void Daemon::reload() {
   ingest_.set_config(std::make_shared<const Config>(std::move(next)));
   averages_wake_.notify_all();  // a new publish_interval takes effect now
   log->info("reload done");
-  notify::ready();
+  if (tell_systemd) notify::ready();
 }
 
 void Daemon::publish_averages() {

@@ -61,16 +61,17 @@ void MqttClient::start() {
   started_ = true;
   const int keepalive = static_cast<int>(
       std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
-  int rc = mosquitto_connect_async(mosq_.get(), config_.host.c_str(), config_.port, keepalive);
+  // The network thread first, then the connect: in libmosquitto 2.0.11 a first connect that
+  // fails before the thread runs is never retried (upstream issues 1903 and 2576).
+  int rc = mosquitto_loop_start(mosq_.get());
+  if (rc != MOSQ_ERR_SUCCESS)
+    throw std::runtime_error(std::string("mosquitto_loop_start: ") + mosquitto_strerror(rc));
+  rc = mosquitto_connect_async(mosq_.get(), config_.host.c_str(), config_.port, keepalive);
   if (rc != MOSQ_ERR_SUCCESS) {
     set_error(std::string("connect to ") + config_.host + ":" + std::to_string(config_.port) +
               ": " + (rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)));
-    component_log("mqtt")->warn("{}; retrying", last_error());
+    component_log("mqtt")->warn("{}; the network thread keeps retrying", last_error());
   }
-  // The network thread reconnects on its own, also after a failed first attempt.
-  rc = mosquitto_loop_start(mosq_.get());
-  if (rc != MOSQ_ERR_SUCCESS)
-    throw std::runtime_error(std::string("mosquitto_loop_start: ") + mosquitto_strerror(rc));
 }
 
 void MqttClient::stop() {

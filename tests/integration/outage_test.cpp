@@ -1,0 +1,339 @@
+// Issue 4, "nothing lost": faults caused for real while readings stream in. PostgreSQL stops
+// and starts again (the spool holds the readings, written back in order of acceptance); the
+// broker restarts (persistent sessions deliver what was queued); a spool segment's tail is
+// damaged between two runs (the good part is replayed, the damage reported).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "harness/harness.h"
+
+namespace roomtemp::harness {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::int64_t kSecond = 1'000'000;
+
+/// The spool's segment files (seg-*.spool), oldest first.
+std::vector<fs::path> spool_segments(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("seg-", 0) == 0 && e.path().extension() == ".spool") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// The regular files anywhere under `dir`: none once the spool is fully written.
+std::vector<fs::path> files_under(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file()) out.push_back(e.path());
+  return out;
+}
+
+/// Every file under `dir` with its size, for messages.
+std::string listing(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (const auto& p : files_under(dir))
+    out += p.string() + " (" + std::to_string(fs::file_size(p, ec)) + " bytes) ";
+  return out.empty() ? "(no files)" : out;
+}
+
+/// A series from the daemon's /metrics; -1 when the scrape failed or the series is missing.
+double metric(const Daemon& daemon, const std::string& series) {
+  const HttpResponse r = daemon.http_get("/metrics");
+  if (r.status != 200) return -1;
+  return prometheus_value(r.body, series).value_or(-1);
+}
+
+/// How many times `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+/// `total` rows, each reading once, exactly the timestamps first … first+(total-1)*step.
+void expect_each_reading_once(const Postgres& pg, int total, std::int64_t first,
+                              std::int64_t step) {
+  EXPECT_EQ(pg.query("SELECT count(*), count(DISTINCT (building, room, metric, "
+                     "coalesce(sensor_id, ''), ts)) FROM readings"),
+            (Rows{{std::to_string(total), std::to_string(total)}}))
+      << "want every reading exactly once";
+  EXPECT_EQ(pg.query("SELECT " + ts_text("min(ts)") + ", " + ts_text("max(ts)") + " FROM readings"),
+            (Rows{{utc_text(first), utc_text(first + (total - 1) * step)}}));
+}
+
+// The promise of SPEC.md §4: while PostgreSQL is down, accepted readings wait in spool.dir, ingest
+// goes on, /readyz says what is down; when it returns, every reading is written once, in the
+// order the daemon accepted them, and the spool is removed.
+TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrder) {
+  constexpr int kTotal = 6'000;
+  constexpr int kRate = 1'000;  // per second: the stream lasts 6 s
+  constexpr int kStopAfterStored = 1'500;
+  constexpr int kStartAfterPublished = 4'000;
+  constexpr std::int64_t kStep = 10'000;
+
+  Postgres pg;
+  TempDir dir;
+  Broker broker;
+  Daemon daemon(default_config(broker, pg, dir));
+  ASSERT_TRUE(daemon.wait_ready(30s));
+
+  const std::int64_t first = (now_micros() / kSecond - 120) * kSecond;
+  SteadyPublisher sensors(broker.port(), sensor_readings(kTotal, first, kStep), kRate);
+
+  const std::string count = "SELECT count(*) FROM readings";
+  long long stored = 0;
+  ASSERT_TRUE(
+      wait_until([&] { return (stored = pg.query_count(count)) >= kStopAfterStored; }, 30s, 10ms))
+      << "only " << stored << " stored, " << sensors.published() << " published";
+  pg.stop();
+  const int published_at_stop = sensors.published();
+
+  // While it is down: not ready, naming PostgreSQL; readings go to spool segments on disk.
+  HttpResponse readyz;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        readyz = daemon.http_get("/readyz");
+        return readyz.status == 503;
+      },
+      10s, 50ms))
+      << readyz.status << " " << readyz.body;
+  EXPECT_NE(readyz.body.find("postgresql"), std::string::npos)
+      << "/readyz does not name PostgreSQL: " << readyz.body;
+  EXPECT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_spool_bytes") > 0; }, 10s, 50ms))
+      << "roomtemp_spool_bytes stayed 0";
+  EXPECT_FALSE(spool_segments(daemon.spool_dir()).empty())
+      << "no segment files in " << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
+  // … and ingest goes on.
+  const double received = metric(daemon, "roomtemp_readings_received_total");
+  EXPECT_TRUE(wait_until(
+      [&] { return metric(daemon, "roomtemp_readings_received_total") >= received + 500; }, 10s,
+      50ms))
+      << "roomtemp_readings_received_total stuck at " << received << " while PostgreSQL is down";
+
+  // Back while the stream still runs: the spool is written first, live readings behind it.
+  ASSERT_TRUE(wait_until([&] { return sensors.published() >= kStartAfterPublished; }, 20s));
+  const int published_at_start = sensors.published();
+  const double spooled = metric(daemon, "roomtemp_readings_spooled_total");
+  pg.start();
+  EXPECT_TRUE(daemon.wait_ready(30s)) << daemon.http_get("/readyz").body;
+  EXPECT_NE(daemon.log().find("connected to PostgreSQL"), std::string::npos);
+
+  ASSERT_TRUE(sensors.wait_done(60s)) << sensors.error() << " (" << sensors.acked() << " acked)";
+  wait_until([&] { return (stored = pg.query_count(count)) >= kTotal; }, 60s, 50ms);
+  std::this_thread::sleep_for(300ms);  // a copy stored twice would show up now
+  std::cerr << "PostgreSQL stopped after " << published_at_stop << " published, started after "
+            << published_at_start << "; " << spooled << " readings spooled\n";
+  EXPECT_GT(spooled, 1'000) << "the outage was too short to prove much";
+  expect_each_reading_once(pg, kTotal, first, kStep);
+
+  // In order of acceptance: readings were published (and so accepted) in timestamp order, so a
+  // later timestamp never sits in an earlier transaction (xmin grows with commit order here: one
+  // writer, no wraparound in a fresh cluster).
+  EXPECT_GT(pg.query_count("SELECT count(DISTINCT xmin::text) FROM readings"), 20)
+      << "too few transactions for the order to mean anything";
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM (SELECT xmin::text::bigint AS x, "
+                           "lag(xmin::text::bigint) OVER (ORDER BY ts) AS p FROM readings) s "
+                           "WHERE x < p"),
+            0)
+      << "some readings were committed before readings accepted earlier";
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM (SELECT received_at AS r, lag(received_at) "
+                           "OVER (ORDER BY ts) AS p FROM readings) s WHERE r < p"),
+            0)
+      << "received_at does not follow the order of publication";
+
+  // The spool is gone.
+  EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
+      << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
+  EXPECT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_spool_bytes") == 0; }, 10s))
+      << "roomtemp_spool_bytes " << metric(daemon, "roomtemp_spool_bytes");
+  EXPECT_NE(daemon.log().find("spool replayed"), std::string::npos);
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
+}
+
+// A broker restart (with persistence, as Debian's mosquitto runs): the daemon reconnects and
+// resubscribes, its persistent session delivers what was queued meanwhile, and every reading
+// the sensor had acknowledged is stored once, even those the broker redelivers.
+TEST(OutageTest, BrokerRestartedMidStreamLosesNothingTheSensorHadAcknowledged) {
+  constexpr int kTotal = 6'000;
+  constexpr int kRate = 1'000;
+  constexpr int kStopAfterStored = 1'500;
+  constexpr std::int64_t kStep = 10'000;
+
+  Postgres pg;
+  TempDir dir;
+  Broker broker(BrokerOptions{.persistence = true});
+  const std::string client_id = unique_name("roomtempd_restart");
+  Daemon daemon(default_config(broker, pg, dir, {.client_id = client_id}));
+  ASSERT_TRUE(daemon.wait_ready(30s));
+
+  const std::int64_t first = (now_micros() / kSecond - 120) * kSecond;
+  const std::string sensor_id = unique_name("sensor");
+  SteadyPublisher sensors(broker.port(), sensor_readings(kTotal, first, kStep), kRate,
+                          {.client_id = sensor_id, .clean_session = false});
+
+  const std::string count = "SELECT count(*) FROM readings";
+  long long stored = 0;
+  ASSERT_TRUE(
+      wait_until([&] { return (stored = pg.query_count(count)) >= kStopAfterStored; }, 30s, 10ms))
+      << "only " << stored << " stored, " << sensors.published() << " published";
+  broker.stop();
+  const int acked_at_stop = sensors.acked();
+  const long long stored_at_stop = pg.query_count(count);
+
+  HttpResponse readyz;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        readyz = daemon.http_get("/readyz");
+        return readyz.status == 503;
+      },
+      10s, 50ms))
+      << readyz.status << " " << readyz.body;
+  EXPECT_NE(readyz.body.find("mqtt"), std::string::npos) << readyz.body;
+  // Down long enough that the daemon's first retry (after 1 s) fails and its next comes
+  // later than the sensor's: what the sensor sends meanwhile waits in the daemon's session,
+  // which the broker kept across the restart.
+  std::this_thread::sleep_for(2s);
+  const std::size_t broker_log_mark = broker.log().size();
+
+  broker.start();
+  EXPECT_TRUE(daemon.wait_ready(30s)) << daemon.http_get("/readyz").body;
+  const std::string log = daemon.log();
+  EXPECT_NE(log.find("lost; reconnecting"), std::string::npos) << "no disconnect in the log";
+  EXPECT_GE(occurrences(log, "as " + client_id + "\n"), 2u) << "no reconnect in the log";
+  EXPECT_GE(occurrences(log, "subscribed to "), 2u) << "no resubscription in the log";
+
+  ASSERT_TRUE(sensors.wait_done(60s)) << sensors.error() << " (" << sensors.acked() << " acked)";
+  ASSERT_EQ(sensors.acked(), kTotal);
+  wait_until([&] { return (stored = pg.query_count(count)) >= kTotal; }, 60s, 50ms);
+  std::this_thread::sleep_for(300ms);
+  const std::string after = broker.log().substr(broker_log_mark);
+  const auto sensor_back = after.find(" as " + sensor_id + " ");
+  const auto daemon_back = after.find(" as " + client_id + " ");
+  std::cerr << "broker stopped with " << acked_at_stop << " acknowledged to the sensor and "
+            << stored_at_stop << " stored; after the restart the "
+            << (sensor_back < daemon_back ? "sensor" : "daemon") << " reconnected first\n";
+  EXPECT_LT(stored_at_stop, kTotal - 1'000) << "the restart came too late to prove much";
+  expect_each_reading_once(pg, kTotal, first, kStep);
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
+}
+
+// A broker that is not there yet when the daemon starts (a boot race, a broker restarting):
+// the daemon comes up without it, says so on /readyz, and connects once it is there.
+TEST(OutageTest, BrokerDownWhenTheDaemonStartsIsConnectedOnceItComes) {
+  Postgres pg;
+  TempDir dir;
+  Broker broker;
+  broker.stop();
+  Daemon daemon(default_config(broker, pg, dir));
+  HttpResponse readyz;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        readyz = daemon.http_get("/readyz");
+        return readyz.status != 0;
+      },
+      30s, 50ms))
+      << "the REST API never answered";
+  EXPECT_EQ(readyz.status, 503) << readyz.body;
+  EXPECT_NE(readyz.body.find("mqtt"), std::string::npos) << readyz.body;
+
+  broker.start();
+  // libmosquitto's reconnect delay grows 1 s, 4 s, 9 s …: well within 20 s.
+  ASSERT_TRUE(daemon.wait_ready(20s)) << daemon.http_get("/readyz").body;
+  MqttClient sensor(broker.port());
+  sensor.publish("buildings/B1/rooms/101/temperature", "21.5");
+  EXPECT_TRUE(
+      wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") == 1; }, 10s, 50ms))
+      << "a reading published once the broker is up was not stored";
+}
+
+enum class Damage { torn_last_record, garbage_after_last_record };
+
+/// Spools `kSpooled` readings with PostgreSQL down, stops the daemon (SIGTERM keeps the spool),
+/// damages the newest segment's tail, and starts both again.
+void damaged_spool_tail(Damage damage) {
+  constexpr int kSpooled = 40;
+  constexpr std::int64_t kStep = kSecond;
+
+  Postgres pg;
+  TempDir dir;
+  Broker broker;
+  Daemon daemon(default_config(broker, pg, dir));
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  pg.stop();
+  ASSERT_TRUE(wait_until([&] { return daemon.http_get("/readyz").status == 503; }, 10s, 50ms));
+
+  const std::int64_t first = (now_micros() / kSecond - 600) * kSecond;
+  {
+    MqttClient sensor(broker.port());
+    sensor.publish_many(sensor_readings(kSpooled, first, kStep));
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return metric(daemon, "roomtemp_readings_spooled_total") == kSpooled; }, 10s, 50ms))
+      << metric(daemon, "roomtemp_readings_spooled_total") << " of " << kSpooled << " spooled";
+
+  daemon.terminate();
+  const auto code = daemon.wait_exit(15s);
+  ASSERT_TRUE(code.has_value()) << "roomtempd did not exit within 15 s of SIGTERM";
+  EXPECT_EQ(*code, 0);
+
+  const auto segments = spool_segments(daemon.spool_dir());
+  ASSERT_FALSE(segments.empty()) << "the spool was not kept: " << listing(daemon.spool_dir());
+  const fs::path newest = segments.back();
+  const auto size = fs::file_size(newest);
+  int expect_stored = kSpooled;
+  if (damage == Damage::torn_last_record) {
+    // A crash in the middle of an append: the last record loses its last bytes.
+    fs::resize_file(newest, size - 3);
+    expect_stored = kSpooled - 1;
+  } else {
+    // Junk after the last whole record: a header claiming an impossible length, then noise.
+    write_file(newest.string(), read_file(newest.string()) + std::string(12, '\xff') + "junk");
+  }
+
+  pg.start();
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  const std::string count = "SELECT count(*) FROM readings";
+  long long stored = 0;
+  wait_until([&] { return (stored = pg.query_count(count)) >= expect_stored; }, 20s, 50ms);
+  std::this_thread::sleep_for(300ms);
+  // The good part, in full: the first expect_stored readings published.
+  expect_each_reading_once(pg, expect_stored, first, kStep);
+
+  // The damage is reported: logged with the segment and counted.
+  const std::string log = daemon.log();
+  const std::string line = "error spool: " + newest.string() + ": ";
+  EXPECT_NE(log.find(line), std::string::npos) << "no line starting '" << line << "' in the log";
+  EXPECT_GE(metric(daemon, "roomtemp_spool_corrupt_records_total"), 1);
+  EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
+      << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
+
+  // And the daemon goes on: a new reading is stored.
+  ASSERT_TRUE(daemon.running());
+  MqttClient sensor(broker.port());
+  sensor.publish("buildings/B9/rooms/900/temperature", "21.5");
+  EXPECT_TRUE(wait_until([&] { return pg.query_count(count) == expect_stored + 1; }, 10s, 50ms))
+      << pg.query_count(count) << " rows";
+}
+
+TEST(OutageTest, TornLastSpoolRecordIsReportedAndTheRestReplayed) {
+  damaged_spool_tail(Damage::torn_last_record);
+}
+
+TEST(OutageTest, GarbageAfterTheLastSpoolRecordIsReportedAndEveryRecordReplayed) {
+  damaged_spool_tail(Damage::garbage_after_last_record);
+}
+
+}  // namespace
+}  // namespace roomtemp::harness

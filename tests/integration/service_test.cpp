@@ -1,0 +1,354 @@
+// Issue 4, "a trusted system service": SIGHUP reloads (a broken file leaves the daemon running
+// on its old config; a valid one swaps what can change live and keeps the rest), and sd_notify
+// (READY=1 once subscribed, WATCHDOG=1, STATUS=, RELOADING=1 … READY=1, STOPPING=1) on a
+// NOTIFY_SOCKET the test listens on, as systemd would.
+//
+// One PostgreSQL serves the whole file (a fresh database per test).
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+
+#include "harness/harness.h"
+
+namespace roomtemp::harness {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { pg_ = new Postgres; }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+
+  void SetUp() override {
+    db_ = unique_name("service");
+    pg_->create_database(db_);
+  }
+
+  long long stored() const { return pg_->query_count("SELECT count(*) FROM readings", db_); }
+
+  static Postgres* pg_;
+  std::string db_;
+  TempDir dir_;
+  Broker broker_;
+};
+
+Postgres* ServiceTest::pg_ = nullptr;
+
+/// `text` with the one occurrence of `from` replaced by `to` (fails the test if absent).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto p = text.find(from);
+  EXPECT_NE(p, std::string::npos) << "'" << from << "' not in the config";
+  if (p != std::string::npos) text.replace(p, from.size(), to);
+  return text;
+}
+
+/// `text` as a regular expression matching itself.
+std::string regex_escaped(const std::string& text) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  return std::regex_replace(text, special, R"(\$&)");
+}
+
+TEST_F(ServiceTest, SighupWithBrokenConfigKeepsRunningThenValidReloadSwapsLiveKeys) {
+  const std::string original_id = unique_name("roomtempd_reload");
+  const std::string config = default_config(broker_, *pg_, dir_,
+                                            {.database = db_,
+                                             .client_id = original_id,
+                                             .log_level = "trace",
+                                             .averages = "  windows: [1m, 15m, 1h]\n"});
+  Daemon daemon(config);
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  MqttClient sensor(broker_.port());
+  const std::string topic = "buildings/B1/rooms/101/temperature";
+  // Each reading a second after the one before (from 30 s ago): none is a copy of another.
+  const std::int64_t first = now_micros() / kSecond * kSecond - 30 * kSecond;
+  int sent = 0;
+  auto reading = [&](double value) {
+    const std::int64_t ts = first + sent++ * kSecond;
+    sensor.publish(topic, R"({"temperature": )" + std::to_string(value) + R"(, "timestamp": ")" +
+                              rfc3339(ts) + "\"}");
+  };
+  reading(20.0);
+  ASSERT_TRUE(wait_until([&] { return stored() == 1; }, 10s, 50ms));
+  // log.level trace is in effect: every committed batch is logged.
+  EXPECT_NE(daemon.log().find("trace writer: committed"), std::string::npos);
+
+  // 1. A file that is not YAML: the reload fails, the daemon runs on as before.
+  daemon.write_config(replaced(config, "  qos: 1\n", "  qos: [1\n"));
+  std::size_t mark = daemon.log().size();
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon.log().find("reload failed", mark) != std::string::npos; }, 10s))
+      << daemon.log().substr(mark);
+  std::string since = daemon.log().substr(mark);
+  // The reason, as FILE:LINE:COL: message.
+  const std::regex located("error main: reload: " + regex_escaped(daemon.config_path()) +
+                           ":[0-9]+:[0-9]+: .+");
+  EXPECT_TRUE(std::regex_search(since, located)) << "no 'FILE:LINE:COL: message' in:\n" << since;
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(daemon.running()) << "the daemon exited on a broken config";
+  EXPECT_EQ(daemon.http_get("/readyz").status, 200);
+  reading(21.0);
+  EXPECT_TRUE(wait_until([&] { return stored() == 2; }, 10s, 50ms))
+      << "not ingesting after a failed reload: " << stored() << " rows";
+  EXPECT_EQ(daemon.http_get("/v1/buildings/B1/rooms/101/temperature/average?window=7m").status, 400)
+      << "7m is not a configured window yet";
+
+  // 2. A valid file changing a live key (log.level, averages.windows) and one that needs a
+  // restart (mqtt.client_id).
+  std::string next = replaced(config, "  level: trace\n", "  level: info\n");
+  next = replaced(next, "  windows: [1m, 15m, 1h]\n", "  windows: [1m, 7m, 15m, 1h]\n");
+  const std::string new_id = unique_name("roomtempd_renamed");
+  next = replaced(next, "  client_id: " + original_id + "\n", "  client_id: " + new_id + "\n");
+  daemon.write_config(next);
+  mark = daemon.log().size();
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(
+      wait_until([&] { return daemon.log().find("reload done", mark) != std::string::npos; }, 10s))
+      << daemon.log().substr(mark);
+  since = daemon.log().substr(mark);
+  EXPECT_TRUE(std::regex_search(
+      since, std::regex("warn main: reload: mqtt\\.client_id changed[^\n]*keeping the old value")))
+      << since;
+  EXPECT_NE(since.find("reload: windows are now 1m, 7m, 15m, 1h"), std::string::npos) << since;
+  EXPECT_EQ(since.find("log.level"), std::string::npos) << "log.level is live: " << since;
+
+  reading(22.0);
+  ASSERT_TRUE(wait_until([&] { return stored() == 3; }, 10s, 50ms)) << stored() << " rows";
+  HttpResponse avg;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        avg = daemon.http_get("/v1/buildings/B1/rooms/101/temperature/average?window=7m");
+        return avg.status == 200;
+      },
+      5s, 50ms))
+      << avg.status << " " << avg.body;
+  if (avg.status == 200) {
+    const auto doc = nlohmann::json::parse(avg.body);
+    EXPECT_EQ(doc.value("window", ""), "7m") << avg.body;
+    EXPECT_GE(doc.value("count", 0), 1) << avg.body;
+  }
+  // The level is info now: the batch just committed left no trace line.
+  EXPECT_EQ(daemon.log().find("trace writer: committed", mark), std::string::npos)
+      << daemon.log().substr(mark);
+  // The client id was kept: the broker never saw the new one.
+  EXPECT_EQ(broker_.log().find(new_id), std::string::npos);
+  EXPECT_TRUE(daemon.running());
+}
+
+/// A datagram socket standing in for systemd's notify socket: collects every message
+/// (`READY=1`, `STATUS=…`, one line each) with the time it arrived.
+class NotifySocket {
+ public:
+  struct Message {
+    std::string line;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  explicit NotifySocket(std::string path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path_.size() >= sizeof addr.sun_path) throw std::runtime_error("path too long: " + path_);
+    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("bind " + path_ + ": " + std::strerror(errno));
+    thread_ = std::jthread([this](std::stop_token stop) { receive(stop); });
+  }
+  ~NotifySocket() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+
+  const std::string& path() const { return path_; }
+  /// Called on the receiving thread for each line as it arrives (e.g. to look at the daemon
+  /// at the very moment it says READY=1).
+  void on_line(std::function<void(const std::string&)> f) {
+    std::lock_guard lock(mu_);
+    on_line_ = std::move(f);
+  }
+  std::vector<Message> messages() const {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+  /// Index of the first line equal to `line` (or starting with it, when `prefix`) at or after
+  /// `from`, waiting up to `timeout`; nullopt when none came.
+  std::optional<std::size_t> wait_for(const std::string& line, std::size_t from,
+                                      std::chrono::milliseconds timeout, bool prefix = false) {
+    std::optional<std::size_t> found;
+    wait_until(
+        [&] {
+          std::lock_guard lock(mu_);
+          for (std::size_t i = from; i < messages_.size(); ++i)
+            if (prefix ? messages_[i].line.rfind(line, 0) == 0 : messages_[i].line == line) {
+              found = i;
+              return true;
+            }
+          return false;
+        },
+        timeout, 10ms);
+    return found;
+  }
+
+ private:
+  void receive(const std::stop_token& stop) {
+    char buf[4096];
+    while (!stop.stop_requested()) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      const auto at = std::chrono::steady_clock::now();
+      std::string datagram(buf, static_cast<std::size_t>(n));
+      std::size_t pos = 0;
+      while (pos < datagram.size()) {
+        std::size_t end = datagram.find('\n', pos);
+        if (end == std::string::npos) end = datagram.size();
+        std::string line = datagram.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.empty()) continue;
+        std::function<void(const std::string&)> hook;
+        {
+          std::lock_guard lock(mu_);
+          messages_.push_back({line, at});
+          hook = on_line_;
+        }
+        if (hook) hook(line);
+      }
+    }
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  mutable std::mutex mu_;
+  std::vector<Message> messages_;
+  std::function<void(const std::string&)> on_line_;
+  std::jthread thread_;
+};
+
+TEST_F(ServiceTest, NotifiesReadyWatchdogStatusReloadingAndStopping) {
+  NotifySocket notify(dir_.file("notify.sock"));
+  // What the daemon had done when it said READY=1, looked at right then.
+  std::mutex seen_mu;
+  std::optional<std::string> log_at_ready;
+  std::optional<long long> migrations_at_ready;
+  std::atomic<Daemon*> watched{nullptr};
+  notify.on_line([&](const std::string& line) {
+    if (line != "READY=1") return;
+    std::lock_guard lock(seen_mu);
+    if (log_at_ready) return;
+    if (Daemon* d = watched.load()) log_at_ready = d->log();
+    try {
+      migrations_at_ready = pg_->query_count("SELECT count(*) FROM schema_migrations", db_);
+    } catch (const std::exception&) {
+      migrations_at_ready = -1;
+    }
+  });
+
+  const std::string config = default_config(broker_, *pg_, dir_, {.database = db_});
+  Daemon daemon(config, {.env = {{"NOTIFY_SOCKET", notify.path()}, {"WATCHDOG_USEC", "1000000"}}});
+  watched = &daemon;
+
+  const auto ready = notify.wait_for("READY=1", 0, 30s);
+  ASSERT_TRUE(ready) << "no READY=1 within 30 s";
+  {
+    std::lock_guard lock(seen_mu);
+    ASSERT_TRUE(log_at_ready.has_value());
+    EXPECT_NE(log_at_ready->find("info mqtt: subscribed to"), std::string::npos)
+        << "READY=1 came before the daemon was subscribed; its log then:\n"
+        << *log_at_ready;
+    EXPECT_GE(migrations_at_ready.value_or(-1), 1) << "READY=1 came before the migrations";
+  }
+  // (PostgreSQL is migrated; the writer's own connection may take a moment more.)
+  EXPECT_TRUE(daemon.wait_ready(10s));
+
+  // WATCHDOG=1 at half of WATCHDOG_USEC: at least 2 in the 2 s after READY=1.
+  std::this_thread::sleep_for(2200ms);
+  const auto ready_at = notify.messages().at(*ready).at;
+  int pings = 0;
+  for (const auto& m : notify.messages())
+    if (m.line == "WATCHDOG=1" && m.at >= ready_at && m.at <= ready_at + 2s) ++pings;
+  EXPECT_GE(pings, 2) << "WATCHDOG=1 pings in the 2 s after READY=1";
+
+  // A one-line STATUS= summary.
+  const auto status = notify.wait_for("STATUS=", 0, 10s, true);
+  ASSERT_TRUE(status) << "no STATUS= line";
+  const std::string status_line = notify.messages().at(*status).line;
+  EXPECT_GT(status_line.size(), std::string("STATUS=").size()) << status_line;
+  EXPECT_NE(status_line.find("queue"), std::string::npos) << status_line;
+  EXPECT_NE(status_line.find("spool"), std::string::npos) << status_line;
+
+  // SIGHUP: RELOADING=1, then READY=1 again.
+  std::size_t from = notify.messages().size();
+  daemon.signal(SIGHUP);
+  const auto reloading = notify.wait_for("RELOADING=1", from, 10s);
+  ASSERT_TRUE(reloading) << "no RELOADING=1 after SIGHUP";
+  EXPECT_TRUE(notify.wait_for("READY=1", *reloading + 1, 10s)) << "no READY=1 after RELOADING=1";
+
+  // SIGTERM: STOPPING=1, exit 0.
+  from = notify.messages().size();
+  daemon.terminate();
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", from, 10s)) << "no STOPPING=1 after SIGTERM";
+  const auto code = daemon.wait_exit(15s);
+  ASSERT_TRUE(code.has_value()) << "roomtempd did not exit within 15 s of SIGTERM";
+  EXPECT_EQ(*code, 0);
+
+  // Without WATCHDOG_USEC (no WatchdogSec=) there are no pings.
+  daemon.set_env({{"NOTIFY_SOCKET", notify.path()}});
+  from = notify.messages().size();
+  daemon.start();
+  const auto ready2 = notify.wait_for("READY=1", from, 30s);
+  ASSERT_TRUE(ready2) << "no READY=1 after the restart";
+  std::this_thread::sleep_for(1500ms);
+  int unasked = 0;
+  for (std::size_t i = from; i < notify.messages().size(); ++i)
+    unasked += notify.messages()[i].line == "WATCHDOG=1";
+  EXPECT_EQ(unasked, 0) << "WATCHDOG=1 sent although the watchdog is off";
+}
+
+// READY=1 means "migrated and subscribed" (SPEC.md §6), also when a reload comes first: a
+// SIGHUP while the broker is still unreachable must not end systemd's start-up wait early.
+TEST_F(ServiceTest, SighupBeforeSubscribedDoesNotSayReady) {
+  NotifySocket notify(dir_.file("notify.sock"));
+  broker_.stop();
+  Daemon daemon(default_config(broker_, *pg_, dir_, {.database = db_}),
+                {.env = {{"NOTIFY_SOCKET", notify.path()}}});
+  // Up, serving HTTP, not subscribed.
+  ASSERT_TRUE(wait_until([&] { return daemon.http_get("/healthz").status == 200; }, 30s, 50ms));
+  EXPECT_EQ(daemon.http_get("/readyz").status, 503);
+
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(notify.wait_for("RELOADING=1", 0, 10s)) << "no RELOADING=1 after SIGHUP";
+  ASSERT_TRUE(
+      wait_until([&] { return daemon.log().find("reload done") != std::string::npos; }, 10s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(notify.wait_for("READY=1", 0, 0ms))
+      << "READY=1 while the daemon is not subscribed; /readyz says "
+      << daemon.http_get("/readyz").body;
+
+  // Once the broker is there, the daemon subscribes and says READY=1.
+  const std::size_t from = notify.messages().size();
+  broker_.start();
+  ASSERT_TRUE(daemon.wait_ready(20s)) << daemon.http_get("/readyz").body;
+  EXPECT_TRUE(notify.wait_for("READY=1", from, 5s)) << "no READY=1 once subscribed";
+}
+
+}  // namespace
+}  // namespace roomtemp::harness
