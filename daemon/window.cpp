@@ -27,7 +27,11 @@ void Bucket::merge(const Bucket& o) {
   count += o.count;
 }
 
-Window::Window(Micros length) : bucket_width_(length / kBucketsPerWindow) {}
+Window::Window(Micros length) {
+  buckets_used_ = kBucketsPerWindow;
+  while (buckets_used_ > 1 && length % buckets_used_ != 0) --buckets_used_;
+  bucket_width_ = length / buckets_used_;
+}
 
 std::int64_t Window::bucket_of(Micros t) const {
   // Floor division, so times before the epoch land in the right bucket too.
@@ -38,7 +42,7 @@ std::int64_t Window::bucket_of(Micros t) const {
 
 bool Window::advance(Micros now) {
   const std::int64_t target = bucket_of(now);
-  if (head_ == INT64_MIN || target - head_ >= kBucketsPerWindow) {
+  if (head_ == INT64_MIN || target - head_ >= buckets_used_) {
     bool dropped = false;
     for (auto& b : buckets_) {
       dropped |= b.count > 0;
@@ -50,9 +54,9 @@ bool Window::advance(Micros now) {
   bool dropped = false;
   while (head_ < target) {
     ++head_;
-    Bucket& slot = buckets_[((head_ % kBucketsPerWindow) + kBucketsPerWindow) % kBucketsPerWindow];
-    dropped |= slot.count > 0;
-    slot = Bucket{};
+    Bucket& b = buckets_[slot(head_)];
+    dropped |= b.count > 0;
+    b = Bucket{};
   }
   return dropped;
 }
@@ -65,8 +69,8 @@ bool Window::add(Micros ts, double value, Micros now) {
 
 bool Window::add_bucket(std::int64_t index, const Bucket& b, Micros now) {
   advance(now);
-  if (index > head_ || index <= head_ - kBucketsPerWindow) return false;
-  buckets_[((index % kBucketsPerWindow) + kBucketsPerWindow) % kBucketsPerWindow].merge(b);
+  if (index > head_ || index <= head_ - buckets_used_) return false;
+  buckets_[slot(index)].merge(b);
   return true;
 }
 
@@ -77,10 +81,7 @@ WindowStats Window::stats(Micros now) {
   s.from = s.to - length();
   // Sum oldest first: the order a query over the range would most likely meet them.
   Bucket total;
-  for (int i = kBucketsPerWindow - 1; i >= 0; --i) {
-    const std::int64_t idx = head_ - i;
-    total.merge(buckets_[((idx % kBucketsPerWindow) + kBucketsPerWindow) % kBucketsPerWindow]);
-  }
+  for (int i = buckets_used_ - 1; i >= 0; --i) total.merge(buckets_[slot(head_ - i)]);
   s.count = total.count;
   s.sum = total.sum;
   s.min = total.min;

@@ -7,8 +7,9 @@
 
 namespace roomtemp {
 
-/// Each window is kept as this many time buckets of width window/kBucketsPerWindow, aligned to
-/// the epoch. The published window is the run of buckets ending with the one holding `now`,
+/// Each window is kept as (at most) this many time buckets of equal width, aligned to the epoch:
+/// 30 when the window's length in microseconds divides by 30 (1m, 15m, 1h, …), else the largest
+/// count below that does (a 7s window gets 25 buckets of 280ms), so buckets tile it exactly. The published window is the run of buckets ending with the one holding `now`,
 /// so `from` and `to` fall on bucket edges and the numbers are exact over `[from, to)`.
 /// Memory per key and window is fixed, whatever the reading rate.
 inline constexpr int kBucketsPerWindow = 30;
@@ -44,7 +45,8 @@ class Window {
   explicit Window(Micros length);
   Window() = default;
 
-  Micros length() const { return bucket_width_ * kBucketsPerWindow; }
+  Micros length() const { return bucket_width_ * buckets_used_; }
+  int bucket_count() const { return buckets_used_; }
   Micros bucket_width() const { return bucket_width_; }
 
   /// The bucket index holding time t.
@@ -65,7 +67,12 @@ class Window {
   WindowStats stats(Micros now);
 
  private:
+  int slot(std::int64_t index) const {
+    return static_cast<int>(((index % buckets_used_) + buckets_used_) % buckets_used_);
+  }
+
   Micros bucket_width_ = 0;
+  int buckets_used_ = kBucketsPerWindow;
   std::int64_t head_ = INT64_MIN;  ///< the newest bucket index covered
   Bucket buckets_[kBucketsPerWindow];
 };
