@@ -64,19 +64,30 @@ Aggregator::Series& Aggregator::series(const std::string& b, const std::string& 
   return it->second;
 }
 
-bool Aggregator::is_duplicate(const Reading& r, Micros now) {
-  if (dedupe_horizon_ <= 0) return false;
-  while (!seen_order_.empty() && seen_order_.front().first < now - dedupe_horizon_) {
-    seen_.erase(seen_order_.front().second);
-    seen_order_.pop_front();
-  }
+std::uint64_t Aggregator::fingerprint(const Reading& r) const {
   // A 64-bit fingerprint of the identity; a false match needs ~2^32 readings in the horizon.
   std::string id = map_key(r.building, r.room, r.metric);
   id.push_back(kSep);
   id.append(r.sensor_id ? *r.sensor_id : std::string("\x1e"));
   id.push_back(kSep);
   id.append(std::to_string(r.ts));
-  const std::uint64_t fp = std::hash<std::string>{}(id);
+  return std::hash<std::string>{}(id);
+}
+
+void Aggregator::remember(const Reading& r) {
+  std::lock_guard lock(mutex_);
+  if (dedupe_horizon_ <= 0) return;
+  const std::uint64_t fp = fingerprint(r);
+  if (seen_.insert(fp).second) seen_order_.emplace_back(r.received_at, fp);
+}
+
+bool Aggregator::is_duplicate(const Reading& r, Micros now) {
+  if (dedupe_horizon_ <= 0) return false;
+  while (!seen_order_.empty() && seen_order_.front().first < now - dedupe_horizon_) {
+    seen_.erase(seen_order_.front().second);
+    seen_order_.pop_front();
+  }
+  const std::uint64_t fp = fingerprint(r);
   if (!seen_.insert(fp).second) return true;
   seen_order_.emplace_back(now, fp);
   return false;
@@ -88,8 +99,13 @@ void Aggregator::add_to(Series& s, Micros ts, double value, Micros now) {
     if (win.add(ts, value, now)) continue;
     // Not counted: either older than the window (stored, but moves no average) or stamped
     // after the newest bucket, which it will join when the clock gets there.
-    if (win.bucket_of(ts) > win.bucket_of(now) && s.pending.size() < kMaxPendingPerSeries)
-      s.pending.push_back({ts, value, w});
+    if (win.bucket_of(ts) > win.bucket_of(now)) {
+      if (s.pending.size() < kMaxPendingPerSeries) s.pending.push_back({ts, value, w});
+    } else if (s.has_last[w] && ts >= s.last[w].from && ts < s.last[w].to) {
+      // Too old for the window now, yet inside the range subscribers last got: that message
+      // is no longer exact, so the current window goes out at the next tick.
+      s.republish |= 1u << w;
+    }
   }
 }
 
@@ -114,7 +130,9 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
     }
     for (std::size_t w = 0; w < s.windows.size(); ++w) {
       WindowStats st = s.windows[w].stats(now);
-      const bool changed = s.has_last[w] ? !st.same_numbers(s.last[w]) : st.count > 0;
+      const bool forced = (s.republish >> w) & 1u;
+      const bool changed =
+          forced || (s.has_last[w] ? !st.same_numbers(s.last[w]) : st.count > 0);
       if (!changed) continue;
       s.last[w] = st;
       s.has_last[w] = true;
@@ -123,6 +141,7 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
       out.push_back({SeriesKey{k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), k.substr(p2 + 1)},
                      w, windows_[w], st});
     }
+    s.republish = 0;
   }
   return out;
 }
@@ -175,6 +194,17 @@ std::map<std::string, std::map<std::string, std::vector<std::string>>> Aggregato
   for (auto& [b, rooms] : out)
     for (auto& [r, metrics] : rooms) std::sort(metrics.begin(), metrics.end());
   return out;
+}
+
+void Aggregator::warm_ahead(const Reading& r, Micros now) {
+  std::lock_guard lock(mutex_);
+  for (Series* s : {&series(r.building, r.room, r.metric), &series(r.building, "", r.metric)}) {
+    for (std::uint32_t w = 0; w < s->windows.size(); ++w) {
+      Window& win = s->windows[w];
+      if (win.bucket_of(r.ts) > win.bucket_of(now) && s->pending.size() < kMaxPendingPerSeries)
+        s->pending.push_back({r.ts, r.value, w});
+    }
+  }
 }
 
 void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {

@@ -79,6 +79,14 @@ class Aggregator {
   /// Starts over with other windows (SIGHUP); every series is emptied.
   void reset(std::vector<Duration> windows, Duration dedupe_horizon);
 
+  /// Warm start: remembers a reading PostgreSQL already has (received at `received_at`) so a
+  /// redelivered copy is not counted twice. Oldest first.
+  void remember(const Reading& r);
+
+  /// Warm start: a reading stamped after the newest bucket of some windows; it waits for the
+  /// clock there (the windows whose buckets already cover it got it through warm()).
+  void warm_ahead(const Reading& r, Micros now);
+
   /// Loads buckets computed from PostgreSQL at start.
   void warm(const std::vector<WarmBucket>& rows, Micros now);
 
@@ -94,12 +102,16 @@ class Aggregator {
     std::vector<Window> windows;
     std::vector<WindowStats> last;  ///< what tick() last returned, per window
     std::vector<bool> has_last;
+    /// Windows to republish although their numbers did not change: a late reading fell into
+    /// the range subscribers last got, which no longer is exact (bit w = window w).
+    std::uint32_t republish = 0;
     std::vector<Pending> pending;  ///< readings stamped after the newest bucket (clock skew)
   };
   static std::string map_key(const std::string& b, const std::string& r, const std::string& m);
   Series& series(const std::string& b, const std::string& r, const std::string& m);
   void add_to(Series& s, Micros ts, double value, Micros now);
   bool is_duplicate(const Reading& r, Micros now);
+  std::uint64_t fingerprint(const Reading& r) const;
 
   std::vector<Duration> windows_;
   Micros dedupe_horizon_;

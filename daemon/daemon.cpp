@@ -33,6 +33,31 @@ constexpr std::size_t kQueueCapacity = 100'000;
 
 enum class MigrationState { done, postgres_unreachable };
 
+/// Readings remembered for deduplication at start, at most (about 100 bytes each).
+constexpr std::size_t kMaxWarmIdentities = 2'000'000;
+
+/// Loads the live windows' history from PostgreSQL: the buckets, the readings stamped ahead,
+/// and the identities seen within the dedupe horizon.
+void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& aggregator) {
+  auto log = component_log("main");
+  const Micros now = now_micros();
+  auto rows = load_warm_buckets(conn, config.averages.windows, now);
+  aggregator.warm(rows, now);
+  auto ahead = load_future_readings(conn, config.averages.windows,
+                                    config.averages.max_future_skew, now);
+  for (const auto& r : ahead) aggregator.warm_ahead(r, now);
+  auto seen = load_recent_identities(conn, config.averages.dedupe_horizon, now,
+                                     kMaxWarmIdentities);
+  for (const auto& r : seen) aggregator.remember(r);
+  if (seen.size() == kMaxWarmIdentities)
+    log->warn("more than {} readings within the dedupe horizon; older copies may count twice "
+              "in the live windows after this restart",
+              kMaxWarmIdentities);
+  log->info("live windows warmed from PostgreSQL: {} series, {} buckets, {} readings ahead, {} "
+            "remembered for dedupe",
+            aggregator.series_count(), rows.size(), ahead.size(), seen.size());
+}
+
 /// Migrates the database and loads the live windows' history into `aggregator`.
 MigrationState prepare_database(const Config& config, Aggregator& aggregator) {
   auto log = component_log("main");
@@ -43,11 +68,7 @@ MigrationState prepare_database(const Config& config, Aggregator& aggregator) {
       for (const auto& name : applied) log->info("applied migration {}", name);
     }
     ensure_partitions(*conn);
-    const Micros now = now_micros();
-    auto rows = load_warm_buckets(*conn, config.averages.windows, now);
-    aggregator.warm(rows, now);
-    log->info("live windows warmed from PostgreSQL: {} series, {} buckets",
-              aggregator.series_count(), rows.size());
+    warm_aggregator(*conn, config, aggregator);
     return MigrationState::done;
   } catch (const pqxx::broken_connection& e) {
     std::string msg = e.what();
@@ -260,8 +281,7 @@ void Daemon::reload() {
     aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
     try {
       auto conn = pg_connect(next.postgres);
-      const Micros now = now_micros();
-      aggregator_.warm(load_warm_buckets(*conn, next.averages.windows, now), now);
+      warm_aggregator(*conn, next, aggregator_);
     } catch (const std::exception& e) {
       log->warn("reload: new windows start empty (PostgreSQL: {})", e.what());
     }

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 namespace roomtemp {
 
 std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
@@ -34,6 +36,57 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
     }
   }
   return rows;
+}
+
+namespace {
+Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+Reading reading_from_row(const pqxx::row& row) {
+  Reading r;
+  r.building = row[0].as<std::string>();
+  r.room = row[1].as<std::string>();
+  r.metric = row[2].as<std::string>();
+  r.ts = row[3].as<std::int64_t>();
+  r.value = row[4].as<double>();
+  if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
+  r.received_at = row[6].as<std::int64_t>();
+  return r;
+}
+}  // namespace
+
+std::vector<Reading> load_future_readings(pqxx::connection& conn,
+                                          const std::vector<Duration>& windows,
+                                          Duration max_future_skew, Micros now) {
+  // The earliest end of any window: readings from there on are not in any bucket yet.
+  Micros earliest_to = INT64_MAX;
+  for (auto w : windows) {
+    Window win(micros(w));
+    earliest_to = std::min(earliest_to, (win.bucket_of(now) + 1) * win.bucket_width());
+  }
+  std::vector<Reading> out;
+  if (windows.empty()) return out;
+  pqxx::read_transaction txn(conn);
+  auto result = txn.exec_params(
+      "SELECT building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value,"
+      " sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint"
+      " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
+      format_rfc3339(earliest_to), format_rfc3339(now + micros(max_future_skew)));
+  for (const auto& row : result) out.push_back(reading_from_row(row));
+  return out;
+}
+
+std::vector<Reading> load_recent_identities(pqxx::connection& conn, Duration horizon, Micros now,
+                                            std::size_t limit) {
+  std::vector<Reading> out;
+  if (horizon.count() <= 0) return out;
+  pqxx::read_transaction txn(conn);
+  auto result = txn.exec_params(
+      "SELECT building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value,"
+      " sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint"
+      " FROM readings WHERE received_at >= $1 ORDER BY received_at LIMIT $2",
+      format_rfc3339(now - micros(horizon)), static_cast<long long>(limit));
+  for (const auto& row : result) out.push_back(reading_from_row(row));
+  return out;
 }
 
 }  // namespace roomtemp

@@ -11,4 +11,15 @@ namespace roomtemp {
 std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
                                           const std::vector<Duration>& windows, Micros now);
 
+/// Readings the live windows hold individually: those stamped after the newest bucket (up to
+/// `max_future_skew` ahead) wait in memory until the clock reaches them.
+std::vector<Reading> load_future_readings(pqxx::connection& conn,
+                                          const std::vector<Duration>& windows,
+                                          Duration max_future_skew, Micros now);
+
+/// Readings received within the dedupe horizon (oldest first, at most `limit`), so that a
+/// copy redelivered after a restart is not counted twice in the live windows.
+std::vector<Reading> load_recent_identities(pqxx::connection& conn, Duration horizon, Micros now,
+                                            std::size_t limit);
+
 }  // namespace roomtemp
