@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "config.h"
+#include "dashboard.h"
 #include "ingest.h"
 #include "log.h"
 #include "openapi.h"
@@ -54,6 +55,7 @@ void HttpApi::register_routes() {
   register_live_routes(s, deps_);
   register_history_routes(s, deps_);
   register_openapi_route(s);
+  register_dashboard_routes(s);
   s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                              std::exception_ptr ep) {
     std::string what = "unknown error";

@@ -7,6 +7,7 @@ ROOMTEMP_PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libsystemd-dev zlib1g-dev
   libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev
   systemd curl procps dpkg-dev
+  libjs-chart.js chromium
 )
 
 roomtemp_install_deps() {

@@ -1,0 +1,476 @@
+// Issue 6: the dashboard at GET /, in a real browser. The real roomtempd, mosquitto and
+// PostgreSQL; an hour of readings for 2 buildings × 2 rooms goes in over MQTT; headless
+// Chromium opens the page (overview, building view, room view) and the DOM it rendered must
+// show every room with the averages the REST API gives, formatted as the page formats them,
+// coloured by temperature, with a chart of the last hour drawn by Chart.js.
+//
+// Skips (77) when chromium is not installed. ROOMTEMP_DASHBOARD_SCREENSHOT=FILE keeps the
+// overview's screenshot (1280×900) in FILE: docs/dashboard.png is made that way.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "harness/harness.h"
+
+namespace roomtemp::harness {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::int64_t kSecond = 1'000'000;
+constexpr std::int64_t kMinute = 60 * kSecond;
+const std::vector<std::string> kWindows = {"1m", "15m", "1h"};
+
+struct Room {
+  std::string building, room;
+  double base;   ///< the hour's typical temperature
+  double swing;  ///< how far it wanders from it
+};
+
+// Cold, comfortable, warm and hot, so that the colours differ; ids with the punctuation that
+// sensor ids allow (they end up in attributes, URLs and selectors).
+const std::vector<Room> kRooms = {
+    {"Annex", "A.1", 16.0, 0.8},
+    {"Annex", "meeting_2", 23.4, 0.6},
+    {"HQ", "101", 21.2, 1.0},
+    {"HQ", "server-room", 28.5, 1.4},
+};
+
+// ---------------------------------------------------------------------------------------
+// Chromium.
+
+std::optional<std::string> chromium_path() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
+    if (auto p = find_program(name)) return p;
+  return std::nullopt;
+}
+
+/// Headless Chromium, a fresh profile for every run, nothing fetched from the internet.
+class Browser {
+ public:
+  explicit Browser(std::string path) : path_(std::move(path)) {}
+
+  /// The DOM after the page ran for 5 s of virtual time (fetches finish first).
+  std::string dump_dom(const std::string& url) {
+    const std::string out = dir_.file("dom-" + std::to_string(++runs_) + ".html");
+    auto args = flags();
+    // Tall enough that every card is on screen: charts load only for those.
+    args.insert(args.end(), {"--window-size=1280,2400", "--dump-dom", url});
+    last_log_ = run_to(out, args);
+    return read_file(out);
+  }
+
+  /// A PNG of the page at 1280×900.
+  std::string screenshot(const std::string& url) {
+    const std::string png = dir_.file("shot-" + std::to_string(++runs_) + ".png");
+    auto args = flags();
+    args.insert(args.end(),
+                {"--window-size=1280,900", "--hide-scrollbars", "--screenshot=" + png, url});
+    last_log_ = run_to(dir_.file("shot.out"), args);
+    return png;
+  }
+
+  /// What Chromium printed (stderr) in its last run: console messages are in there.
+  const std::string& last_log() const { return last_log_; }
+
+ private:
+  std::vector<std::string> flags() {
+    const std::string profile = dir_.subdir("profile-" + std::to_string(runs_));
+    return {"--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--user-data-dir=" + profile,
+            "--virtual-time-budget=5000"};
+  }
+
+  /// Runs chromium with `args`, its stdout into `out`; returns its stderr.
+  std::string run_to(const std::string& out, const std::vector<std::string>& args) {
+    ProcessSpec spec;
+    // sh only to send stdout (the DOM) and stderr (logs) to different places.
+    spec.argv = {"/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\"", "sh", out, path_};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.env = {{"HOME", dir_.path()}};
+    const RunResult r = run(std::move(spec), std::chrono::seconds(90));
+    EXPECT_EQ(r.exit_code, 0) << "chromium failed:\n" << r.output;
+    return r.output;
+  }
+
+  std::string path_;
+  TempDir dir_{"roomtemp-chromium"};
+  int runs_ = 0;
+  std::string last_log_;
+};
+
+// ---------------------------------------------------------------------------------------
+// The page's markup and formatting, as web/app.js writes them.
+
+/// Number.prototype.toFixed(1), exactly: the nearest tenth of the double's exact decimal
+/// value, a tie going away from zero (printf would round it to even); "-0.0" shows as "0.0".
+std::string js_fixed1(double x) {
+  char exact[1200];
+  std::snprintf(exact, sizeof exact, "%.1100f", std::fabs(x));  // glibc prints every digit
+  std::string s(exact);
+  const auto dot = s.find('.');
+  std::string whole = s.substr(0, dot);
+  int tenth = s[dot + 1] - '0';
+  const std::string rest = s.substr(dot + 2);
+  if (rest[0] >= '5') {  // at or past the half: up, so a tie goes away from zero
+    if (++tenth == 10) {
+      tenth = 0;
+      whole = std::to_string(std::stoll(whole) + 1);
+    }
+  }
+  std::string text = whole + "." + std::to_string(tenth);
+  if (x < 0 && text != "0.0") text = "-" + text;
+  return text;
+}
+
+/// A number of an average's JSON as the page shows it; "—" for null (an empty window).
+std::string shown(const json& stats, const char* field) {
+  if (stats.is_null() || !stats.contains(field) || stats[field].is_null()) return "—";
+  return js_fixed1(stats[field].get<double>());
+}
+
+/// <span class="v" data-window="15m">21.4</span>
+std::string value_span(const std::string& cls, const std::string& window, const std::string& text) {
+  return "<span class=\"" + cls + "\" data-window=\"" + window + "\">" + text + "</span>";
+}
+
+/// The text from the element that carries `marker` (searching back for `<tag`) to its
+/// closing tag; "" when absent. For elements that do not nest in themselves (cards, sections).
+std::string element_with(const std::string& dom, const std::string& tag,
+                         const std::string& marker) {
+  const auto at = dom.find(marker);
+  if (at == std::string::npos) return "";
+  const auto open = dom.rfind("<" + tag, at);
+  const auto close = dom.find("</" + tag + ">", at);
+  if (open == std::string::npos || close == std::string::npos) return "";
+  return dom.substr(open, close + tag.size() + 3 - open);
+}
+
+/// What lies between two markers ("" when either is absent).
+std::string between(const std::string& text, const std::string& from, const std::string& to) {
+  const auto a = text.find(from);
+  if (a == std::string::npos) return "";
+  const auto b = text.find(to, a + from.size());
+  return b == std::string::npos ? "" : text.substr(a, b - a);
+}
+
+std::string room_card(const std::string& dom, const Room& r) {
+  return element_with(dom, "article",
+                      "data-building=\"" + r.building + "\" data-room=\"" + r.room + "\"");
+}
+
+/// The --hue the page painted an element with, or -1.
+int painted_hue(const std::string& element) {
+  std::smatch m;
+  static const std::regex hue(R"(--hue: (\d+))");
+  return std::regex_search(element, m, hue) ? std::stoi(m[1]) : -1;
+}
+
+/// Chart.js sized and styled the canvas: a chart was drawn in it.
+bool has_chart(const std::string& element) {
+  return element.find("<canvas") != std::string::npos &&
+         element.find("style=\"display: block;") != std::string::npos &&
+         element.find("<span class=\"chart-note\"></span>") != std::string::npos;
+}
+
+// ---------------------------------------------------------------------------------------
+
+class DashboardTest : public ::testing::Test {
+ protected:
+  // One PostgreSQL for the file, a fresh database per test.
+  static void SetUpTestSuite() {
+    if (!chromium_path())
+      skip("chromium is not installed (Debian package chromium; ./scripts/test installs it)");
+    pg_ = new Postgres;
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+
+  void SetUp() override { browser_ = std::make_unique<Browser>(*chromium_path()); }
+
+  /// Starts roomtempd on a fresh database with these live windows (SPEC.md §2's by default).
+  void start_daemon(std::vector<std::string> windows = kWindows) {
+    windows_ = std::move(windows);
+    std::string list;
+    for (const auto& w : windows_) list += (list.empty() ? "" : ", ") + w;
+    pg_->create_database(db_);
+    daemon_ = std::make_unique<Daemon>(default_config(
+        broker_, *pg_, dir_,
+        {.database = db_, .log_level = "info", .averages = "  windows: [" + list + "]\n"}));
+    ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
+    url_ = "http://127.0.0.1:" + std::to_string(daemon_->http_port()) + "/";
+  }
+
+  /// An hour of readings per room, one a minute from 55 to 2 minutes ago, then three in the
+  /// last 15 s, so that every window has its own average. Waits until all are stored and live.
+  void publish_hour() {
+    const std::int64_t now = now_micros();
+    std::vector<Publication> out;
+    for (const Room& r : kRooms) {
+      auto add = [&](std::int64_t ts, int i) {
+        const double wave = r.swing * std::sin(i / 9.0) + ((i * 7) % 5 - 2) * 0.06;
+        const double v = std::round((r.base + wave) * 100) / 100;
+        out.push_back({"buildings/" + r.building + "/rooms/" + r.room + "/temperature",
+                       json{{"temperature", v}, {"timestamp", rfc3339(ts)}}.dump()});
+      };
+      for (int k = 55; k >= 2; --k) add(now - k * kMinute - 17 * kSecond, 60 - k);
+      for (int s : {14, 9, 4}) add(now - s * kSecond, 60 + s);
+    }
+    MqttClient sensor(broker_.port());
+    sensor.publish_many(out);
+    const long long n = static_cast<long long>(out.size());
+    ASSERT_TRUE(wait_until(
+        [&] { return pg_->query_count("SELECT count(*) FROM readings", db_) == n; }, 20s, 50ms))
+        << "not every reading was stored";
+    for (const Room& r : kRooms)
+      ASSERT_TRUE(
+          wait_until([&] { return live(r, windows_[0]).value("count", 0) == 3; }, 10s, 50ms))
+          << r.building << "/" << r.room << " has not its 3 recent readings in its " << windows_[0]
+          << " window";
+  }
+
+  json get(const std::string& path) {
+    const HttpResponse res = daemon_->http_get(path);
+    EXPECT_EQ(res.status, 200) << path << ": " << res.body;
+    return res.status == 200 ? json::parse(res.body) : json();
+  }
+  json live(const Room& r, const std::string& w) {
+    return get("/v1/buildings/" + r.building + "/rooms/" + r.room +
+               "/temperature/average?window=" + w);
+  }
+  json building_live(const std::string& b, const std::string& w) {
+    return get("/v1/buildings/" + b + "/temperature/average?window=" + w);
+  }
+
+  /// Every room's and building's averages as the page would show them, keyed by what they are.
+  std::map<std::string, std::string> expected_numbers() {
+    std::map<std::string, std::string> m;
+    for (const std::string& w : windows_) {
+      for (const Room& r : kRooms) {
+        const json s = live(r, w);
+        for (const char* f : {"avg", "min", "max"})
+          m[r.building + "/" + r.room + " " + w + " " + f] = shown(s, f);
+      }
+      for (const char* b : {"Annex", "HQ"}) {
+        const json s = building_live(b, w);
+        for (const char* f : {"avg", "min", "max"})
+          m[std::string(b) + " " + w + " " + f] = shown(s, f);
+      }
+    }
+    return m;
+  }
+
+  /// Opens `fragment` and returns the DOM with the numbers the REST API gave meanwhile. The
+  /// windows roll on while the browser runs; when a number changed between before and after,
+  /// the page may show either, so it tries again (a window moves rarely: a few tries do).
+  std::pair<std::string, std::map<std::string, std::string>> open(const std::string& fragment) {
+    for (int attempt = 1;; ++attempt) {
+      auto before = expected_numbers();
+      std::string dom = browser_->dump_dom(url_ + fragment);
+      auto after = expected_numbers();
+      if (before == after || attempt == 4) return {dom, after};
+    }
+  }
+
+  void expect_page_ok(const std::string& dom) {
+    EXPECT_NE(dom.find("<body data-state=\"ready\""), std::string::npos)
+        << "the page did not finish a refresh:\n"
+        << dom.substr(0, 3000);
+    // Script errors and refused loads (Content-Security-Policy) are console errors.
+    for (const char* bad : {"Uncaught", "Refused to", "Failed to load resource"})
+      EXPECT_EQ(browser_->last_log().find(bad), std::string::npos)
+          << "console says " << bad << ":\n"
+          << browser_->last_log();
+  }
+
+  static Postgres* pg_;
+  std::string db_ = unique_name("dashboard");
+  TempDir dir_;
+  Broker broker_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<Browser> browser_;
+  std::vector<std::string> windows_;
+  std::string url_;
+};
+
+Postgres* DashboardTest::pg_ = nullptr;
+
+TEST_F(DashboardTest, ServesThePageAndItsAssetsFromTheBinary) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  const HttpResponse page = daemon_->http_get("/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<meta name=\"viewport\""), std::string::npos);
+  for (const char* asset : {"/assets/app.js", "/assets/plots.js", "/assets/style.css",
+                            "/assets/favicon.svg", "/assets/chart.js"}) {
+    const HttpResponse res = daemon_->http_get(asset);
+    EXPECT_EQ(res.status, 200) << asset;
+    EXPECT_FALSE(res.body.empty()) << asset;
+  }
+  EXPECT_EQ(daemon_->http_get("/assets/app.js").content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(daemon_->http_get("/assets/style.css").content_type, "text/css; charset=utf-8");
+  const HttpResponse chart = daemon_->http_get("/assets/chart.js");
+  EXPECT_NE(chart.body.find("Chart.js v"), std::string::npos) << "not Chart.js";
+  // Works with no internet: the page and its own code load nothing from elsewhere.
+  for (const char* own : {"/", "/assets/app.js", "/assets/plots.js", "/assets/style.css"}) {
+    const std::string body = daemon_->http_get(own).body;
+    EXPECT_EQ(body.find("http://"), std::string::npos) << own;
+    EXPECT_EQ(body.find("https://"), std::string::npos) << own;
+  }
+  const HttpResponse missing = daemon_->http_get("/assets/nope.js");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("\"error\""), std::string::npos);
+  // With nothing reported yet, the page says so instead of showing an empty grid.
+  const std::string dom = browser_->dump_dom(url_);
+  expect_page_ok(dom);
+  EXPECT_NE(dom.find("Nothing has reported yet"), std::string::npos) << dom;
+}
+
+TEST_F(DashboardTest, OverviewShowsEveryRoomWithItsLiveAveragesAndTheLastHour) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_NO_FATAL_FAILURE(publish_hour());
+  const auto [dom, want] = open("");
+  expect_page_ok(dom);
+
+  for (const Room& r : kRooms) {
+    SCOPED_TRACE(r.building + "/" + r.room);
+    const std::string card = room_card(dom, r);
+    ASSERT_FALSE(card.empty()) << "no card for the room in:\n" << dom;
+    EXPECT_NE(card.find("<h3>" + r.room + "</h3>"), std::string::npos) << card;
+    for (const std::string& w : kWindows) {
+      const std::string avg = want.at(r.building + "/" + r.room + " " + w + " avg");
+      EXPECT_NE(avg, "—") << w;
+      EXPECT_NE(card.find(value_span("v", w, avg)), std::string::npos)
+          << "window " << w << ": REST says " << avg << "; the card:\n"
+          << card;
+    }
+    EXPECT_TRUE(has_chart(card)) << "no chart of the last hour drawn:\n" << card;
+    // Coloured by temperature: the card's hue follows its newest average.
+    const int hue = painted_hue(card);
+    if (r.base < 18)
+      EXPECT_GT(hue, 160) << "a cold room is blue";
+    else if (r.base < 24)
+      EXPECT_EQ(hue, 130) << "a comfortable room is green";
+    else
+      EXPECT_LT(hue, 40) << "a hot room is red";
+  }
+  for (const char* b : {"Annex", "HQ"}) {
+    SCOPED_TRACE(b);
+    const std::string head =
+        between(dom, "data-building=\"" + std::string(b) + "\"><header class=\"building-head\">",
+                "<div class=\"grid\">");
+    ASSERT_FALSE(head.empty()) << "no section for the building";
+    EXPECT_NE(head.find("href=\"#/b/" + std::string(b) + "\""), std::string::npos) << head;
+    for (const std::string& w : kWindows)
+      EXPECT_NE(head.find(value_span("v", w, want.at(std::string(b) + " " + w + " avg"))),
+                std::string::npos)
+          << "building average, window " << w << ":\n"
+          << head;
+  }
+
+  // The picture the README shows.
+  const std::string png = browser_->screenshot(url_);
+  const std::string bytes = read_file(png);
+  ASSERT_GT(bytes.size(), 24u) << "no screenshot:\n" << browser_->last_log();
+  ASSERT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  auto be32 = [&](std::size_t at) {
+    return (static_cast<unsigned char>(bytes[at]) << 24) |
+           (static_cast<unsigned char>(bytes[at + 1]) << 16) |
+           (static_cast<unsigned char>(bytes[at + 2]) << 8) |
+           static_cast<unsigned char>(bytes[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 1280u);  // IHDR width
+  EXPECT_EQ(be32(20), 900u);   // IHDR height
+  if (const char* keep = std::getenv("ROOMTEMP_DASHBOARD_SCREENSHOT"))
+    std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
+}
+
+TEST_F(DashboardTest, BuildingViewShowsItsAveragesAndOnlyItsRooms) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_NO_FATAL_FAILURE(publish_hour());
+  const auto [dom, want] = open("#/b/Annex");
+  expect_page_ok(dom);
+  EXPECT_NE(dom.find("<h1>Annex</h1>"), std::string::npos);
+  const std::string tiles = between(dom, "<div class=\"tiles\">", "<section");
+  ASSERT_FALSE(tiles.empty()) << dom;
+  for (const std::string& w : kWindows) {
+    for (const char* f : {"avg", "min", "max"}) {
+      const std::string cls = std::string(f) == "avg" ? "v" : f;
+      EXPECT_NE(tiles.find(value_span(cls, w, want.at("Annex " + w + " " + f))), std::string::npos)
+          << "building " << f << ", window " << w << ":\n"
+          << tiles;
+    }
+  }
+  for (const Room& r : kRooms) {
+    const std::string card = room_card(dom, r);
+    if (r.building == "Annex") {
+      ASSERT_FALSE(card.empty()) << r.room;
+      EXPECT_NE(card.find(value_span("v", "15m", want.at("Annex/" + r.room + " 15m avg"))),
+                std::string::npos)
+          << card;
+      EXPECT_TRUE(has_chart(card)) << card;
+    } else {
+      EXPECT_TRUE(card.empty()) << "a room of another building: " << r.building << "/" << r.room;
+    }
+  }
+}
+
+TEST_F(DashboardTest, RoomViewShowsEveryWindowWithMinMaxAndABigChart) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_NO_FATAL_FAILURE(publish_hour());
+  const auto [dom, want] = open("#/b/HQ/r/server-room");
+  expect_page_ok(dom);
+  const std::string tiles = between(dom, "<div class=\"tiles\">", "<section");
+  ASSERT_FALSE(tiles.empty()) << dom;
+  for (const std::string& w : kWindows) {
+    for (const char* f : {"avg", "min", "max"}) {
+      const std::string cls = std::string(f) == "avg" ? "v" : f;
+      EXPECT_NE(tiles.find(value_span(cls, w, want.at("HQ/server-room " + w + " " + f))),
+                std::string::npos)
+          << f << ", window " << w << ":\n"
+          << tiles;
+    }
+  }
+  EXPECT_NE(dom.find("<div class=\"chart big\">"), std::string::npos);
+  EXPECT_TRUE(has_chart(element_with(dom, "section", "<div class=\"chart big\">"))) << dom;
+  EXPECT_NE(dom.find("<title>server-room · HQ · roomtemp</title>"), std::string::npos);
+}
+
+// A daemon configured with other windows: the page learns them from the API and shows those.
+TEST_F(DashboardTest, ShowsTheWindowsTheDaemonIsConfiguredWith) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon({"30s", "5m", "2h"}));
+  ASSERT_NO_FATAL_FAILURE(publish_hour());
+  const auto [dom, want] = open("");
+  expect_page_ok(dom);
+  EXPECT_EQ(dom.find("data-window=\"15m\""), std::string::npos) << "a window not configured";
+  for (const Room& r : kRooms) {
+    const std::string card = room_card(dom, r);
+    ASSERT_FALSE(card.empty()) << r.room;
+    for (const std::string& w : windows_) {
+      const std::string avg = want.at(r.building + "/" + r.room + " " + w + " avg");
+      EXPECT_NE(card.find(value_span("v", w, avg)), std::string::npos)
+          << r.room << ", window " << w << ": REST says " << avg << "; the card:\n"
+          << card;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace roomtemp::harness
