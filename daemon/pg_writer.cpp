@@ -78,9 +78,6 @@ bool PgWriter::ensure_connected() {
         "CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS");
     setup.commit();
-    conn_->prepare("insert_rejected",
-                   "INSERT INTO rejected_readings (received_at, topic, payload, reason, detail) "
-                   "VALUES ($1, $2, $3::bytea, $4, $5)");
     connected_ = true;
     metrics_.postgres_connected = 1;
     backoff_ = std::chrono::milliseconds(250);
@@ -177,13 +174,19 @@ bool PgWriter::write_batch(const std::vector<Inbound>& batch, std::vector<Readin
           "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");
       inserted = res.affected_rows();
     }
-    for (const auto& item : batch) {
-      if (const auto* j = std::get_if<Rejection>(&item)) {
-        std::string detail = j->detail;
-        txn.exec_prepared("insert_rejected", format_rfc3339(j->received_at), j->topic,
-                          hex_bytes(j->payload), std::string(reason_name(j->reason)), detail);
-        ++rejections;
+    // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
+    for (const auto& item : batch) rejections += std::holds_alternative<Rejection>(item);
+    if (rejections > 0) {
+      pqxx::stream_to copy(txn, "rejected_readings",
+                           std::vector<std::string>{"received_at", "topic", "payload", "reason",
+                                                    "detail"});
+      for (const auto& item : batch) {
+        if (const auto* j = std::get_if<Rejection>(&item)) {
+          copy << std::make_tuple(format_rfc3339(j->received_at), j->topic, hex_bytes(j->payload),
+                                  std::string(reason_name(j->reason)), j->detail);
+        }
       }
+      copy.complete();
     }
     txn.commit();
     metrics_.readings_written.fetch_add(readings, std::memory_order_relaxed);
