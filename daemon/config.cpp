@@ -167,7 +167,7 @@ class Reader {
       error(YAML::Mark{}, "the file is empty; postgres.dsn is required");
       return;
     }
-    if (!check_map(root, "", {"mqtt", "postgres", "spool", "metrics", "averages", "http", "log"}))
+    if (!check_map(root, "", {"mqtt", "postgres", "spool", "metrics", "averages", "http", "limits", "log"}))
       return;
     if (auto n = root["mqtt"]) read_mqtt(n, c.mqtt);
     if (auto n = root["postgres"]) read_postgres(n, c.postgres);
@@ -176,6 +176,7 @@ class Reader {
     if (auto n = root["metrics"]) read_metrics(n, c);
     if (auto n = root["averages"]) read_averages(n, c.averages);
     if (auto n = root["http"]) read_http(n, c.http);
+    if (auto n = root["limits"]) read_limits(n, c.limits);
     if (auto n = root["log"]) read_log(n, c.log);
   }
 
@@ -322,6 +323,18 @@ class Reader {
     if (!h.listen.empty() && !split_host_port(h.listen, host, port))
       error(n["listen"].Mark(), "http.listen: expected HOST:PORT or \"\", got '" + h.listen + "'");
     string(n, w, "token_file", h.token_file);
+  }
+
+  void read_limits(const YAML::Node& n, LimitsConfig& l) {
+    if (!check_map(n, "limits", {"max_series", "series_rate"})) return;
+    integer(n, "limits", "max_series", l.max_series, 1, 100'000'000);
+    if (auto r = n["series_rate"]) {
+      double v;
+      if (number(r, "limits.series_rate", v)) {
+        if (v < 0) error(r.Mark(), "limits.series_rate: must not be negative (0 = no limit)");
+        else l.series_rate = v;
+      }
+    }
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

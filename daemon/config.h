@@ -73,6 +73,15 @@ struct HttpConfig {
   std::string token_file;
 };
 
+/// Protection against misbehaving sensors.
+struct LimitsConfig {
+  /// Distinct building/room/metric series tracked; readings of new ones past this are rejected
+  /// (too_many_series), so inventing ids cannot grow the daemon without bound.
+  std::size_t max_series = 100000;
+  /// Readings per second one series may send (a burst of 2 s worth is allowed); 0 = no limit.
+  double series_rate = 0;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -86,6 +95,7 @@ struct Config {
   std::vector<MetricConfig> metrics{{"temperature", -60, 100, "°C"}};
   AveragesConfig averages;
   HttpConfig http;
+  LimitsConfig limits;
   LogConfig log;
 
   const MetricConfig* find_metric(std::string_view name) const;

@@ -19,16 +19,27 @@ void Ingest::on_message(std::string_view topic, std::string_view payload) {
   if (is_own_output_topic(topic)) return;
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   auto config = config_.load();
-  Inbound item = classify_message(topic, payload, now_micros(), *config);
-  if (auto* r = std::get_if<Reading>(&item)) accept(std::move(*r));
-  else reject(std::move(std::get<Rejection>(item)));
+  const Micros now = now_micros();
+  Inbound item = classify_message(topic, payload, now, *config);
+  if (auto* r = std::get_if<Reading>(&item)) {
+    if (auto refusal = limiter_.admit(*r, config->limits, now)) {
+      reject(Rejection{now, std::string(topic), std::string(payload), refusal->reason,
+                       refusal->detail});
+      return;
+    }
+    accept(std::move(*r));
+  } else {
+    reject(std::move(std::get<Rejection>(item)));
+  }
 }
 
 std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
                                       std::string_view raw) {
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   auto config = config_.load();
-  if (auto refusal = check_reading(reading, *config)) {
+  auto refusal = check_reading(reading, *config);
+  if (!refusal) refusal = limiter_.admit(reading, config->limits, reading.received_at);
+  if (refusal) {
     reject(Rejection{reading.received_at, std::string(source), std::string(raw), refusal->reason,
                      refusal->detail});
     return refusal;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "config.h"
+#include "series_limiter.h"
 #include "log.h"
 #include "metrics.h"
 #include "payload.h"
@@ -61,6 +62,7 @@ class Ingest {
   RejectionPublisher publish_rejection_;
   ReadingSink on_accepted_;
   RateLimit reject_log_limit_{10};
+  SeriesLimiter limiter_;
   Journal* journal_ = nullptr;
   std::mutex journal_order_;  ///< journal order must equal queue order
 };

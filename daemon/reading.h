@@ -31,8 +31,10 @@ enum class RejectReason {
   out_of_range,      ///< outside the metric's [min, max]
   bad_timestamp,     ///< timestamp present but unparsable
   future_timestamp,  ///< further ahead than averages.max_future_skew
+  rate_limited,      ///< its building/room/metric sends faster than limits.series_rate
+  too_many_series,   ///< a new building/room/metric past limits.max_series
 };
-inline constexpr int kRejectReasonCount = 9;
+inline constexpr int kRejectReasonCount = 11;
 
 std::string_view reason_name(RejectReason r);
 

@@ -18,6 +18,8 @@ std::string_view reason_name(RejectReason r) {
     case RejectReason::out_of_range: return "out_of_range";
     case RejectReason::bad_timestamp: return "bad_timestamp";
     case RejectReason::future_timestamp: return "future_timestamp";
+    case RejectReason::rate_limited: return "rate_limited";
+    case RejectReason::too_many_series: return "too_many_series";
   }
   return "unknown";
 }

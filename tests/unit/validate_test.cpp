@@ -70,10 +70,12 @@ TEST(ReasonName, StableNamesForEveryReason) {
   EXPECT_EQ(reason_name(RejectReason::out_of_range), "out_of_range");
   EXPECT_EQ(reason_name(RejectReason::bad_timestamp), "bad_timestamp");
   EXPECT_EQ(reason_name(RejectReason::future_timestamp), "future_timestamp");
+  EXPECT_EQ(reason_name(RejectReason::rate_limited), "rate_limited");
+  EXPECT_EQ(reason_name(RejectReason::too_many_series), "too_many_series");
   std::set<std::string_view> names;
   for (int i = 0; i < kRejectReasonCount; ++i)
     names.insert(reason_name(static_cast<RejectReason>(i)));
-  EXPECT_EQ(names.size(), 9u);
+  EXPECT_EQ(names.size(), 11u);
   EXPECT_EQ(names.count("unknown"), 0u);
 }
 
