@@ -14,6 +14,10 @@
 
 namespace roomtemp {
 
+namespace {
+constexpr std::size_t kHttpThreads = 32;
+}  // namespace
+
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
@@ -89,6 +93,13 @@ void HttpApi::start() {
     throw std::runtime_error("http.listen: cannot parse '" + listen_ + "'");
   register_routes();
   server_->set_payload_max_length(1 << 20);
+  // Without TCP_NODELAY every keep-alive answer waits for the client's delayed ACK (~40 ms):
+  // 35 requests/s per connection instead of thousands.
+  server_->set_tcp_nodelay(true);
+  server_->set_keep_alive_max_count(100);
+  // A keep-alive connection holds its worker thread: enough workers for a few dashboards and
+  // scrapers at once (the default is 8).
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
   if (!server_->bind_to_port(host.c_str(), port))
