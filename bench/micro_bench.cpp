@@ -1,0 +1,201 @@
+// Micro-benchmarks of roomtempd's per-reading hot path: what the MQTT thread does for every
+// message (classify, aggregate, journal) and what the writer does for every row (COPY text).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "aggregator.h"
+#include "config.h"
+#include "spool.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "window.h"
+
+namespace {
+
+using namespace roomtemp;
+
+// A fixed "now" keeps runs comparable; readings are stamped just before it.
+constexpr Micros kNow = 1'733'000'000'000'000;  // 2024-11-30T20:53:20Z
+
+const Config& default_config() {
+  static const Config config;  // defaults: temperature in [-60, 100]
+  return config;
+}
+
+// What roomtemp-sim sends by default: a JSON object with the metric and a millisecond stamp.
+constexpr std::string_view kTopic = "buildings/B1/rooms/101/temperature";
+constexpr std::string_view kJsonPayload =
+    R"({"temperature": 21.37, "timestamp": "2024-11-30T20:53:19.123Z", "sensor_id": "s-B1-101"})";
+
+void BM_ClassifyJson(benchmark::State& state) {
+  for (auto _ : state) {
+    Inbound item = classify_message(kTopic, kJsonPayload, kNow, default_config());
+    benchmark::DoNotOptimize(item);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClassifyJson);
+
+void BM_ClassifyBareNumber(benchmark::State& state) {
+  for (auto _ : state) {
+    Inbound item = classify_message(kTopic, "21.37", kNow, default_config());
+    benchmark::DoNotOptimize(item);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClassifyBareNumber);
+
+// The reject path (out of range) builds a detail string: it should not be much dearer.
+void BM_ClassifyOutOfRange(benchmark::State& state) {
+  for (auto _ : state) {
+    Inbound item = classify_message(kTopic, "150", kNow, default_config());
+    benchmark::DoNotOptimize(item);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClassifyOutOfRange);
+
+std::vector<Reading> make_rooms(std::size_t rooms) {
+  std::vector<Reading> out(rooms);
+  for (std::size_t i = 0; i < rooms; ++i) {
+    out[i].building = "B" + std::to_string(1 + i / 1000);
+    out[i].room = std::to_string(101 + i % 1000);
+    out[i].metric = "temperature";
+  }
+  return out;
+}
+
+// Aggregator::add with the default windows (1m, 15m, 1h) and dedupe horizon (10m), for a
+// stream of 1000 readings/s: all to one room, or round-robin over range(0) rooms (the series
+// map then misses the cache). The clock moves, so windows advance and the dedupe set reaches
+// its steady size (10 min of readings) as in the daemon.
+void BM_AggregatorAdd(benchmark::State& state) {
+  const std::size_t rooms = static_cast<std::size_t>(state.range(0));
+  auto readings = make_rooms(rooms);
+  const Config& c = default_config();
+  Aggregator agg(c.averages.windows, c.averages.dedupe_horizon);
+  Micros now = kNow;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    Reading& r = readings[i];
+    now += 1000;
+    r.ts = now - 500'000;
+    r.received_at = now;
+    r.value = 20.0 + static_cast<double>(now % 1000) / 100;
+    agg.add(r, now);
+    if (++i == rooms) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::to_string(agg.series_count()) + " series");
+}
+BENCHMARK(BM_AggregatorAdd)->Arg(1)->Arg(10'000);
+
+// One publish tick over range(0) rooms that each reported once and did not change since the
+// last tick: the fixed cost the averages thread pays every publish_interval, holding the
+// aggregator's mutex (REST and ingest wait meanwhile).
+void BM_AggregatorTickQuiet(benchmark::State& state) {
+  const std::size_t rooms = static_cast<std::size_t>(state.range(0));
+  auto readings = make_rooms(rooms);
+  const Config& c = default_config();
+  Aggregator agg(c.averages.windows, c.averages.dedupe_horizon);
+  for (auto& r : readings) {
+    r.ts = kNow - 1'000'000;
+    r.received_at = kNow;
+    r.value = 21;
+    agg.add(r, kNow);
+  }
+  benchmark::DoNotOptimize(agg.tick(kNow));  // publishes everything once
+  for (auto _ : state) benchmark::DoNotOptimize(agg.tick(kNow));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(rooms));
+}
+BENCHMARK(BM_AggregatorTickQuiet)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+void BM_WindowAdd(benchmark::State& state) {
+  Window w(60'000'000);  // 1m: 30 buckets of 2 s
+  Micros ts = kNow - 30'000'000;
+  double v = 20;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(w.add(ts, v, kNow));
+    ts = ts + 997 > kNow ? kNow - 30'000'000 : ts + 997;
+    v += 0.01;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_WindowAdd);
+
+// The publish tick's read side for one window.
+void BM_WindowStats(benchmark::State& state) {
+  Window w(60'000'000);
+  for (int i = 0; i < 60; ++i) w.add(kNow - i * 1'000'000, 20 + i, kNow);
+  for (auto _ : state) benchmark::DoNotOptimize(w.stats(kNow));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_WindowStats);
+
+Reading typical_reading() {
+  Reading r;
+  r.ts = kNow - 877'000;
+  r.received_at = kNow;
+  r.building = "B1";
+  r.room = "101";
+  r.metric = "temperature";
+  r.value = 21.37;
+  r.sensor_id = "s-B1-101";
+  return r;
+}
+
+void BM_SpoolEncodeInbound(benchmark::State& state) {
+  const Inbound item = typical_reading();
+  for (auto _ : state) benchmark::DoNotOptimize(encode_inbound(item));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpoolEncodeInbound);
+
+// What journal mode adds per reading before the write(2): framing with length and crc32.
+void BM_SpoolAppendRecord(benchmark::State& state) {
+  const Inbound item = typical_reading();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    append_record(out, item);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
+}
+BENCHMARK(BM_SpoolAppendRecord);
+
+// The text of one COPY row's non-string fields, as PgWriter::write_batch makes them.
+void BM_CopyRowText(benchmark::State& state) {
+  Reading r = typical_reading();
+  for (auto _ : state) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.17g", r.value);
+    std::string ts = format_rfc3339(r.ts);
+    std::string received = format_rfc3339(r.received_at);
+    benchmark::DoNotOptimize(value);
+    benchmark::DoNotOptimize(ts.data());
+    benchmark::DoNotOptimize(received.data());
+    r.ts += 1000;
+    r.value += 0.01;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CopyRowText);
+
+void BM_FormatRfc3339(benchmark::State& state) {
+  Micros t = kNow + 123'456;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(format_rfc3339(t));
+    t += 1001;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FormatRfc3339);
+
+}  // namespace
+
+BENCHMARK_MAIN();
