@@ -2,6 +2,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -26,8 +27,12 @@ class BoundedQueue {
       if (closed_) return false;
     }
     items_.push_back(std::move(item));
+    // Wake the consumer only when it can act: a first item starts a batch, a full batch ends
+    // its wait early; in between it sleeps until its batch deadline (a futex call per item
+    // cost more than the rest of the hand-over).
+    const bool wake = items_.size() == 1 || items_.size() >= wake_at_;
     lock.unlock();
-    not_empty_.notify_one();
+    if (wake) not_empty_.notify_one();
     return true;
   }
 
@@ -37,18 +42,22 @@ class BoundedQueue {
                            std::chrono::milliseconds idle) {
     std::vector<T> out;
     std::unique_lock lock(mutex_);
+    max_items = std::max<std::size_t>(1, std::min(max_items, capacity_));
+    wake_at_ = max_items;
     if (!not_empty_.wait_for(lock, idle, [&] { return !items_.empty() || closed_; })) return out;
+    // Then sleep until the batch is full or the first item has waited max_delay (producers
+    // wake us at a full batch), and take it all at once.
     const auto deadline = std::chrono::steady_clock::now() + max_delay;
-    while (true) {
-      while (!items_.empty() && out.size() < max_items) {
-        out.push_back(std::move(items_.front()));
-        items_.pop_front();
-      }
-      not_full_.notify_all();
-      if (out.size() >= max_items || closed_) break;
-      if (!not_empty_.wait_until(lock, deadline, [&] { return !items_.empty() || closed_; }))
-        break;
+    not_empty_.wait_until(lock, deadline,
+                          [&] { return items_.size() >= max_items || closed_; });
+    const std::size_t n = std::min(max_items, items_.size());
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      out.push_back(std::move(items_.front()));
+      items_.pop_front();
     }
+    lock.unlock();
+    not_full_.notify_all();
     return out;
   }
 
@@ -94,6 +103,7 @@ class BoundedQueue {
   std::deque<T> items_;
   bool closed_ = false;
   bool unbounded_ = false;
+  std::size_t wake_at_ = 1;  ///< queue size at which a waiting consumer is woken early
 };
 
 }  // namespace roomtemp
