@@ -202,34 +202,12 @@ std::unique_ptr<MqttClient> average_watcher(const Broker& broker) {
   return c;
 }
 
-class AveragesTest : public ::testing::Test {
+class AveragesTest : public DaemonTest {
  protected:
-  static void SetUpTestSuite() { pg_ = new Postgres; }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-
-  /// Starts roomtempd on a fresh database (publish tick 200ms unless `averages` says otherwise)
-  /// and waits until /readyz says 200.
+  /// roomtempd with a 200ms publish tick unless `options.averages` says otherwise.
   void start_daemon(ConfigOptions options = {}) {
-    db_ = unique_name("averages");
-    pg_->create_database(db_);
-    options.database = db_;
     if (options.averages.empty()) options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
-    daemon_ = std::make_unique<Daemon>(default_config(broker_, *pg_, dir_, options));
-    ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
-  }
-
-  long long count(const std::string& sql) const { return pg_->query_count(sql, db_); }
-
-  /// Waits until `readings` holds `n` rows (and still does a moment later).
-  void wait_rows(long long n, std::chrono::milliseconds timeout = 20s) {
-    long long last = -1;
-    wait_until([&] { return (last = count("SELECT count(*) FROM readings")) >= n; }, timeout, 50ms);
-    ASSERT_EQ(last, n) << "readings rows";
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(count("SELECT count(*) FROM readings"), n) << "readings rows (after settling)";
+    DaemonTest::start_daemon("averages", std::move(options));
   }
 
   /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
@@ -261,15 +239,8 @@ class AveragesTest : public ::testing::Test {
     expect_equals_sql(doc, sql_over(*pg_, db_, doc), "SQL");
     if (samples) expect_equals_brute(doc, brute_over(*samples, key->building, key->room, from, to), "");
   }
-
-  static Postgres* pg_;
-  std::string db_;
-  TempDir dir_;
-  Broker broker_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
-Postgres* AveragesTest::pg_ = nullptr;
 
 /// Readings for `rooms` over the last ~50 minutes, a few in the last 20 seconds, in whole
 /// milliseconds with two decimals so that SQL and JSON print the same doubles.

@@ -18,45 +18,13 @@ namespace {
 
 constexpr std::int64_t kSecond = 1'000'000;
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public DaemonTest {
  protected:
-  static void SetUpTestSuite() { pg_ = new Postgres; }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-
-  /// Starts roomtempd on a fresh database and waits until /readyz says 200.
   void start_daemon(ConfigOptions options = {}) {
-    db_ = unique_name("ingest");
-    pg_->create_database(db_);
-    options.database = db_;
-    daemon_ = std::make_unique<Daemon>(default_config(broker_, *pg_, dir_, options));
-    ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
+    DaemonTest::start_daemon("ingest", std::move(options));
   }
-
-  Rows query(const std::string& sql) const { return pg_->query(sql, db_); }
-  long long count(const std::string& sql) const { return pg_->query_count(sql, db_); }
-
-  /// Waits until `sql` (a count) reaches `n`; then, after a pause in which a wrong extra row
-  /// would show up, checks it is still exactly `n`.
-  void expect_count_settles(const std::string& sql, long long n,
-                            std::chrono::milliseconds timeout = 15s) {
-    long long last = -1;
-    wait_until([&] { return (last = count(sql)) >= n; }, timeout, 50ms);
-    EXPECT_EQ(last, n) << sql;
-    std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(count(sql), n) << sql << " (after settling)";
-  }
-
-  static Postgres* pg_;
-  std::string db_;
-  TempDir dir_;
-  Broker broker_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
-Postgres* IngestTest::pg_ = nullptr;
 
 // Whole seconds, a little in the past, so that fractions in expectations are exact.
 std::int64_t recent(int seconds_ago) { return (now_micros() / kSecond - seconds_ago) * kSecond; }

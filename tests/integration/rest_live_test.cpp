@@ -116,31 +116,12 @@ void expect_error(const HttpResponse& r, int status, const std::string& what) {
   EXPECT_NE(r.content_type.find("application/json"), std::string::npos) << r.content_type;
 }
 
-class RestLiveTest : public ::testing::Test {
+class RestLiveTest : public DaemonTest {
  protected:
-  static void SetUpTestSuite() { pg_ = new Postgres; }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-
+  /// roomtempd with a 200ms publish tick unless `options.averages` says otherwise.
   void start_daemon(ConfigOptions options = {}) {
-    db_ = unique_name("restlive");
-    pg_->create_database(db_);
-    options.database = db_;
     if (options.averages.empty()) options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
-    daemon_ = std::make_unique<Daemon>(default_config(broker_, *pg_, dir_, options));
-    ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
-  }
-
-  long long count(const std::string& sql) const { return pg_->query_count(sql, db_); }
-
-  void wait_rows(long long n, std::chrono::milliseconds timeout = 20s) {
-    long long last = -1;
-    wait_until([&] { return (last = count("SELECT count(*) FROM readings")) >= n; }, timeout, 50ms);
-    ASSERT_EQ(last, n) << "readings rows";
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(count("SELECT count(*) FROM readings"), n) << "readings rows (after settling)";
+    DaemonTest::start_daemon("restlive", std::move(options));
   }
 
   /// GET that must answer 200 with JSON.
@@ -162,15 +143,8 @@ class RestLiveTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
     std::this_thread::sleep_for(1s);
   }
-
-  static Postgres* pg_;
-  std::string db_;
-  TempDir dir_;
-  Broker broker_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
-Postgres* RestLiveTest::pg_ = nullptr;
 
 /// Whole milliseconds, two decimals: what SQL and JSON print alike.
 std::vector<Sample> spread(const std::vector<std::pair<std::string, std::string>>& rooms,

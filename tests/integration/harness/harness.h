@@ -3,6 +3,7 @@
 // ports, with RAII cleanup and bounded waits. See tests/integration/README.md.
 #include "harness/broker.h"
 #include "harness/daemon.h"
+#include "harness/fixture.h"
 #include "harness/mqtt_client.h"
 #include "harness/net.h"
 #include "harness/postgres.h"
