@@ -121,7 +121,7 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
   std::lock_guard lock(mutex_);
   for (auto& [k, s] : series_) {
     if (!s.pending.empty()) {
-      std::erase_if(s.pending, [&](const Pending& p) {
+      std::erase_if(s.pending, [&, &s = s](const Pending& p) {
         Window& win = s.windows[p.window];
         if (win.bucket_of(p.ts) > win.bucket_of(now)) return false;
         win.add(p.ts, p.value, now);

@@ -223,6 +223,10 @@ class Reader {
 
   void read_postgres(const YAML::Node& n, PostgresConfig& p) {
     const std::string w = "postgres";
+    if (n.IsNull()) {
+      error(n.Mark(), "postgres.dsn is required");
+      return;
+    }
     if (!check_map(n, w, {"dsn", "password_file", "migrate", "batch_max_rows", "batch_max_delay"}))
       return;
     string(n, w, "dsn", p.dsn);
@@ -273,6 +277,10 @@ class Reader {
         continue;
       }
       MetricConfig m{name, 0, 0, ""};
+      if (kv.second.IsNull()) {
+        error(kv.first.Mark(), q + ": expected {min, max, unit}; min and max are required");
+        continue;
+      }
       if (!check_map(kv.second, q, {"min", "max", "unit"})) continue;
       bool ok = true;
       for (const char* k : {"min", "max"}) {

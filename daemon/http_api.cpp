@@ -20,7 +20,11 @@ constexpr std::size_t kHttpThreads = 32;
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  // The message may quote what the client sent, which need not be UTF-8; a throwing dump here
+  // would escape the exception handler and terminate the process.
+  res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 HttpApi::HttpApi(std::string listen, HttpDeps deps)

@@ -45,6 +45,10 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config) {
     return Refusal{RejectReason::out_of_range, number_text(r.value) + " is outside [" +
                                                    number_text(m->min) + ", " +
                                                    number_text(m->max) + "]"};
+  // PostgreSQL has no year 0, and one row it refuses fails the writer's whole batch.
+  if (r.ts < 0)
+    return Refusal{RejectReason::bad_timestamp,
+                   "timestamp " + format_rfc3339(r.ts) + " is before 1970"};
   const Micros skew =
       std::chrono::duration_cast<std::chrono::microseconds>(config.averages.max_future_skew)
           .count();
