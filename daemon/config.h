@@ -22,6 +22,7 @@ struct TlsConfig {
   std::string ca_file;  ///< TLS is on when set
   std::string cert_file;
   std::string key_file;
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct MqttConfig {

@@ -230,6 +230,48 @@ void Daemon::stop() {
   log->info("stopped: {}", status_line());
 }
 
+namespace {
+
+/// A key the running process cannot change (its connections, files and threads were set up
+/// from it): `restore` puts the current value back into the new config when they differ.
+struct RestartOnlyKey {
+  const char* name;
+  bool (*restore)(Config& next, const Config& current);
+};
+
+template <auto Section, auto Field>
+constexpr RestartOnlyKey restart_only(const char* name) {
+  return {name, [](Config& next, const Config& current) {
+            auto& value = next.*Section.*Field;
+            const auto& old = current.*Section.*Field;
+            if (value == old) return false;
+            value = old;
+            return true;
+          }};
+}
+
+constexpr RestartOnlyKey kRestartOnlyKeys[] = {
+    restart_only<&Config::mqtt, &MqttConfig::host>("mqtt.host"),
+    restart_only<&Config::mqtt, &MqttConfig::port>("mqtt.port"),
+    restart_only<&Config::mqtt, &MqttConfig::client_id>("mqtt.client_id"),
+    restart_only<&Config::mqtt, &MqttConfig::clean_session>("mqtt.clean_session"),
+    restart_only<&Config::mqtt, &MqttConfig::qos>("mqtt.qos"),
+    restart_only<&Config::mqtt, &MqttConfig::keepalive>("mqtt.keepalive"),
+    restart_only<&Config::mqtt, &MqttConfig::username>("mqtt.username"),
+    restart_only<&Config::mqtt, &MqttConfig::password_file>("mqtt.password_file"),
+    restart_only<&Config::mqtt, &MqttConfig::tls>("mqtt.tls"),
+    restart_only<&Config::mqtt, &MqttConfig::subscriptions>("mqtt.subscriptions"),
+    restart_only<&Config::postgres, &PostgresConfig::dsn>("postgres.dsn"),
+    restart_only<&Config::postgres, &PostgresConfig::password_file>("postgres.password_file"),
+    restart_only<&Config::postgres, &PostgresConfig::migrate>("postgres.migrate"),
+    restart_only<&Config::spool, &SpoolConfig::dir>("spool.dir"),
+    restart_only<&Config::spool, &SpoolConfig::journal>("spool.journal"),
+    restart_only<&Config::spool, &SpoolConfig::fsync_interval>("spool.fsync_interval"),
+    restart_only<&Config::http, &HttpConfig::listen>("http.listen"),
+};
+
+}  // namespace
+
 void Daemon::reload() {
   auto log = component_log("main");
   // Before the first READY=1, systemd is still waiting for start-up: a reload must not end
@@ -246,32 +288,11 @@ void Daemon::reload() {
     return;
   }
   Config next = std::move(*loaded.config);
-  // What the running process cannot change is logged and kept as it is.
-  auto keep = [&](const char* key, auto& next_value, const auto& current_value) {
-    if (next_value != current_value) {
-      log->warn("reload: {} changed; restart roomtempd to apply it (keeping the old value)", key);
-      next_value = current_value;
-    }
-  };
-  keep("mqtt.host", next.mqtt.host, current->mqtt.host);
-  keep("mqtt.port", next.mqtt.port, current->mqtt.port);
-  keep("mqtt.client_id", next.mqtt.client_id, current->mqtt.client_id);
-  keep("mqtt.clean_session", next.mqtt.clean_session, current->mqtt.clean_session);
-  keep("mqtt.qos", next.mqtt.qos, current->mqtt.qos);
-  keep("mqtt.keepalive", next.mqtt.keepalive, current->mqtt.keepalive);
-  keep("mqtt.username", next.mqtt.username, current->mqtt.username);
-  keep("mqtt.password_file", next.mqtt.password_file, current->mqtt.password_file);
-  keep("mqtt.tls.ca_file", next.mqtt.tls.ca_file, current->mqtt.tls.ca_file);
-  keep("mqtt.tls.cert_file", next.mqtt.tls.cert_file, current->mqtt.tls.cert_file);
-  keep("mqtt.tls.key_file", next.mqtt.tls.key_file, current->mqtt.tls.key_file);
-  keep("mqtt.subscriptions", next.mqtt.subscriptions, current->mqtt.subscriptions);
-  keep("postgres.dsn", next.postgres.dsn, current->postgres.dsn);
-  keep("postgres.password_file", next.postgres.password_file, current->postgres.password_file);
-  keep("postgres.migrate", next.postgres.migrate, current->postgres.migrate);
-  keep("spool.dir", next.spool.dir, current->spool.dir);
-  keep("spool.journal", next.spool.journal, current->spool.journal);
-  keep("spool.fsync_interval", next.spool.fsync_interval, current->spool.fsync_interval);
-  keep("http.listen", next.http.listen, current->http.listen);
+  for (const auto& key : kRestartOnlyKeys) {
+    if (key.restore(next, *current))
+      log->warn("reload: {} changed; restart roomtempd to apply it (keeping the old value)",
+                key.name);
+  }
 
   set_log_level(next.log.level);
   writer_.set_batch_limits(next.postgres.batch_max_rows, next.postgres.batch_max_delay);

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -741,101 +740,6 @@ TEST(ConfigErrors, EveryProblemIsReportedInOrder) {
   for (const auto& e : r.errors) where.emplace_back(e.line, e.column);
   std::sort(where.begin(), where.end());
   EXPECT_EQ(where, (std::vector<std::pair<int, int>>{{2, 9}, {3, 8}, {4, 3}, {8, 10}}));
-}
-
-// --- files ----------------------------------------------------------------------------------
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / name).string();
-}
-
-TEST(LoadConfig, ReadsAFile) {
-  const std::string path = temp_path("roomtemp_config_test.yaml");
-  {
-    std::ofstream out(path);
-    out << kDsnOnly << "mqtt:\n  port: 1999\n";
-  }
-  ConfigResult r = load_config(path);
-  EXPECT_TRUE(r.errors.empty()) << dump(r);
-  ASSERT_TRUE(r.config.has_value());
-  EXPECT_EQ(r.config->mqtt.port, 1999);
-  EXPECT_EQ(r.config->path, path);
-  std::filesystem::remove(path);
-}
-
-TEST(LoadConfig, ErrorsNameTheFile) {
-  const std::string path = temp_path("roomtemp_config_bad.yaml");
-  {
-    std::ofstream out(path);
-    out << kDsnOnly << "mqtt:\n  prot: 1999\n";
-  }
-  ConfigResult r = load_config(path);
-  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
-  EXPECT_EQ(r.errors[0].to_string().rfind(path + ":4:3: ", 0), 0u) << r.errors[0].to_string();
-  std::filesystem::remove(path);
-}
-
-TEST(LoadConfig, MissingFile) {
-  const std::string path = temp_path("roomtemp_no_such_config.yaml");
-  ConfigResult r = load_config(path);
-  EXPECT_FALSE(r.config.has_value());
-  ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_TRUE(contains(r.errors[0].to_string(), path)) << r.errors[0].to_string();
-}
-
-TEST(ReadSecretFile, TrimsOneTrailingNewline) {
-  const std::string path = temp_path("roomtemp_secret");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "s3cret\n";
-  }
-  EXPECT_EQ(read_secret_file(path), "s3cret");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "s3cret\r\n";
-  }
-  EXPECT_EQ(read_secret_file(path), "s3cret");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "no newline";
-  }
-  EXPECT_EQ(read_secret_file(path), "no newline");
-  std::filesystem::remove(path);
-}
-
-TEST(ReadSecretFile, MissingFileThrowsNamingIt) {
-  const std::string path = temp_path("roomtemp_no_such_secret");
-  try {
-    read_secret_file(path);
-    FAIL() << "no exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_TRUE(contains(e.what(), path)) << e.what();
-  }
-}
-
-// --- host:port ------------------------------------------------------------------------------
-
-TEST(SplitHostPort, Valid) {
-  std::string host;
-  int port = 0;
-  ASSERT_TRUE(split_host_port("127.0.0.1:8080", host, port));
-  EXPECT_EQ(host, "127.0.0.1");
-  EXPECT_EQ(port, 8080);
-  ASSERT_TRUE(split_host_port("[::1]:9090", host, port));
-  EXPECT_EQ(host, "::1");
-  EXPECT_EQ(port, 9090);
-  ASSERT_TRUE(split_host_port("localhost:65535", host, port));
-  EXPECT_EQ(host, "localhost");
-  EXPECT_EQ(port, 65535);
-}
-
-TEST(SplitHostPort, Invalid) {
-  for (const char* listen : {"", "localhost", ":8080", "host:", "host:65536", "host:80a", "host:-1",
-                             "[::1:8080", "[]:8080", "host:123456"}) {
-    std::string host;
-    int port = 0;
-    EXPECT_FALSE(split_host_port(listen, host, port)) << listen;
-  }
 }
 
 }  // namespace
