@@ -2,11 +2,38 @@
 
 #include <mosquitto.h>
 
+#include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "log.h"
 
 namespace roomtemp {
+namespace {
+
+/// A libmosquitto error line with what it means for mqtt.*: OpenSSL names only the symptom.
+std::string explain_library_error(const std::string& text, const MqttConfig& c) {
+  auto has = [&](const char* s) { return text.find(s) != std::string::npos; };
+  if (has("host name verification failed"))
+    return "TLS: the broker's certificate does not name mqtt.host '" + c.host + "' (" + text + ")";
+  if (has("certificate verify failed"))
+    return "TLS: the broker's certificate failed verification with mqtt.tls.ca_file '" +
+           c.tls.ca_file + "': not signed by that CA, expired or not yet valid (" + text + ")";
+  if (has("alert certificate required"))
+    return "TLS: the broker requires a client certificate (mqtt.tls.cert_file, key_file) (" + text +
+           ")";
+  if (has("alert unknown ca") || has("alert bad certificate") || has("alert certificate unknown") ||
+      has("alert certificate expired") || has("alert decrypt error"))
+    return "TLS: the broker refused our client certificate mqtt.tls.cert_file '" + c.tls.cert_file +
+           "' (" + text + ")";
+  if (has("wrong version number") || has("record layer failure") || has("packet length too long"))
+    return "TLS: no TLS answer from " + c.host + ":" + std::to_string(c.port) +
+           "; is it a TLS listener? (" + text + ")";
+  if (has("OpenSSL Error")) return "TLS: " + text;
+  return text;
+}
+
+}  // namespace
 
 void mqtt_library_init() {
   static bool done = [] {
@@ -35,6 +62,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string client_id, bool sub
   mosquitto_subscribe_callback_set(mosq_.get(), &MqttClient::on_subscribe);
   mosquitto_message_callback_set(mosq_.get(), &MqttClient::on_message);
   mosquitto_publish_callback_set(mosq_.get(), &MqttClient::on_publish);
+  mosquitto_log_callback_set(mosq_.get(), &MqttClient::on_log);
   mosquitto_reconnect_delay_set(mosq_.get(), 1, 30, true);
   // Published averages may pile up while the broker is away; let many be in flight.
   mosquitto_max_inflight_messages_set(mosq_.get(), 1000);
@@ -50,7 +78,9 @@ MqttClient::MqttClient(const MqttConfig& config, std::string client_id, bool sub
         config_.tls.cert_file.empty() ? nullptr : config_.tls.cert_file.c_str(),
         config_.tls.key_file.empty() ? nullptr : config_.tls.key_file.c_str(), nullptr);
     if (rc != MOSQ_ERR_SUCCESS)
-      throw std::runtime_error(std::string("MQTT TLS setup: ") + mosquitto_strerror(rc));
+      throw std::runtime_error("MQTT TLS setup (mqtt.tls.ca_file '" + config_.tls.ca_file +
+                               "', cert_file '" + config_.tls.cert_file + "', key_file '" +
+                               config_.tls.key_file + "'): " + mosquitto_strerror(rc));
   }
 }
 
@@ -59,8 +89,8 @@ MqttClient::~MqttClient() { stop(); }
 void MqttClient::start() {
   if (started_) return;
   started_ = true;
-  const int keepalive = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
+  const int keepalive =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
   // The network thread first, then the connect: in libmosquitto 2.0.11 a first connect that
   // fails before the thread runs is never retried (upstream issues 1903 and 2576).
   int rc = mosquitto_loop_start(mosq_.get());
@@ -98,8 +128,29 @@ void MqttClient::set_error(std::string e) {
   last_error_ = std::move(e);
 }
 
-bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos,
-                         bool retain) {
+void MqttClient::report_connect_failure(const std::string& why) {
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t repeats = 0;
+  {
+    std::lock_guard lock(mutex_);
+    last_error_ = why;
+    if (why == last_reported_ && now - last_reported_at_ < std::chrono::minutes(1)) {
+      ++repeats_;
+      return;
+    }
+    repeats = std::exchange(repeats_, 0);
+    last_reported_ = why;
+    last_reported_at_ = now;
+  }
+  auto log = component_log("mqtt");
+  if (repeats == 0)
+    log->error("cannot connect to {}:{} as {}: {}", config_.host, config_.port, client_id_, why);
+  else
+    log->error("cannot connect to {}:{} as {}: {} (and {} time(s) before in the last minute)",
+               config_.host, config_.port, client_id_, why, repeats);
+}
+
+bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retain) {
   {
     // libmosquitto calls on_publish for every message it hands over (QoS 0: sent; QoS 1:
     // PUBACK), so every publish is counted until then.
@@ -126,9 +177,8 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
   auto* self = static_cast<MqttClient*>(p);
   auto log = component_log("mqtt");
   if (rc != 0) {
-    self->set_error(std::string("broker refused the connection: ") +
-                    mosquitto_connack_string(rc));
-    log->error("{} ({}:{})", self->last_error(), self->config_.host, self->config_.port);
+    self->report_connect_failure(std::string("the broker refused the connection: ") +
+                                 mosquitto_connack_string(rc));
     return;
   }
   self->connected_ = true;
@@ -138,13 +188,14 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
     self->pending_subacks_ = static_cast<int>(self->config_.subscriptions.size());
     for (const auto& filter : self->config_.subscriptions) {
       int src = mosquitto_subscribe(m, nullptr, filter.c_str(), self->config_.qos);
-      if (src != MOSQ_ERR_SUCCESS)
-        log->error("subscribe {}: {}", filter, mosquitto_strerror(src));
+      if (src != MOSQ_ERR_SUCCESS) log->error("subscribe {}: {}", filter, mosquitto_strerror(src));
     }
   }
   log->info("connected to {}:{} as {}", self->config_.host, self->config_.port, self->client_id_);
   std::lock_guard lock(self->mutex_);
   self->last_error_.clear();
+  self->last_reported_.clear();
+  self->repeats_ = 0;
   self->changed_.notify_all();
 }
 
@@ -153,12 +204,17 @@ void MqttClient::on_disconnect(mosquitto*, void* p, int rc) {
   const bool was = self->connected_.exchange(false);
   self->subscribed_ = false;
   if (self->subscribe_) self->metrics_.mqtt_connected = 0;
-  if (rc != 0) {
-    self->set_error("connection to the broker lost");
-    if (was) component_log("mqtt")->warn("connection to {}:{} lost; reconnecting",
-                                         self->config_.host, self->config_.port);
-  }
   std::lock_guard lock(self->mutex_);
+  if (rc != 0) {
+    if (was) {
+      self->last_error_ = "connection to the broker lost";
+      component_log("mqtt")->warn("connection to {}:{} lost; reconnecting", self->config_.host,
+                                  self->config_.port);
+    } else if (self->last_error_.empty()) {
+      // A failed attempt whose reason on_connect or on_log has not already given.
+      self->last_error_ = std::string("cannot connect: ") + mosquitto_strerror(rc);
+    }
+  }
   self->changed_.notify_all();
 }
 
@@ -174,6 +230,26 @@ void MqttClient::on_subscribe(mosquitto*, void* p, int, int qos_count, const int
     std::lock_guard lock(self->mutex_);
     self->changed_.notify_all();
   }
+}
+
+void MqttClient::on_log(mosquitto*, void* p, int level, const char* text) {
+  auto* self = static_cast<MqttClient*>(p);
+  if (!text) return;
+  const std::string line(text);
+  // Debug and notice lines name every packet sent: far too many for our log.
+  if (level == MOSQ_LOG_WARNING) component_log("mqtt")->warn("libmosquitto: {}", line);
+  if (level != MOSQ_LOG_ERR) return;
+  {
+    // A failed host name check is followed by OpenSSL's generic "certificate verify failed",
+    // which would hide the precise reason.
+    std::lock_guard lock(self->mutex_);
+    const bool after_name_check = std::exchange(self->name_check_failed_, false);
+    if (line.find("host name verification failed") != std::string::npos)
+      self->name_check_failed_ = true;
+    else if (after_name_check && line.find("certificate verify failed") != std::string::npos)
+      return;
+  }
+  self->report_connect_failure(explain_library_error(line, self->config_));
 }
 
 void MqttClient::on_message(mosquitto*, void* p, const mosquitto_message* msg) {

@@ -1,6 +1,8 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,7 +57,12 @@ class MqttClient {
   static void on_subscribe(mosquitto*, void* self, int mid, int qos_count, const int* granted);
   static void on_message(mosquitto*, void* self, const mosquitto_message* msg);
   static void on_publish(mosquitto*, void* self, int mid);
+  /// libmosquitto's own error and warning lines (TLS failures above all), in our log.
+  static void on_log(mosquitto*, void* self, int level, const char* text);
   void set_error(std::string e);
+  /// Logs why a connection attempt failed and makes it last_error(); the same reason again
+  /// within a minute is only counted, so a reconnect loop does not flood the log.
+  void report_connect_failure(const std::string& why);
 
   MqttConfig config_;
   std::string client_id_;
@@ -71,6 +78,10 @@ class MqttClient {
   std::condition_variable changed_;
   std::string last_error_;
   std::int64_t unacked_ = 0;
+  std::string last_reported_;  // the failure logged last; "" once connected
+  std::chrono::steady_clock::time_point last_reported_at_{};
+  std::uint64_t repeats_ = 0;       // failures like last_reported_ since it was logged
+  bool name_check_failed_ = false;  // the last libmosquitto error was the host name check
 };
 
 }  // namespace roomtemp

@@ -33,7 +33,17 @@ std::string Broker::config_text() const {
   // longer write its log in our directory.
   if (geteuid() == 0) conf += "user root\n";
   conf += "listener " + std::to_string(port_) + " 127.0.0.1\n";
-  conf += "allow_anonymous true\n";
+  const BrokerTls& tls = options_.tls;
+  if (!tls.cert_file.empty()) {
+    if (!tls.ca_file.empty()) conf += "cafile " + tls.ca_file + "\n";
+    conf += "certfile " + tls.cert_file + "\n";
+    conf += "keyfile " + tls.key_file + "\n";
+    conf +=
+        std::string("require_certificate ") + (tls.require_certificate ? "true" : "false") + "\n";
+  }
+  conf += std::string("allow_anonymous ") + (options_.allow_anonymous ? "true" : "false") + "\n";
+  if (!options_.password_file.empty()) conf += "password_file " + options_.password_file + "\n";
+  if (!options_.acl_file.empty()) conf += "acl_file " + options_.acl_file + "\n";
   // The default of 1000 silently drops QoS 1 messages queued for an offline durable client.
   conf += "max_queued_messages 1000000\n";
   if (options_.persistence) {

@@ -7,10 +7,27 @@
 
 namespace roomtemp::harness {
 
+/// A TLS listener's files (mosquitto.conf cafile, certfile, keyfile); TLS is on when
+/// cert_file is set.
+struct BrokerTls {
+  std::string ca_file{};    ///< the CA that client certificates must chain to
+  std::string cert_file{};  ///< the broker's own certificate
+  std::string key_file{};
+  /// Clients must present a certificate signed by ca_file.
+  bool require_certificate = false;
+};
+
 struct BrokerOptions {
   /// Keep sessions and queued messages across stop()/start() (a broker restart that loses
   /// nothing); otherwise a restart forgets every session.
   bool persistence = false;
+  /// false: only clients with a username (and password, when password_file is set) get in.
+  bool allow_anonymous = true;
+  /// A mosquitto_passwd file; "" → none.
+  std::string password_file{};
+  /// A mosquitto ACL file; "" → every client may read and write everything.
+  std::string acl_file{};
+  BrokerTls tls{};
   /// Lines appended to mosquitto.conf.
   std::string extra_config{};
 };

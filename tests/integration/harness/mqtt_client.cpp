@@ -33,18 +33,37 @@ MqttClient::MqttClient(int port, MqttClientOptions options)
   mosquitto_subscribe_callback_set(mosq_, &MqttClient::on_subscribe);
   mosquitto_message_callback_set(mosq_, &MqttClient::on_message);
   mosquitto_reconnect_delay_set(mosq_, 1, 2, false);
-  int rc = mosquitto_connect_async(mosq_, "127.0.0.1", port_, options_.keepalive_seconds);
+  const std::string where = options_.host + ":" + std::to_string(port_);
+  int rc = MOSQ_ERR_SUCCESS;
+  if (!options_.username.empty())
+    rc = mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.c_str());
+  if (rc == MOSQ_ERR_SUCCESS && !options_.tls_ca_file.empty())
+    rc = mosquitto_tls_set(
+        mosq_, options_.tls_ca_file.c_str(), nullptr,
+        options_.tls_cert_file.empty() ? nullptr : options_.tls_cert_file.c_str(),
+        options_.tls_key_file.empty() ? nullptr : options_.tls_key_file.c_str(), nullptr);
+  if (rc == MOSQ_ERR_SUCCESS)
+    rc = mosquitto_connect_async(mosq_, options_.host.c_str(), port_, options_.keepalive_seconds);
   if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_start(mosq_);
   if (rc != MOSQ_ERR_SUCCESS) {
     mosquitto_destroy(mosq_);
-    fail("connect to 127.0.0.1:" + std::to_string(port_), rc);
+    fail("connect to " + where, rc);
   }
-  if (!wait_connected(std::chrono::seconds(10))) {
+  int refusal = 0;
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10),
+                 [&] { return connected_ || connect_refusal_ != 0; });
+    refusal = connected_ ? 0 : connect_refusal_;
+  }
+  if (!connected()) {
     mosquitto_disconnect(mosq_);
     mosquitto_loop_stop(mosq_, true);
     mosquitto_destroy(mosq_);
-    throw std::runtime_error("mqtt: no CONNACK from 127.0.0.1:" + std::to_string(port_) +
-                             " within 10 s");
+    throw std::runtime_error("mqtt: " + where +
+                             (refusal != 0
+                                  ? " refused us: " + std::string(mosquitto_connack_string(refusal))
+                                  : ": no CONNACK within 10 s"));
   }
 }
 

@@ -29,9 +29,16 @@ struct MqttClientOptions {
   std::string client_id{};  ///< "" → a unique one
   bool clean_session = true;
   int keepalive_seconds = 30;
+  std::string host = "127.0.0.1";  ///< also the name a TLS server certificate must carry
+  std::string username{};          ///< "" → anonymous
+  std::string password{};
+  std::string tls_ca_file{};  ///< TLS (verifying the broker against this CA) when set
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
-/// A real MQTT client (libmosquitto, MQTT 3.1.1, threaded network loop) on 127.0.0.1.
+/// A real MQTT client (libmosquitto, MQTT 3.1.1, threaded network loop), by default on
+/// 127.0.0.1. The constructor throws when the broker refuses it or no CONNACK comes in 10 s.
 /// Reconnects on its own (and resubscribes) when the broker restarts. Every wait is bounded;
 /// a wait that times out throws std::runtime_error.
 class MqttClient {
