@@ -1,7 +1,9 @@
 #include "mqtt_client.h"
 
 #include <mosquitto.h>
+#include <netdb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -26,7 +28,9 @@ std::string explain_library_error(const std::string& text, const MqttConfig& c) 
       has("alert certificate expired") || has("alert decrypt error"))
     return "TLS: the broker refused our client certificate mqtt.tls.cert_file '" + c.tls.cert_file +
            "' (" + text + ")";
-  if (has("wrong version number") || has("record layer failure") || has("packet length too long"))
+  // A plain MQTT listener answers a TLS ClientHello with garbage or by hanging up.
+  if (has("wrong version number") || has("record layer failure") || has("packet length too long") ||
+      has("unexpected eof while reading"))
     return "TLS: no TLS answer from " + c.host + ":" + std::to_string(c.port) +
            "; is it a TLS listener? (" + text + ")";
   if (has("OpenSSL Error")) return "TLS: " + text;
@@ -63,7 +67,8 @@ MqttClient::MqttClient(const MqttConfig& config, std::string client_id, bool sub
   mosquitto_message_callback_set(mosq_.get(), &MqttClient::on_message);
   mosquitto_publish_callback_set(mosq_.get(), &MqttClient::on_publish);
   mosquitto_log_callback_set(mosq_.get(), &MqttClient::on_log);
-  mosquitto_reconnect_delay_set(mosq_.get(), 1, 30, true);
+  // Our own thread runs the loop (run_network); publishes from other threads wake it.
+  mosquitto_threaded_set(mosq_.get(), true);
   // Published averages may pile up while the broker is away; let many be in flight.
   mosquitto_max_inflight_messages_set(mosq_.get(), 1000);
   if (!config_.username.empty()) {
@@ -89,28 +94,60 @@ MqttClient::~MqttClient() { stop(); }
 void MqttClient::start() {
   if (started_) return;
   started_ = true;
-  const int keepalive =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
-  // The network thread first, then the connect: in libmosquitto 2.0.11 a first connect that
-  // fails before the thread runs is never retried (upstream issues 1903 and 2576).
-  int rc = mosquitto_loop_start(mosq_.get());
-  if (rc != MOSQ_ERR_SUCCESS)
-    throw std::runtime_error(std::string("mosquitto_loop_start: ") + mosquitto_strerror(rc));
-  rc = mosquitto_connect_async(mosq_.get(), config_.host.c_str(), config_.port, keepalive);
-  if (rc != MOSQ_ERR_SUCCESS) {
-    set_error(std::string("connect to ") + config_.host + ":" + std::to_string(config_.port) +
-              ": " + (rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)));
-    component_log("mqtt")->warn("{}; the network thread keeps retrying", last_error());
-  }
+  stopping_ = false;
+  network_ = std::thread([this] { run_network(); });
 }
 
 void MqttClient::stop() {
   if (!started_) return;
   started_ = false;
+  // The network thread sends the DISCONNECT and then ends; one that cannot (a broker that
+  // no longer answers) ends at the deadline.
+  stop_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
   mosquitto_disconnect(mosq_.get());
-  mosquitto_loop_stop(mosq_.get(), false);
+  if (network_.joinable()) network_.join();
   connected_ = false;
   if (subscribe_) metrics_.mqtt_connected = 0;
+}
+
+void MqttClient::run_network() {
+  const int keepalive =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
+  std::uint64_t reported_before = failures_reported_;
+  int rc = mosquitto_connect_async(mosq_.get(), config_.host.c_str(), config_.port, keepalive);
+  for (;;) {
+    while (rc == MOSQ_ERR_SUCCESS &&
+           !(stopping_ && std::chrono::steady_clock::now() >= stop_deadline_))
+      rc = mosquitto_loop(mosq_.get(), 1000, 1);
+    // libmosquitto leaves the system's error (errno, or getaddrinfo's code) in errno.
+    const std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno)
+                            : rc == MOSQ_ERR_EAI ? "cannot resolve mqtt.host '" + config_.host +
+                                                       "': " + gai_strerror(errno)
+                                                 : std::string(mosquitto_strerror(rc));
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    // The connection ended or an attempt failed. Say why, unless on_connect, on_disconnect
+    // or on_log already did (a refused CONNACK, a lost connection, a TLS error).
+    if (failures_reported_ == reported_before) {
+      lock.unlock();
+      report_connect_failure(why);
+      lock.lock();
+    }
+    // libmosquitto's own backoff: 1, 4, 9, 16, 25, then every 30 s.
+    ++failed_attempts_;
+    const auto delay = std::chrono::seconds(std::min(failed_attempts_ * failed_attempts_, 30));
+    if (changed_.wait_for(lock, delay, [&] { return stopping_.load(); })) return;
+    reported_before = failures_reported_;
+    lock.unlock();
+    rc = mosquitto_reconnect_async(mosq_.get());
+    // A stop() that came while we reconnected found nothing to disconnect.
+    if (stopping_) mosquitto_disconnect(mosq_.get());
+  }
 }
 
 bool MqttClient::wait_ready(std::chrono::milliseconds timeout) {
@@ -123,16 +160,12 @@ std::string MqttClient::last_error() const {
   return last_error_;
 }
 
-void MqttClient::set_error(std::string e) {
-  std::lock_guard lock(mutex_);
-  last_error_ = std::move(e);
-}
-
 void MqttClient::report_connect_failure(const std::string& why) {
   const auto now = std::chrono::steady_clock::now();
   std::uint64_t repeats = 0;
   {
     std::lock_guard lock(mutex_);
+    ++failures_reported_;
     last_error_ = why;
     if (why == last_reported_ && now - last_reported_at_ < std::chrono::minutes(1)) {
       ++repeats_;
@@ -196,6 +229,7 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
   self->last_error_.clear();
   self->last_reported_.clear();
   self->repeats_ = 0;
+  self->failed_attempts_ = 0;
   self->changed_.notify_all();
 }
 
@@ -205,15 +239,13 @@ void MqttClient::on_disconnect(mosquitto*, void* p, int rc) {
   self->subscribed_ = false;
   if (self->subscribe_) self->metrics_.mqtt_connected = 0;
   std::lock_guard lock(self->mutex_);
-  if (rc != 0) {
-    if (was) {
-      self->last_error_ = "connection to the broker lost";
-      component_log("mqtt")->warn("connection to {}:{} lost; reconnecting", self->config_.host,
-                                  self->config_.port);
-    } else if (self->last_error_.empty()) {
-      // A failed attempt whose reason on_connect or on_log has not already given.
-      self->last_error_ = std::string("cannot connect: ") + mosquitto_strerror(rc);
-    }
+  // A failed attempt (was false) is reported by whoever knows why: on_connect, on_log or
+  // run_network.
+  if (rc != 0 && was) {
+    self->last_error_ = "connection to the broker lost";
+    ++self->failures_reported_;
+    component_log("mqtt")->warn("connection to {}:{} lost; reconnecting", self->config_.host,
+                                self->config_.port);
   }
   self->changed_.notify_all();
 }

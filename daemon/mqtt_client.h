@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "config.h"
 #include "metrics.h"
@@ -34,7 +35,8 @@ class MqttClient {
              MessageHandler on_message, Metrics& metrics);
   ~MqttClient();
 
-  /// Starts connecting (returns at once); the network thread retries until stop().
+  /// Starts connecting (returns at once); the network thread retries until stop(), whatever
+  /// the error (libmosquitto's own loop thread would give up for good after a TLS or DNS one).
   void start();
   /// Disconnects cleanly and joins the network thread.
   void stop();
@@ -59,7 +61,8 @@ class MqttClient {
   static void on_publish(mosquitto*, void* self, int mid);
   /// libmosquitto's own error and warning lines (TLS failures above all), in our log.
   static void on_log(mosquitto*, void* self, int level, const char* text);
-  void set_error(std::string e);
+  /// The network thread: runs libmosquitto's loop and reconnects with backoff until stop().
+  void run_network();
   /// Logs why a connection attempt failed and makes it last_error(); the same reason again
   /// within a minute is only counted, so a reconnect loop does not flood the log.
   void report_connect_failure(const std::string& why);
@@ -78,7 +81,12 @@ class MqttClient {
   std::condition_variable changed_;
   std::string last_error_;
   std::int64_t unacked_ = 0;
-  std::string last_reported_;  // the failure logged last; "" once connected
+  std::thread network_;
+  std::atomic<bool> stopping_{false};
+  std::chrono::steady_clock::time_point stop_deadline_{};  // set before stopping_
+  int failed_attempts_ = 0;              // since the last successful connect; sets the backoff
+  std::uint64_t failures_reported_ = 0;  // connection failures reported (logged or counted)
+  std::string last_reported_;            // the failure logged last; "" once connected
   std::chrono::steady_clock::time_point last_reported_at_{};
   std::uint64_t repeats_ = 0;       // failures like last_reported_ since it was logged
   bool name_check_failed_ = false;  // the last libmosquitto error was the host name check

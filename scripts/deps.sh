@@ -2,7 +2,7 @@
 # needs for building, testing and running, but only those that are missing.
 ROOMTEMP_PACKAGES=(
   cmake g++ make pkg-config
-  libmosquitto-dev mosquitto mosquitto-clients
+  libmosquitto-dev mosquitto mosquitto-clients openssl
   libpqxx-dev postgresql-15 postgresql-client-15
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libsystemd-dev zlib1g-dev
   libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev
