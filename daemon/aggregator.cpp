@@ -42,43 +42,76 @@ std::optional<std::size_t> Aggregator::window_index(Duration d) const {
   return std::nullopt;
 }
 
-std::string Aggregator::map_key(const std::string& b, const std::string& r, const std::string& m) {
-  std::string k;
-  k.reserve(b.size() + r.size() + m.size() + 2);
-  k.append(b).push_back(kSep);
-  k.append(r).push_back(kSep);
-  k.append(m);
-  return k;
+namespace {
+
+/// splitmix64's finaliser: spreads a combined hash over all 64 bits.
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
 
-Aggregator::Series& Aggregator::series(const std::string& b, const std::string& r,
-                                       const std::string& m) {
-  auto [it, inserted] = series_.try_emplace(map_key(b, r, m));
-  if (inserted) {
-    Series& s = it->second;
-    s.windows.reserve(windows_.size());
-    for (auto w : windows_) s.windows.emplace_back(to_micros(w));
-    s.last.resize(windows_.size());
-    s.has_last.resize(windows_.size());
-  }
-  return it->second;
+std::uint64_t hash_parts(std::string_view b, std::string_view r, std::string_view m) {
+  const std::hash<std::string_view> h;
+  return mix(h(b) ^ mix(h(r) + 0x9e3779b97f4a7c15ULL) ^ mix(h(m) + 0x3c6ef372fe94f82aULL));
 }
 
-std::uint64_t Aggregator::fingerprint(const Reading& r) const {
+}  // namespace
+
+Aggregator::KeyParts Aggregator::split_key(const std::string& k) {
+  const std::string_view v(k);
+  const auto p1 = v.find(kSep);
+  const auto p2 = v.find(kSep, p1 + 1);
+  return {v.substr(0, p1), v.substr(p1 + 1, p2 - p1 - 1), v.substr(p2 + 1)};
+}
+
+std::size_t Aggregator::KeyHash::operator()(const KeyParts& k) const {
+  return hash_parts(k.building, k.room, k.metric);
+}
+
+std::size_t Aggregator::KeyHash::operator()(const std::string& k) const {
+  return (*this)(split_key(k));
+}
+
+bool Aggregator::KeyEqual::operator()(const KeyParts& a, const std::string& b) const {
+  const std::size_t n = a.building.size() + a.room.size() + a.metric.size() + 2;
+  if (b.size() != n) return false;
+  const std::string_view v(b);
+  return v.substr(0, a.building.size()) == a.building && v[a.building.size()] == kSep &&
+         v.substr(a.building.size() + 1, a.room.size()) == a.room &&
+         v[a.building.size() + 1 + a.room.size()] == kSep &&
+         v.substr(n - a.metric.size()) == a.metric;
+}
+
+Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
+                                       std::string_view m) {
+  const KeyParts parts{b, r, m};
+  if (auto it = series_.find(parts); it != series_.end()) return it->second;
+  std::string key;
+  key.reserve(b.size() + r.size() + m.size() + 2);
+  key.append(b).append(1, kSep).append(r).append(1, kSep).append(m);
+  Series& s = series_[std::move(key)];
+  s.windows.reserve(windows_.size());
+  for (auto w : windows_) s.windows.emplace_back(to_micros(w));
+  s.last.resize(windows_.size());
+  return s;
+}
+
+std::uint64_t Aggregator::fingerprint(const Reading& r) {
   // A 64-bit fingerprint of the identity; a false match needs ~2^32 readings in the horizon.
-  std::string id = map_key(r.building, r.room, r.metric);
-  id.push_back(kSep);
-  id.append(r.sensor_id ? *r.sensor_id : std::string("\x1e"));
-  id.push_back(kSep);
-  id.append(std::to_string(r.ts));
-  return std::hash<std::string>{}(id);
+  const std::uint64_t sensor =
+      r.sensor_id ? std::hash<std::string_view>{}(*r.sensor_id) : 0x1e1e1e1e1e1e1e1eULL;
+  return mix(hash_parts(r.building, r.room, r.metric) ^ mix(sensor + 0x2545f4914f6cdd1dULL) ^
+             mix(static_cast<std::uint64_t>(r.ts)));
 }
 
 void Aggregator::remember(const Reading& r) {
   std::lock_guard lock(mutex_);
   if (dedupe_horizon_ <= 0) return;
   const std::uint64_t fp = fingerprint(r);
-  if (seen_.insert(fp).second) seen_order_.emplace_back(r.received_at, fp);
+  if (seen_.insert(fp)) seen_order_.emplace_back(r.received_at, fp);
 }
 
 bool Aggregator::is_duplicate(const Reading& r, Micros now) {
@@ -88,7 +121,7 @@ bool Aggregator::is_duplicate(const Reading& r, Micros now) {
     seen_order_.pop_front();
   }
   const std::uint64_t fp = fingerprint(r);
-  if (!seen_.insert(fp).second) return true;
+  if (!seen_.insert(fp)) return true;
   seen_order_.emplace_back(now, fp);
   return false;
 }
@@ -101,7 +134,7 @@ void Aggregator::add_to(Series& s, Micros ts, double value, Micros now) {
     // after the newest bucket, which it will join when the clock gets there.
     if (win.bucket_of(ts) > win.bucket_of(now)) {
       if (s.pending.size() < kMaxPendingPerSeries) s.pending.push_back({ts, value, w});
-    } else if (s.has_last[w] && ts >= s.last[w].from && ts < s.last[w].to) {
+    } else if (s.published(w) && ts >= s.last[w].from && ts < s.last[w].to) {
       // Too old for the window now, yet inside the range subscribers last got: that message
       // is no longer exact, so the current window goes out at the next tick.
       s.republish |= 1u << w;
@@ -132,13 +165,13 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
       WindowStats st = s.windows[w].stats(now);
       const bool forced = (s.republish >> w) & 1u;
       const bool changed =
-          forced || (s.has_last[w] ? !st.same_numbers(s.last[w]) : st.count > 0);
+          forced || (s.published(w) ? !st.same_numbers(s.last[w]) : st.count > 0);
       if (!changed) continue;
       s.last[w] = st;
-      s.has_last[w] = true;
-      const auto p1 = k.find(kSep);
-      const auto p2 = k.find(kSep, p1 + 1);
-      out.push_back({SeriesKey{k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), k.substr(p2 + 1)},
+      s.has_last |= 1u << w;
+      const KeyParts parts = split_key(k);
+      out.push_back({SeriesKey{std::string(parts.building), std::string(parts.room),
+                               std::string(parts.metric)},
                      w, windows_[w], st});
     }
     s.republish = 0;
@@ -148,10 +181,10 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
 
 std::optional<WindowStats> Aggregator::live(const SeriesKey& key, std::size_t window, Micros now) {
   std::lock_guard lock(mutex_);
-  auto it = series_.find(map_key(key.building, key.room, key.metric));
+  auto it = series_.find(KeyParts{key.building, key.room, key.metric});
   if (it == series_.end() || window >= windows_.size()) return std::nullopt;
   Series& s = it->second;
-  if (s.has_last[window]) return s.last[window];
+  if (s.published(window)) return s.last[window];
   return s.windows[window].stats(now);
 }
 
@@ -161,11 +194,11 @@ std::vector<RankedRoom> Aggregator::top(const std::string& metric, std::size_t w
   {
     std::lock_guard lock(mutex_);
     for (auto& [k, s] : series_) {
-      const auto p1 = k.find(kSep);
-      const auto p2 = k.find(kSep, p1 + 1);
-      if (p2 == p1 + 1 || k.compare(p2 + 1, std::string::npos, metric) != 0) continue;
-      if (window >= s.windows.size() || !s.has_last[window] || s.last[window].count == 0) continue;
-      rooms.push_back({k.substr(0, p1), k.substr(p1 + 1, p2 - p1 - 1), s.last[window]});
+      const KeyParts parts = split_key(k);
+      if (parts.room.empty() || parts.metric != metric) continue;
+      if (window >= s.windows.size() || !s.published(window) || s.last[window].count == 0)
+        continue;
+      rooms.push_back({std::string(parts.building), std::string(parts.room), s.last[window]});
     }
   }
   auto value = [&](const RankedRoom& r) {
@@ -185,11 +218,10 @@ std::map<std::string, std::map<std::string, std::vector<std::string>>> Aggregato
   std::map<std::string, std::map<std::string, std::vector<std::string>>> out;
   std::lock_guard lock(mutex_);
   for (const auto& [k, s] : series_) {
-    const auto p1 = k.find(kSep);
-    const auto p2 = k.find(kSep, p1 + 1);
-    auto& rooms = out[k.substr(0, p1)];
-    if (p2 == p1 + 1) continue;  // the building-wide series
-    rooms[k.substr(p1 + 1, p2 - p1 - 1)].push_back(k.substr(p2 + 1));
+    const KeyParts parts = split_key(k);
+    auto& rooms = out[std::string(parts.building)];
+    if (parts.room.empty()) continue;  // the building-wide series
+    rooms[std::string(parts.room)].emplace_back(parts.metric);
   }
   for (auto& [b, rooms] : out)
     for (auto& [r, metrics] : rooms) std::sort(metrics.begin(), metrics.end());

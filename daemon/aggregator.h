@@ -5,11 +5,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "duration.h"
+#include "fingerprint_set.h"
 #include "reading.h"
 #include "window.h"
 
@@ -101,23 +102,41 @@ class Aggregator {
   struct Series {
     std::vector<Window> windows;
     std::vector<WindowStats> last;  ///< what tick() last returned, per window
-    std::vector<bool> has_last;
+    /// Windows tick() has returned at least once (bit w = window w).
+    std::uint32_t has_last = 0;
     /// Windows to republish although their numbers did not change: a late reading fell into
     /// the range subscribers last got, which no longer is exact (bit w = window w).
     std::uint32_t republish = 0;
     std::vector<Pending> pending;  ///< readings stamped after the newest bucket (clock skew)
+    bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
-  static std::string map_key(const std::string& b, const std::string& r, const std::string& m);
-  Series& series(const std::string& b, const std::string& r, const std::string& m);
+  /// A series' map key is "building\x1froom\x1fmetric"; lookups hash and compare the three
+  /// parts in place (KeyParts), so a reading finds its series without building a string.
+  struct KeyParts {
+    std::string_view building, room, metric;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const KeyParts& k) const;
+    std::size_t operator()(const std::string& k) const;
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(const std::string& a, const std::string& b) const { return a == b; }
+    bool operator()(const KeyParts& a, const std::string& b) const;
+    bool operator()(const std::string& a, const KeyParts& b) const { return (*this)(b, a); }
+  };
+  static KeyParts split_key(const std::string& k);
+  Series& series(std::string_view b, std::string_view r, std::string_view m);
   void add_to(Series& s, Micros ts, double value, Micros now);
   bool is_duplicate(const Reading& r, Micros now);
-  std::uint64_t fingerprint(const Reading& r) const;
+  static std::uint64_t fingerprint(const Reading& r);
 
   std::vector<Duration> windows_;
   Micros dedupe_horizon_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Series> series_;
-  std::unordered_set<std::uint64_t> seen_;
+  std::unordered_map<std::string, Series, KeyHash, KeyEqual> series_;
+  FingerprintSet seen_;
   std::deque<std::pair<Micros, std::uint64_t>> seen_order_;
 };
 

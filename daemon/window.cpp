@@ -28,9 +28,10 @@ void Bucket::merge(const Bucket& o) {
 }
 
 Window::Window(Micros length) {
-  buckets_used_ = kBucketsPerWindow;
-  while (buckets_used_ > 1 && length % buckets_used_ != 0) --buckets_used_;
-  bucket_width_ = length / buckets_used_;
+  int buckets = kBucketsPerWindow;
+  while (buckets > 1 && length % buckets != 0) --buckets;
+  buckets_used_ = static_cast<std::uint8_t>(buckets);
+  bucket_width_ = length / buckets;
 }
 
 std::int64_t Window::bucket_of(Micros t) const {
@@ -40,24 +41,52 @@ std::int64_t Window::bucket_of(Micros t) const {
   return q;
 }
 
+void Window::grow(int capacity) {
+  auto ring = std::make_unique<Bucket[]>(capacity);
+  for (std::int64_t i = head_ - capacity_ + 1; i <= head_; ++i)
+    ring[((i % capacity) + capacity) % capacity] = at(i);
+  ring_ = std::move(ring);
+  capacity_ = static_cast<std::uint8_t>(capacity);
+}
+
 bool Window::advance(Micros now) {
   const std::int64_t target = bucket_of(now);
-  if (head_ == INT64_MIN || target - head_ >= buckets_used_) {
-    bool dropped = false;
-    for (auto& b : buckets_) {
-      dropped |= b.count > 0;
+  if (head_ == INT64_MIN) {
+    head_ = target;
+    return false;
+  }
+  if (target <= head_) return false;
+  // Buckets at or before `gone` leave the window; the oldest non-empty one after it decides
+  // how much of the ring must stay.
+  const std::int64_t gone = target - buckets_used_;
+  bool dropped = false;
+  std::int64_t oldest = INT64_MAX;
+  for (std::int64_t i = head_ - capacity_ + 1; i <= head_; ++i) {
+    Bucket& b = at(i);
+    if (b.count == 0) continue;
+    if (i <= gone) {
+      dropped = true;
       b = Bucket{};
+    } else if (oldest == INT64_MAX) {
+      oldest = i;
     }
+  }
+  if (oldest == INT64_MAX) {  // nothing left: let the storage go
+    ring_.reset();
+    capacity_ = 0;
     head_ = target;
     return dropped;
   }
-  bool dropped = false;
-  while (head_ < target) {
-    ++head_;
-    Bucket& b = buckets_[slot(head_)];
-    dropped |= b.count > 0;
-    b = Bucket{};
+  const std::int64_t needed = target - oldest + 1;
+  if (needed > capacity_) {
+    int capacity = capacity_;
+    while (capacity < needed) capacity = std::min<int>(capacity * 2, buckets_used_);
+    grow(capacity);
   }
+  // The slots the new buckets take held buckets older than `oldest`: empty already.
+  for (std::int64_t i = std::max(head_ + 1, target - capacity_ + 1); i <= target; ++i)
+    at(i) = Bucket{};
+  head_ = target;
   return dropped;
 }
 
@@ -70,7 +99,13 @@ bool Window::add(Micros ts, double value, Micros now) {
 bool Window::add_bucket(std::int64_t index, const Bucket& b, Micros now) {
   advance(now);
   if (index > head_ || index <= head_ - buckets_used_) return false;
-  buckets_[slot(index)].merge(b);
+  const std::int64_t needed = head_ - index + 1;
+  if (needed > capacity_) {
+    int capacity = std::max<int>(capacity_, 1);
+    while (capacity < needed) capacity = std::min<int>(capacity * 2, buckets_used_);
+    grow(capacity);
+  }
+  at(index).merge(b);
   return true;
 }
 
@@ -81,7 +116,7 @@ WindowStats Window::stats(Micros now) {
   s.from = s.to - length();
   // Sum oldest first: the order a query over the range would most likely meet them.
   Bucket total;
-  for (int i = buckets_used_ - 1; i >= 0; --i) total.merge(buckets_[slot(head_ - i)]);
+  for (std::int64_t i = head_ - capacity_ + 1; i <= head_; ++i) total.merge(at(i));
   s.count = total.count;
   s.sum = total.sum;
   s.min = total.min;

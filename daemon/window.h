@@ -1,7 +1,6 @@
 #pragma once
 #include <cstdint>
-#include <optional>
-#include <vector>
+#include <memory>
 
 #include "timeutil.h"
 
@@ -11,7 +10,9 @@ namespace roomtemp {
 /// 30 when the window's length in microseconds divides by 30 (1m, 15m, 1h, …), else the largest
 /// count below that does (a 7s window gets 25 buckets of 280ms), so buckets tile it exactly. The published window is the run of buckets ending with the one holding `now`,
 /// so `from` and `to` fall on bucket edges and the numbers are exact over `[from, to)`.
-/// Memory per key and window is fixed, whatever the reading rate.
+/// Memory per key and window is bounded by the bucket count, whatever the reading rate; a
+/// window holds storage only for the span of buckets it needs (a room that reported once keeps
+/// one bucket, an idle room none).
 inline constexpr int kBucketsPerWindow = 30;
 
 /// Sum, min, max and count of the readings in one bucket.
@@ -39,7 +40,9 @@ struct WindowStats {
   }
 };
 
-/// One rolling window for one key: a ring of buckets.
+/// One rolling window for one key: a ring of buckets that grows (1, 2, 4, … up to the bucket
+/// count) to cover the oldest non-empty bucket still in the window, and is freed when the
+/// window empties. Buckets older than the ring's span are empty by construction.
 class Window {
  public:
   explicit Window(Micros length);
@@ -47,6 +50,8 @@ class Window {
 
   Micros length() const { return bucket_width_ * buckets_used_; }
   int bucket_count() const { return buckets_used_; }
+  /// Buckets of storage held now (0 … bucket_count()).
+  int capacity() const { return capacity_; }
   Micros bucket_width() const { return bucket_width_; }
 
   /// The bucket index holding time t.
@@ -67,14 +72,18 @@ class Window {
   WindowStats stats(Micros now);
 
  private:
-  int slot(std::int64_t index) const {
-    return static_cast<int>(((index % buckets_used_) + buckets_used_) % buckets_used_);
+  Bucket& at(std::int64_t index) const {
+    return ring_[static_cast<int>(((index % capacity_) + capacity_) % capacity_)];
   }
+  /// Re-slots the held buckets into a ring of `capacity` (> capacity_).
+  void grow(int capacity);
 
   Micros bucket_width_ = 0;
-  int buckets_used_ = kBucketsPerWindow;
   std::int64_t head_ = INT64_MIN;  ///< the newest bucket index covered
-  Bucket buckets_[kBucketsPerWindow];
+  /// Holds the buckets (head_ - capacity_, head_]; null when capacity_ is 0.
+  std::unique_ptr<Bucket[]> ring_;
+  std::uint8_t buckets_used_ = kBucketsPerWindow;
+  std::uint8_t capacity_ = 0;
 };
 
 }  // namespace roomtemp

@@ -296,5 +296,66 @@ TEST(Window, AnyWholeSecondWindowIsExactOverItsRange) {
   }
 }
 
+// Storage follows the span of buckets in use: one reading holds one bucket, a room reporting
+// into every bucket holds them all, a window that empties holds none; and however the ring grew
+// (readings every few buckets, late ones into older buckets), the numbers stay brute force.
+TEST(Window, StorageFollowsTheBucketsInUse) {
+  const Micros len = 60 * kS, width = len / 30;
+  Window w(len);
+  EXPECT_EQ(w.capacity(), 0);
+  ASSERT_TRUE(w.add(kT0 + 5, 20.0, kT0 + 10));
+  EXPECT_EQ(w.capacity(), 1);
+  for (int i = 1; i < 30; ++i) ASSERT_TRUE(w.add(kT0 + i * width, 21.0, kT0 + i * width));
+  EXPECT_EQ(w.capacity(), 30);
+  EXPECT_EQ(w.stats(kT0 + 29 * width).count, 30u);
+  // Everything falls out: the storage goes with it.
+  EXPECT_EQ(w.stats(kT0 + 30 * width + len).count, 0u);
+  EXPECT_EQ(w.capacity(), 0);
+  // A late reading 9 buckets back needs a ring covering 10 buckets (grown by doubling: 16).
+  const Micros now = kT0 + 100 * width;
+  ASSERT_TRUE(w.add(now, 1.0, now));
+  ASSERT_TRUE(w.add(now - 9 * width, 2.0, now));
+  EXPECT_EQ(w.capacity(), 16);
+  const WindowStats s = w.stats(now);
+  EXPECT_EQ(s.count, 2u);
+  EXPECT_EQ(s.min, 1.0);
+  EXPECT_EQ(s.max, 2.0);
+}
+
+TEST(Window, SparseReadingsMatchBruteForce) {
+  for (Micros len : {60 * kS, 3600 * kS}) {
+    SCOPED_TRACE(len);
+    const Micros width = len / 30;
+    std::mt19937_64 rng(static_cast<std::uint64_t>(len) + 1);
+    Window w(len);
+    std::vector<Raw> accepted;
+    Micros now = kT0 + 3;
+    int max_capacity = 0;
+    for (int step = 0; step < 3000; ++step) {
+      // Gaps of 0–12 buckets: the ring grows, shrinks to nothing, grows again.
+      now += static_cast<Micros>(rng() % static_cast<std::uint64_t>(12 * width + 1));
+      const WindowStats before = w.stats(now);
+      // Mostly now, sometimes late by up to the whole window.
+      const Micros ts = rng() % 4 ? now : now - static_cast<Micros>(rng() % static_cast<std::uint64_t>(len));
+      const double value = static_cast<double>(static_cast<int>(rng() % 16001) - 6000) / 100.0;
+      const bool inside = ts >= before.from && ts < before.to;
+      ASSERT_EQ(w.add(ts, value, now), inside) << "step " << step;
+      if (inside) accepted.push_back({ts, value});
+      max_capacity = std::max(max_capacity, w.capacity());
+      const WindowStats s = w.stats(now);
+      const Expect e = brute(accepted, s.from, s.to);
+      ASSERT_EQ(s.count, e.count) << "step " << step;
+      if (e.count) {
+        ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum)));
+        ASSERT_EQ(s.min, e.min);
+        ASSERT_EQ(s.max, e.max);
+      } else {
+        ASSERT_EQ(w.capacity(), 0) << "an empty window keeps storage";
+      }
+    }
+    EXPECT_EQ(max_capacity, 30) << "late readings never needed the whole ring?";
+  }
+}
+
 }  // namespace
 }  // namespace roomtemp
