@@ -90,6 +90,12 @@ std::string Metrics::render() const {
          get(postgres_connected));
   metric(out, "roomtemp_write_errors_total", "counter", "Failed write attempts to PostgreSQL.",
          get(write_errors));
+  metric(out, "roomtemp_staged_batches_total", "counter",
+         "Batches written through the staging table because a copy of some row was stored.",
+         get(staged_batches));
+  metric(out, "roomtemp_rows_refused_total", "counter",
+         "Rows PostgreSQL refused (SQLSTATE class 22/23), kept in rejected_readings instead.",
+         get(rows_refused));
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
   out += "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 #include "journal.h"
@@ -131,51 +133,106 @@ void PgWriter::maintain_partitions() {
   }
 }
 
-bool PgWriter::write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted_rows) {
-  if (!ensure_connected()) return false;
+namespace {
+
+const std::vector<std::string> kReadingColumns{"ts",    "building",  "room",       "metric",
+                                                "value", "sensor_id", "received_at"};
+
+void copy_readings(pqxx::transaction_base& txn, const char* table,
+                   const std::vector<Inbound>& batch) {
+  pqxx::stream_to copy(txn, table, kReadingColumns);
+  for (const auto& item : batch) {
+    if (const auto* r = std::get_if<Reading>(&item)) {
+      copy << std::make_tuple(format_rfc3339(r->ts), r->building, r->room, r->metric,
+                              float_text(r->value), r->sensor_id, format_rfc3339(r->received_at));
+    }
+  }
+  copy.complete();
+}
+
+/// Text PostgreSQL stores in a `text` column: valid UTF-8 (invalid bytes become U+FFFD, by
+/// nlohmann's UTF-8 checker) and no NUL.
+std::string storable_text(const std::string& s) {
+  std::string out = nlohmann::json::parse(nlohmann::json(s).dump(
+                                              -1, ' ', false, nlohmann::json::error_handler_t::replace))
+                        .get<std::string>();
+  std::erase(out, '\0');
+  return out;
+}
+
+/// SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the rows are
+/// at fault, not the server; the same rows will be refused again.
+bool data_refused(const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
+}
+
+/// A reading as the JSON payload a sensor would send (what rejected_readings keeps of it).
+std::string reading_json(const Reading& r) {
+  nlohmann::ordered_json doc;
+  doc["building_id"] = r.building;
+  doc["room_id"] = r.room;
+  doc["metric"] = r.metric;
+  doc["value"] = r.value;
+  doc["timestamp"] = format_rfc3339(r.ts);
+  if (r.sensor_id) doc["sensor_id"] = *r.sensor_id;
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+PgWriter::WriteResult PgWriter::write_batch(const std::vector<Inbound>& batch,
+                                            std::vector<Reading>* inserted_rows) {
+  if (!ensure_connected()) return WriteResult::unavailable;
   const auto start = std::chrono::steady_clock::now();
   std::size_t readings = 0, rejections = 0;
+  for (const auto& item : batch) {
+    readings += std::holds_alternative<Reading>(item);
+    rejections += std::holds_alternative<Rejection>(item);
+  }
   try {
     pqxx::work txn(*conn_);
-    {
-      pqxx::stream_to copy(txn, "readings_staging",
-                           std::vector<std::string>{"ts", "building", "room", "metric", "value",
-                                                    "sensor_id", "received_at"});
-      for (const auto& item : batch) {
-        if (const auto* r = std::get_if<Reading>(&item)) {
-          copy << std::make_tuple(format_rfc3339(r->ts), r->building, r->room, r->metric,
-                                  float_text(r->value), r->sensor_id,
-                                  format_rfc3339(r->received_at));
-          ++readings;
-        }
-      }
-      copy.complete();
-    }
     std::size_t inserted = 0;
-    if (readings > 0 && inserted_rows) {
-      // Replay of an earlier run's spool: learn which rows are new, for the live windows.
-      auto res = txn.exec(
-          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING "
-          "RETURNING (extract(epoch FROM ts) * 1000000)::bigint, building, room, metric, value, "
-          "sensor_id");
-      inserted = res.affected_rows();
-      for (const auto& row : res) {
-        Reading r;
-        r.ts = row[0].as<std::int64_t>();
-        r.building = row[1].as<std::string>();
-        r.room = row[2].as<std::string>();
-        r.metric = row[3].as<std::string>();
-        r.value = row[4].as<double>();
-        if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
-        inserted_rows->push_back(std::move(r));
+    bool direct = readings > 0 && !inserted_rows;
+    if (direct) {
+      // The usual case: none of these rows is stored yet, and COPY into the table is the
+      // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
+      try {
+        pqxx::subtransaction attempt(txn, "direct");
+        copy_readings(attempt, "readings", batch);
+        attempt.commit();
+        inserted = readings;
+      } catch (const pqxx::unique_violation&) {
+        direct = false;
+        metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
       }
-    } else if (readings > 0) {
-      auto res = txn.exec(
-          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");
-      inserted = res.affected_rows();
+    }
+    if (!direct && readings > 0) {
+      copy_readings(txn, "readings_staging", batch);
+      if (inserted_rows) {
+        // Replay of an earlier run's spool: learn which rows are new, for the live windows.
+        auto res = txn.exec(
+            "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING "
+            "RETURNING (extract(epoch FROM ts) * 1000000)::bigint, building, room, metric, "
+            "value, sensor_id");
+        inserted = res.affected_rows();
+        for (const auto& row : res) {
+          Reading r;
+          r.ts = row[0].as<std::int64_t>();
+          r.building = row[1].as<std::string>();
+          r.room = row[2].as<std::string>();
+          r.metric = row[3].as<std::string>();
+          r.value = row[4].as<double>();
+          if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
+          inserted_rows->push_back(std::move(r));
+        }
+      } else {
+        auto res = txn.exec(
+            "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");
+        inserted = res.affected_rows();
+      }
     }
     // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
-    for (const auto& item : batch) rejections += std::holds_alternative<Rejection>(item);
     if (rejections > 0) {
       pqxx::stream_to copy(txn, "rejected_readings",
                            std::vector<std::string>{"received_at", "topic", "payload", "reason",
@@ -196,9 +253,19 @@ bool PgWriter::write_batch(const std::vector<Inbound>& batch, std::vector<Readin
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     component_log("writer")->trace("committed {} readings ({} new), {} rejections", readings,
                                    inserted, rejections);
-    return true;
+    return WriteResult::committed;
   } catch (const pqxx::broken_connection& e) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    disconnect(e.what());
+  } catch (const pqxx::sql_error& e) {
+    metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    if (data_refused(e)) {
+      last_refusal_ = storable_text(e.what());
+      while (!last_refusal_.empty() && (last_refusal_.back() == '\n' || last_refusal_.back() == ' '))
+        last_refusal_.pop_back();
+      return WriteResult::refused;
+    }
+    component_log("writer")->error("writing a batch of {} failed: {}", batch.size(), e.what());
     disconnect(e.what());
   } catch (const std::exception& e) {
     // Anything else (a server error, an in-doubt commit): drop the connection and retry the
@@ -207,7 +274,55 @@ bool PgWriter::write_batch(const std::vector<Inbound>& batch, std::vector<Readin
     component_log("writer")->error("writing a batch of {} failed: {}", batch.size(), e.what());
     disconnect(e.what());
   }
-  return false;
+  return WriteResult::unavailable;
+}
+
+bool PgWriter::commit(const std::vector<Inbound>& batch, std::vector<Reading>* inserted_rows) {
+  switch (write_batch(batch, inserted_rows)) {
+    case WriteResult::committed:
+      return true;
+    case WriteResult::unavailable:
+      return false;
+    case WriteResult::refused:
+      break;
+  }
+  if (batch.size() == 1) return quarantine(batch.front(), last_refusal_);
+  component_log("writer")->warn("PostgreSQL refused a row of a batch of {} ({}); finding it",
+                                batch.size(), last_refusal_);
+  const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
+  return commit({batch.begin(), middle}, inserted_rows) &&
+         commit({middle, batch.end()}, inserted_rows);
+}
+
+bool PgWriter::quarantine(const Inbound& item, const std::string& why) {
+  auto log = component_log("writer");
+  metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
+  Rejection kept;
+  if (const auto* r = std::get_if<Reading>(&item)) {
+    // Accepted by us, refused by PostgreSQL: keep it where refused input goes, with why.
+    kept.received_at = r->received_at;
+    kept.topic = "buildings/" + r->building + "/rooms/" + r->room + "/" + r->metric;
+    kept.payload = reading_json(*r);
+    kept.reason = RejectReason::bad_payload;
+    kept.detail = "PostgreSQL refused it: " + why;
+  } else {
+    kept = std::get<Rejection>(item);
+    kept.detail = "PostgreSQL refused it as it was: " + why + "; " + kept.detail;
+  }
+  kept.topic = storable_text(kept.topic);
+  kept.detail = storable_text(kept.detail);
+  log->error("PostgreSQL refused a row ({}); kept in rejected_readings: topic {}", why, kept.topic);
+  switch (write_batch({Inbound{kept}}, nullptr)) {
+    case WriteResult::committed:
+      return true;
+    case WriteResult::unavailable:
+      return false;
+    case WriteResult::refused:
+      log->error("PostgreSQL refused the rejection row as well ({}); dropped: topic {}",
+                 last_refusal_, kept.topic);
+      return true;
+  }
+  return true;
 }
 
 bool PgWriter::drain_spool() {
@@ -216,7 +331,7 @@ bool PgWriter::drain_spool() {
     const bool recovered = spool_.front_is_recovered() && recovered_sink_;
     auto chunk = spool_.peek(batch_max_rows_.load());
     std::vector<Reading> fresh;
-    if (!chunk.empty() && !write_batch(chunk, recovered ? &fresh : nullptr)) return false;
+    if (!chunk.empty() && !commit(chunk, recovered ? &fresh : nullptr)) return false;
     spool_.consume();
     for (const auto& r : fresh) recovered_sink_(r);
     if (spool_.empty()) component_log("writer")->info("spool replayed; writing directly again");
@@ -229,7 +344,7 @@ bool PgWriter::drain_spool() {
 void PgWriter::handle(std::vector<Inbound> batch) {
   if (batch.empty()) return;
   // Order of acceptance is kept: while anything is spooled, new batches queue up behind it.
-  if (spool_.empty() && write_batch(batch)) return;
+  if (spool_.empty() && commit(batch)) return;
   while (true) {
     try {
       spool_.append(batch);
@@ -239,7 +354,7 @@ void PgWriter::handle(std::vector<Inbound> batch) {
       // batch: keep it and retry, which holds back the queue and so the broker.
       component_log("writer")->error("{}; retrying in 1s", e.what());
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (spool_.empty() && write_batch(batch)) return;
+      if (spool_.empty() && commit(batch)) return;
     }
   }
 }

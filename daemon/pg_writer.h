@@ -20,8 +20,9 @@ class Spool;
 class Journal;
 
 /// The writer thread: takes batches from the ingest queue and commits them to PostgreSQL
-/// (COPY into a staging table, then INSERT … ON CONFLICT DO NOTHING, so a redelivered reading
-/// is stored once). While PostgreSQL is unreachable, batches go to the spool; when it is back,
+/// (COPY straight into `readings`; when a copy of some row is already stored — a redelivery, a
+/// replayed spool — the batch goes through a staging table and INSERT … ON CONFLICT DO NOTHING
+/// instead, so it is stored once). While PostgreSQL is unreachable, batches go to the spool; when it is back,
 /// the spool is written first, in order, then live batches again.
 class PgWriter {
  public:
@@ -51,8 +52,19 @@ class PgWriter {
   void run();
   bool ensure_connected();
   void disconnect(const std::string& why);
-  /// Commits a batch; false (and disconnects) when PostgreSQL failed.
-  bool write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted = nullptr);
+  enum class WriteResult {
+    committed,
+    unavailable,  ///< connection lost or server trouble: disconnected, retry the batch later
+    refused,      ///< PostgreSQL refused some row's data (SQLSTATE class 22/23): never retry as is
+  };
+  /// Commits a batch in one transaction.
+  WriteResult write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted);
+  /// Commits a batch; when PostgreSQL refuses some row, splits the batch until that row is
+  /// alone and keeps it as a rejection (so one bad row cannot hold up the others forever).
+  /// False when PostgreSQL became unavailable (nothing after that point is committed).
+  bool commit(const std::vector<Inbound>& batch, std::vector<Reading>* inserted = nullptr);
+  /// One row PostgreSQL refused: stored as a rejection with the reason, or logged and counted.
+  bool quarantine(const Inbound& item, const std::string& why);
   /// Writes spooled batches to PostgreSQL while it works; true when the spool is empty.
   bool drain_spool();
   void maintain_partitions();
@@ -72,6 +84,7 @@ class PgWriter {
   std::atomic<std::int64_t> batch_max_delay_ms_;
   mutable std::mutex error_mutex_;
   std::string last_error_;
+  std::string last_refusal_;  ///< why PostgreSQL refused the last batch (writer thread only)
   std::chrono::steady_clock::time_point next_connect_attempt_{};
   std::chrono::milliseconds backoff_{250};
   std::chrono::steady_clock::time_point next_partition_check_{};

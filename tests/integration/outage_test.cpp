@@ -161,6 +161,53 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
 }
 
+// A row PostgreSQL refuses (here: a CHECK constraint an admin added) must not hold up the rows
+// batched with it, live or replayed from the spool: the writer splits the batch until the row
+// is alone, stores the others, and keeps the refused one in rejected_readings with the reason.
+TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStored) {
+  constexpr int kTotal = 3'000;
+  constexpr std::int64_t kStep = 10'000;
+  Postgres pg;
+  TempDir dir;
+  Broker broker;
+  Daemon daemon(default_config(broker, pg, dir));
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  // sensor_readings() sends 15 + (i % 100) / 10: every hundredth reading is 17.5.
+  pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  const auto publications = sensor_readings(kTotal, (now_micros() / kSecond - 120) * kSecond, kStep);
+  const long long poisoned = std::count_if(publications.begin(), publications.end(), [](auto& p) {
+    return p.payload.find("\"temperature\": 17.5") != std::string::npos;
+  });
+  ASSERT_EQ(poisoned, kTotal / 100) << publications.front().payload;
+
+  SteadyPublisher sensors(broker.port(), publications, 1'000);
+  // Half the stream goes straight in, the rest through the spool while PostgreSQL is away.
+  ASSERT_TRUE(wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") >= 1'000; },
+                         30s, 10ms));
+  pg.stop();
+  ASSERT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_readings_spooled_total") >= 500; },
+                         20s, 50ms));
+  pg.start();
+  ASSERT_TRUE(sensors.wait_done(60s)) << sensors.error();
+
+  const std::string refused =
+      "SELECT count(*) FROM rejected_readings WHERE reason = 'bad_payload' AND detail LIKE "
+      "'PostgreSQL refused it: %no_17_5%' AND convert_from(payload, 'UTF8') LIKE '%17.5%'";
+  EXPECT_TRUE(wait_until([&] { return pg.query_count(refused) == poisoned; }, 60s, 50ms))
+      << pg.query_count(refused) << " of " << poisoned << " refused rows kept; "
+      << pg.query("SELECT reason, detail FROM rejected_readings LIMIT 3").size() << " rejections";
+  EXPECT_TRUE(wait_until(
+      [&] { return pg.query_count("SELECT count(*) FROM readings") == kTotal - poisoned; }, 30s,
+      50ms))
+      << pg.query_count("SELECT count(*) FROM readings") << " of " << kTotal - poisoned;
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), poisoned);
+  EXPECT_EQ(metric(daemon, "roomtemp_rows_refused_total"), static_cast<double>(poisoned));
+  EXPECT_NE(daemon.log().find("PostgreSQL refused a row"), std::string::npos);
+  EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
+      << listing(daemon.spool_dir());
+  EXPECT_TRUE(daemon.running());
+}
+
 // A broker restart (with persistence, as Debian's mosquitto runs): the daemon reconnects and
 // resubscribes, its persistent session delivers what was queued meanwhile, and every reading
 // the sensor had acknowledged is stored once, even those the broker redelivers.
