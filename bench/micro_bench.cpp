@@ -2,7 +2,10 @@
 // message (classify, aggregate, journal) and what the writer does for every row (COPY text).
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -112,6 +115,37 @@ void BM_AggregatorTickQuiet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(rooms));
 }
 BENCHMARK(BM_AggregatorTickQuiet)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// Heap bytes per room held by the aggregator with the default windows, measured with
+// mallinfo2: "sparse" rooms reported once (what bench/run's memory step sends), "dense" rooms
+// reported into every bucket of every window for an hour (the most a room can hold; the
+// dedupe horizon is 0 here so only the windows are counted).
+void BM_AggregatorBytesPerRoom(benchmark::State& state) {
+  const bool dense = state.range(0) != 0;
+  constexpr std::size_t kRooms = 2'000;
+  const Config& c = default_config();
+  for (auto _ : state) {
+    auto readings = make_rooms(kRooms);
+    const std::size_t before = mallinfo2().uordblks;
+    auto agg = std::make_unique<Aggregator>(c.averages.windows, std::chrono::seconds(0));
+    // Dense: a reading every 2 s for an hour fills every bucket of 1m, 15m and 1h.
+    const int steps = dense ? 1800 : 1;
+    for (int step = 0; step < steps; ++step) {
+      const Micros now = kNow - (steps - 1 - step) * 2'000'000LL;
+      for (auto& r : readings) {
+        r.ts = now;
+        r.received_at = now;
+        r.value = 21;
+        agg->add(r, now);
+      }
+    }
+    benchmark::DoNotOptimize(agg->tick(kNow));
+    const std::size_t after = mallinfo2().uordblks;
+    state.counters["bytes_per_room"] =
+        static_cast<double>(after - before) / static_cast<double>(kRooms);
+  }
+}
+BENCHMARK(BM_AggregatorBytesPerRoom)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_WindowAdd(benchmark::State& state) {
   Window w(60'000'000);  // 1m: 30 buckets of 2 s

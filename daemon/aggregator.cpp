@@ -30,6 +30,8 @@ void Aggregator::reset(std::vector<Duration> windows, Duration dedupe_horizon) {
   std::lock_guard lock(mutex_);
   windows_ = std::move(windows);
   dedupe_horizon_ = to_micros(dedupe_horizon);
+  dirty_.clear();
+  schedule_.clear();
   series_.clear();
   seen_.clear();
   seen_order_.clear();
@@ -92,7 +94,9 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
   std::string key;
   key.reserve(b.size() + r.size() + m.size() + 2);
   key.append(b).append(1, kSep).append(r).append(1, kSep).append(m);
-  Series& s = series_[std::move(key)];
+  auto [it, inserted] = series_.try_emplace(std::move(key));
+  Series& s = it->second;
+  s.key = &it->first;
   s.windows.reserve(windows_.size());
   for (auto w : windows_) s.windows.emplace_back(to_micros(w));
   s.last.resize(windows_.size());
@@ -126,7 +130,14 @@ bool Aggregator::is_duplicate(const Reading& r, Micros now) {
   return false;
 }
 
+void Aggregator::touch(Series& s) {
+  if (s.dirty) return;
+  s.dirty = true;
+  dirty_.push_back(&s);
+}
+
 void Aggregator::add_to(Series& s, Micros ts, double value, Micros now) {
+  touch(s);
   for (std::uint32_t w = 0; w < s.windows.size(); ++w) {
     Window& win = s.windows[w];
     if (win.add(ts, value, now)) continue;
@@ -149,34 +160,61 @@ void Aggregator::add(const Reading& r, Micros now) {
   add_to(series(r.building, "", r.metric), r.ts, r.value, now);
 }
 
+namespace {
+constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.first > b.first; };
+}
+
 std::vector<AverageUpdate> Aggregator::tick(Micros now) {
   std::vector<AverageUpdate> out;
   std::lock_guard lock(mutex_);
-  for (auto& [k, s] : series_) {
-    if (!s.pending.empty()) {
-      std::erase_if(s.pending, [&, &s = s](const Pending& p) {
-        Window& win = s.windows[p.window];
-        if (win.bucket_of(p.ts) > win.bucket_of(now)) return false;
-        win.add(p.ts, p.value, now);
-        return true;
-      });
+  while (!schedule_.empty() && schedule_.front().first <= now) {
+    std::pop_heap(schedule_.begin(), schedule_.end(), kEarliestFirst);
+    const auto [at, s] = schedule_.back();
+    schedule_.pop_back();
+    if (s->wake_at == at) {
+      s->wake_at = INT64_MAX;
+      touch(*s);
     }
-    for (std::size_t w = 0; w < s.windows.size(); ++w) {
-      WindowStats st = s.windows[w].stats(now);
-      const bool forced = (s.republish >> w) & 1u;
-      const bool changed =
-          forced || (s.published(w) ? !st.same_numbers(s.last[w]) : st.count > 0);
-      if (!changed) continue;
-      s.last[w] = st;
-      s.has_last |= 1u << w;
-      const KeyParts parts = split_key(k);
-      out.push_back({SeriesKey{std::string(parts.building), std::string(parts.room),
-                               std::string(parts.metric)},
-                     w, windows_[w], st});
-    }
-    s.republish = 0;
   }
+  std::vector<Series*> work;
+  work.swap(dirty_);
+  for (Series* s : work) review(*s, now, out);
   return out;
+}
+
+void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) {
+  s.dirty = false;
+  Micros wake = INT64_MAX;
+  if (!s.pending.empty()) {
+    std::erase_if(s.pending, [&](const Pending& p) {
+      Window& win = s.windows[p.window];
+      if (win.bucket_of(p.ts) > win.bucket_of(now)) {
+        wake = std::min(wake, win.bucket_of(p.ts) * win.bucket_width());
+        return false;
+      }
+      win.add(p.ts, p.value, now);
+      return true;
+    });
+  }
+  for (std::size_t w = 0; w < s.windows.size(); ++w) {
+    WindowStats st = s.windows[w].stats(now);
+    wake = std::min(wake, s.windows[w].next_drop());
+    const bool forced = (s.republish >> w) & 1u;
+    const bool changed = forced || (s.published(w) ? !st.same_numbers(s.last[w]) : st.count > 0);
+    if (!changed) continue;
+    s.last[w] = st;
+    s.has_last |= 1u << w;
+    const KeyParts parts = split_key(*s.key);
+    out.push_back({SeriesKey{std::string(parts.building), std::string(parts.room),
+                             std::string(parts.metric)},
+                   w, windows_[w], st});
+  }
+  s.republish = 0;
+  if (wake != INT64_MAX && wake != s.wake_at) {
+    s.wake_at = wake;
+    schedule_.emplace_back(wake, &s);
+    std::push_heap(schedule_.begin(), schedule_.end(), kEarliestFirst);
+  }
 }
 
 std::optional<WindowStats> Aggregator::live(const SeriesKey& key, std::size_t window, Micros now) {
@@ -233,8 +271,10 @@ void Aggregator::warm_ahead(const Reading& r, Micros now) {
   for (Series* s : {&series(r.building, r.room, r.metric), &series(r.building, "", r.metric)}) {
     for (std::uint32_t w = 0; w < s->windows.size(); ++w) {
       Window& win = s->windows[w];
-      if (win.bucket_of(r.ts) > win.bucket_of(now) && s->pending.size() < kMaxPendingPerSeries)
+      if (win.bucket_of(r.ts) > win.bucket_of(now) && s->pending.size() < kMaxPendingPerSeries) {
         s->pending.push_back({r.ts, r.value, w});
+        touch(*s);
+      }
     }
   }
 }
@@ -243,10 +283,11 @@ void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {
   std::lock_guard lock(mutex_);
   for (const auto& row : rows) {
     if (row.window >= windows_.size()) continue;
-    series(row.building, row.room, row.metric)
-        .windows[row.window]
-        .add_bucket(row.bucket, row.numbers, now);
-    series(row.building, "", row.metric).windows[row.window].add_bucket(row.bucket, row.numbers, now);
+    for (Series* s : {&series(row.building, row.room, row.metric),
+                      &series(row.building, "", row.metric)}) {
+      s->windows[row.window].add_bucket(row.bucket, row.numbers, now);
+      touch(*s);
+    }
   }
 }
 

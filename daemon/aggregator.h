@@ -108,6 +108,13 @@ class Aggregator {
     /// the range subscribers last got, which no longer is exact (bit w = window w).
     std::uint32_t republish = 0;
     std::vector<Pending> pending;  ///< readings stamped after the newest bucket (clock skew)
+    const std::string* key = nullptr;  ///< its key in series_ (nodes do not move)
+    /// In dirty_: tick() looks at it next time.
+    bool dirty = false;
+    /// When tick() must look at it again though nothing arrives (a bucket leaves a window, a
+    /// reading stamped ahead comes due); INT64_MAX: never. Only the schedule_ entry with this
+    /// time counts, older ones are skipped.
+    Micros wake_at = INT64_MAX;
     bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
   /// A series' map key is "building\x1froom\x1fmetric"; lookups hash and compare the three
@@ -129,6 +136,10 @@ class Aggregator {
   static KeyParts split_key(const std::string& k);
   Series& series(std::string_view b, std::string_view r, std::string_view m);
   void add_to(Series& s, Micros ts, double value, Micros now);
+  /// Puts a series on tick()'s list.
+  void touch(Series& s);
+  /// Looks at one series in tick(): appends its changed windows, schedules its next wake.
+  void review(Series& s, Micros now, std::vector<AverageUpdate>& out);
   bool is_duplicate(const Reading& r, Micros now);
   static std::uint64_t fingerprint(const Reading& r);
 
@@ -137,6 +148,10 @@ class Aggregator {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Series, KeyHash, KeyEqual> series_;
   FingerprintSet seen_;
+  /// tick() reviews only these: series that got readings since, and those whose wake time
+  /// came (schedule_, a min-heap by time). A quiet series costs nothing per tick.
+  std::vector<Series*> dirty_;
+  std::vector<std::pair<Micros, Series*>> schedule_;
   std::deque<std::pair<Micros, std::uint64_t>> seen_order_;
 };
 

@@ -124,4 +124,10 @@ WindowStats Window::stats(Micros now) {
   return s;
 }
 
+Micros Window::next_drop() const {
+  for (std::int64_t i = head_ - capacity_ + 1; i <= head_; ++i)
+    if (at(i).count > 0) return (i + buckets_used_) * bucket_width_;
+  return INT64_MAX;
+}
+
 }  // namespace roomtemp

@@ -71,6 +71,10 @@ class Window {
   /// The numbers over the window ending with the bucket holding `now`.
   WindowStats stats(Micros now);
 
+  /// When the oldest non-empty bucket leaves the window (so its numbers change with no new
+  /// reading); INT64_MAX when the window is empty.
+  Micros next_drop() const;
+
  private:
   Bucket& at(std::int64_t index) const {
     return ring_[static_cast<int>(((index % capacity_) + capacity_) % capacity_)];

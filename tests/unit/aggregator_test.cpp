@@ -482,6 +482,66 @@ TEST(Aggregator, TickReturnsOnlyWindowsThatChangedAndOnceMoreWhenOneEmpties) {
   EXPECT_EQ(a.live(room("B1", "102"), k15m, now + 30 * kS)->count, 1u);
 }
 
+// tick() looks only at series that got readings or whose buckets (or readings stamped ahead)
+// come due. Whatever the pattern of readings and ticks, what it returns must be exactly the
+// (series, window) pairs whose brute-force numbers differ from what was last returned.
+TEST(Aggregator, TickReturnsExactlyTheWindowsWhoseNumbersChanged) {
+  Aggregator a(kWindows, 0min);
+  std::mt19937_64 rng(11);
+  struct Raw {
+    std::string building, room;
+    Micros ts;
+    double value;
+  };
+  std::vector<Raw> added;
+  std::map<std::tuple<std::string, std::string, std::size_t>, WindowStats> last;
+  Micros now = kT0 + 123;
+  for (int tick = 0; tick < 600; ++tick) {
+    // 0–40 s between ticks (so sometimes several buckets, sometimes none), a few readings.
+    now += static_cast<Micros>(rng() % (40 * kS));
+    for (int n = static_cast<int>(rng() % 4); n > 0; --n) {
+      const std::string b = "B" + std::to_string(rng() % 2);
+      const std::string r = std::to_string(100 + rng() % 6);
+      // Stamped within a second before now, or up to 3 s ahead (waits for the clock).
+      const Micros ts = now - kS + static_cast<Micros>(rng() % (4 * kS));
+      const double v = static_cast<double>(rng() % 40);  // integers: sums are exact
+      a.add(reading(b, r, ts, v), now);
+      added.push_back({b, r, ts, v});
+    }
+    const auto before = last;
+    std::set<std::tuple<std::string, std::string, std::size_t>> got;
+    for (const auto& u : a.tick(now)) {
+      got.insert({u.key.building, u.key.room, u.window});
+      last[{u.key.building, u.key.room, u.window}] = u.stats;
+    }
+    std::set<std::pair<std::string, std::string>> series;
+    for (const auto& x : added) {
+      series.insert({x.building, x.room});
+      series.insert({x.building, ""});
+    }
+    std::set<std::tuple<std::string, std::string, std::size_t>> want;
+    for (const auto& [b, r] : series) {
+      for (std::size_t w = 0; w < kLengths.size(); ++w) {
+        const auto [from, to] = range_at(kLengths[w], now);
+        WindowStats e;
+        for (const auto& x : added) {
+          if (x.building != b || (!r.empty() && x.room != r) || x.ts < from || x.ts >= to) continue;
+          e.min = e.count ? std::min(e.min, x.value) : x.value;
+          e.max = e.count ? std::max(e.max, x.value) : x.value;
+          e.sum += x.value;
+          ++e.count;
+        }
+        const auto prev = before.find({b, r, w});
+        if (prev == before.end() ? e.count > 0 : !e.same_numbers(prev->second))
+          want.insert({b, r, w});
+        if (got.count({b, r, w}))
+          EXPECT_TRUE(e.same_numbers(last[{b, r, w}])) << b << "/" << r << " window " << w;
+      }
+    }
+    ASSERT_EQ(got, want) << "tick " << tick << " at +" << (now - kT0) / kS << " s";
+  }
+}
+
 TEST(Aggregator, LiveAnswersWhatWasLastPublished) {
   Aggregator a(kWindows, 10min);
   const Micros now = kT0 + 1 * kS;
