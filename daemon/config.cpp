@@ -6,8 +6,10 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "topic.h"
 
@@ -25,6 +27,62 @@ const MetricConfig* Config::find_metric(std::string_view name) const {
 
 namespace {
 
+/// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
+/// other key (check_map) and known_config_keys() lists them for the documentation's tests.
+constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
+                                         "averages", "http",     "limits", "log"};
+constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
+                                          "qos",  "keepalive",    "username",  "password_file",
+                                          "tls",  "subscriptions"};
+constexpr std::string_view kMqttTlsKeys[] = {"ca_file", "cert_file", "key_file"};
+constexpr std::string_view kPostgresKeys[] = {"dsn", "password_file", "migrate", "batch_max_rows",
+                                              "batch_max_delay"};
+constexpr std::string_view kSpoolKeys[] = {"dir", "max_bytes", "journal", "fsync_interval"};
+constexpr std::string_view kMetricKeys[] = {"min", "max", "unit"};
+constexpr std::string_view kAveragesKeys[] = {"windows", "publish_interval", "max_future_skew",
+                                              "dedupe_horizon"};
+constexpr std::string_view kHttpKeys[] = {"listen", "token_file", "read_token_file"};
+constexpr std::string_view kLimitsKeys[] = {"max_series", "series_rate"};
+constexpr std::string_view kLogKeys[] = {"level"};
+
+/// A mapping of the file and the keys it may hold.
+struct Section {
+  std::string_view path;  ///< dotted; "" is the top level, "metrics.<name>" every metric
+  std::span<const std::string_view> keys;
+};
+
+/// Every mapping; a key that names another mapping (or, like metrics, holds mappings named by
+/// the user) is a branch, every other key a value.
+constexpr Section kSections[] = {
+    {"", kTopKeys},
+    {"mqtt", kMqttKeys},
+    {"mqtt.tls", kMqttTlsKeys},
+    {"postgres", kPostgresKeys},
+    {"spool", kSpoolKeys},
+    {"metrics.<name>", kMetricKeys},
+    {"averages", kAveragesKeys},
+    {"http", kHttpKeys},
+    {"limits", kLimitsKeys},
+    {"log", kLogKeys},
+};
+
+/// Appends the dotted keys under `section`, descending into the mappings it holds: the one
+/// of the same name ("mqtt.tls") or those the user names ("metrics.<name>").
+void list_keys(const Section& section, std::vector<std::string>& out) {
+  for (std::string_view key : section.keys) {
+    const std::string dotted = section.path.empty()
+                                   ? std::string(key)
+                                   : std::string(section.path) + "." + std::string(key);
+    bool branch = false;
+    for (const Section& inner : kSections) {
+      if (inner.path != dotted && inner.path != dotted + ".<name>") continue;
+      branch = true;
+      list_keys(inner, out);
+    }
+    if (!branch) out.push_back(dotted);
+  }
+}
+
 /// Walks the YAML tree, filling a Config and collecting every error with its position.
 class Reader {
  public:
@@ -38,7 +96,7 @@ class Reader {
 
   /// Checks that `node` is a map whose keys are all in `allowed`; `where` names it in errors.
   bool check_map(const YAML::Node& node, const std::string& where,
-                 std::initializer_list<const char*> allowed) {
+                 std::span<const std::string_view> allowed) {
     // A section whose keys are all commented out means "all defaults".
     if (node.IsNull() && !where.empty()) return false;
     if (!node.IsMap()) {
@@ -51,10 +109,10 @@ class Reader {
       if (!seen.insert(key).second)
         error(kv.first.Mark(), "key '" + qualify(where, key) + "' is given twice");
       bool known = false;
-      for (const char* a : allowed) known |= key == a;
+      for (std::string_view a : allowed) known |= key == a;
       if (!known) {
         std::string list;
-        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         error(kv.first.Mark(), "unknown key '" + qualify(where, key) + "' (expected one of: " +
                                    list + ")");
       }
@@ -167,8 +225,7 @@ class Reader {
       error(YAML::Mark{}, "the file is empty; postgres.dsn is required");
       return;
     }
-    if (!check_map(root, "", {"mqtt", "postgres", "spool", "metrics", "averages", "http", "limits", "log"}))
-      return;
+    if (!check_map(root, "", kTopKeys)) return;
     if (auto n = root["mqtt"]) read_mqtt(n, c.mqtt);
     if (auto n = root["postgres"]) read_postgres(n, c.postgres);
     else error(root.Mark(), "postgres.dsn is required");
@@ -182,9 +239,7 @@ class Reader {
 
   void read_mqtt(const YAML::Node& n, MqttConfig& m) {
     const std::string w = "mqtt";
-    if (!check_map(n, w, {"host", "port", "client_id", "clean_session", "qos", "keepalive",
-                          "username", "password_file", "tls", "subscriptions"}))
-      return;
+    if (!check_map(n, w, kMqttKeys)) return;
     string(n, w, "host", m.host);
     if (n["host"] && m.host.empty()) error(n["host"].Mark(), "mqtt.host: must not be empty");
     integer(n, w, "port", m.port, 1, 65535);
@@ -199,7 +254,7 @@ class Reader {
     string(n, w, "username", m.username);
     string(n, w, "password_file", m.password_file);
     if (auto t = n["tls"]) {
-      if (check_map(t, "mqtt.tls", {"ca_file", "cert_file", "key_file"})) {
+      if (check_map(t, "mqtt.tls", kMqttTlsKeys)) {
         string(t, "mqtt.tls", "ca_file", m.tls.ca_file);
         string(t, "mqtt.tls", "cert_file", m.tls.cert_file);
         string(t, "mqtt.tls", "key_file", m.tls.key_file);
@@ -227,8 +282,7 @@ class Reader {
       error(n.Mark(), "postgres.dsn is required");
       return;
     }
-    if (!check_map(n, w, {"dsn", "password_file", "migrate", "batch_max_rows", "batch_max_delay"}))
-      return;
+    if (!check_map(n, w, kPostgresKeys)) return;
     string(n, w, "dsn", p.dsn);
     if (p.dsn.empty()) error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
     string(n, w, "password_file", p.password_file);
@@ -239,7 +293,7 @@ class Reader {
 
   void read_spool(const YAML::Node& n, SpoolConfig& s) {
     const std::string w = "spool";
-    if (!check_map(n, w, {"dir", "max_bytes", "journal", "fsync_interval"})) return;
+    if (!check_map(n, w, kSpoolKeys)) return;
     string(n, w, "dir", s.dir);
     if (s.dir.empty()) error(n["dir"].Mark(), "spool.dir: must not be empty");
     if (auto b = n["max_bytes"]; b && scalar(b, "spool.max_bytes")) {
@@ -281,7 +335,7 @@ class Reader {
         error(kv.first.Mark(), q + ": expected {min, max, unit}; min and max are required");
         continue;
       }
-      if (!check_map(kv.second, q, {"min", "max", "unit"})) continue;
+      if (!check_map(kv.second, q, kMetricKeys)) continue;
       bool ok = true;
       for (const char* k : {"min", "max"}) {
         if (!kv.second[k]) {
@@ -303,8 +357,7 @@ class Reader {
 
   void read_averages(const YAML::Node& n, AveragesConfig& a) {
     const std::string w = "averages";
-    if (!check_map(n, w, {"windows", "publish_interval", "max_future_skew", "dedupe_horizon"}))
-      return;
+    if (!check_map(n, w, kAveragesKeys)) return;
     if (n["windows"]) {
       a.windows.clear();
       std::set<Duration::rep> seen;
@@ -324,17 +377,18 @@ class Reader {
 
   void read_http(const YAML::Node& n, HttpConfig& h) {
     const std::string w = "http";
-    if (!check_map(n, w, {"listen", "token_file"})) return;
+    if (!check_map(n, w, kHttpKeys)) return;
     string(n, w, "listen", h.listen);
     std::string host;
     int port;
     if (!h.listen.empty() && !split_host_port(h.listen, host, port))
       error(n["listen"].Mark(), "http.listen: expected HOST:PORT or \"\", got '" + h.listen + "'");
     string(n, w, "token_file", h.token_file);
+    string(n, w, "read_token_file", h.read_token_file);
   }
 
   void read_limits(const YAML::Node& n, LimitsConfig& l) {
-    if (!check_map(n, "limits", {"max_series", "series_rate"})) return;
+    if (!check_map(n, "limits", kLimitsKeys)) return;
     integer(n, "limits", "max_series", l.max_series, 1, 100'000'000);
     if (auto r = n["series_rate"]) {
       double v;
@@ -346,7 +400,7 @@ class Reader {
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {
-    if (!check_map(n, "log", {"level"})) return;
+    if (!check_map(n, "log", kLogKeys)) return;
     string(n, "log", "level", l.level);
     static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
     if (!kLevels.count(l.level))
@@ -395,6 +449,12 @@ ConfigResult parse_config(const std::string& text, const std::string& file) {
   result.errors = std::move(reader.errors);
   if (result.errors.empty()) result.config = std::move(c);
   return result;
+}
+
+std::vector<std::string> known_config_keys() {
+  std::vector<std::string> keys;
+  list_keys(kSections[0], keys);
+  return keys;
 }
 
 ConfigResult load_config(const std::string& path) {

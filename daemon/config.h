@@ -36,6 +36,7 @@ struct MqttConfig {
   std::string password_file;
   TlsConfig tls;
   std::vector<std::string> subscriptions{"buildings/+/rooms/+/+"};
+  bool operator==(const MqttConfig&) const = default;
 };
 
 struct PostgresConfig {
@@ -44,6 +45,7 @@ struct PostgresConfig {
   bool migrate = true;
   std::size_t batch_max_rows = 5000;
   Duration batch_max_delay = std::chrono::milliseconds(200);
+  bool operator==(const PostgresConfig&) const = default;
 };
 
 struct SpoolConfig {
@@ -51,6 +53,7 @@ struct SpoolConfig {
   std::uint64_t max_bytes = 1ull << 30;
   bool journal = false;
   Duration fsync_interval = std::chrono::milliseconds(100);
+  bool operator==(const SpoolConfig&) const = default;
 };
 
 /// An accepted metric and its valid range (inclusive).
@@ -59,6 +62,7 @@ struct MetricConfig {
   double min = 0;
   double max = 0;
   std::string unit;
+  bool operator==(const MetricConfig&) const = default;
 };
 
 struct AveragesConfig {
@@ -67,11 +71,14 @@ struct AveragesConfig {
   Duration publish_interval = std::chrono::seconds(1);
   Duration max_future_skew = std::chrono::minutes(5);
   Duration dedupe_horizon = std::chrono::minutes(10);
+  bool operator==(const AveragesConfig&) const = default;
 };
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:8080";  ///< "" disables the REST API
-  std::string token_file;
+  std::string token_file;                 ///< when set, POST needs its token as a bearer token
+  std::string read_token_file;            ///< when set, data GETs need its or token_file's token
+  bool operator==(const HttpConfig&) const = default;
 };
 
 /// Protection against misbehaving sensors.
@@ -81,10 +88,12 @@ struct LimitsConfig {
   std::size_t max_series = 100000;
   /// Readings per second one series may send (a burst of 2 s worth is allowed); 0 = no limit.
   double series_rate = 0;
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct LogConfig {
   std::string level = "info";
+  bool operator==(const LogConfig&) const = default;
 };
 
 /// The whole configuration, validated. Defaults are those of SPEC.md §2.
@@ -113,6 +122,10 @@ ConfigResult parse_config(const std::string& text, const std::string& file);
 
 /// Reads and parses a file.
 ConfigResult load_config(const std::string& path);
+
+/// Every key the parser accepts, dotted ("mqtt.tls.ca_file"), in file order; a metric's keys
+/// are "metrics.<name>.min" and so on. Built from the lists the parser checks keys against.
+std::vector<std::string> known_config_keys();
 
 /// Reads a secret from a file (password, token), trimming one trailing newline.
 /// Throws std::runtime_error naming the file when it cannot be read.

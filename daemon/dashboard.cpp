@@ -74,16 +74,16 @@ void serve(const httplib::Request& req, httplib::Response& res, const ServedFile
 
 }  // namespace
 
-void register_dashboard_routes(httplib::Server& server) {
+void register_dashboard_routes(Routes& routes) {
   const auto& files = served_files();
   if (auto page = files.find("index.html"); page != files.end()) {
-    server.Get("/", [&file = page->second](const httplib::Request& req, httplib::Response& res) {
+    routes.Get("/", [&file = page->second](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Content-Security-Policy", kPagePolicy);
       res.set_header("Referrer-Policy", "no-referrer");
       serve(req, res, file);
     });
   }
-  server.Get(R"(/assets/([A-Za-z0-9._-]+))",
+  routes.Get(R"(/assets/([A-Za-z0-9._-]+))",
              [&files](const httplib::Request& req, httplib::Response& res) {
                auto it = files.find(std::string(req.matches[1]));
                if (it == files.end() || it->first == "index.html")

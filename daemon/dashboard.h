@@ -3,11 +3,9 @@
 #include <span>
 #include <string_view>
 
-namespace httplib {
-class Server;
-}
-
 namespace roomtemp {
+
+class Routes;
 
 /// One file of the dashboard, compiled in by cmake/embed_web.cmake.
 struct WebAsset {
@@ -20,6 +18,6 @@ struct WebAsset {
 std::span<const WebAsset> embedded_web_assets();
 
 /// GET / (the page) and GET /assets/{name} (its script, styles, icon and Chart.js).
-void register_dashboard_routes(httplib::Server& server);
+void register_dashboard_routes(Routes& routes);
 
 }  // namespace roomtemp

@@ -1,8 +1,10 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "metrics.h"
 
@@ -36,9 +38,52 @@ struct HttpDeps {
   std::function<std::shared_ptr<const Config>()> config;
 };
 
+/// Which bearer token a route needs, when tokens are configured.
+enum class Access {
+  open,   ///< never: probes, the dashboard's page and assets, the API description
+  read,   ///< http.read_token_file's token (or the write token) when read_token_file is set
+  write,  ///< http.token_file's token when token_file is set
+};
+
+/// One route as registered: an httplib pattern (a regex, anchored) and who may call it.
+struct RouteInfo {
+  std::string method;   ///< "GET" or "POST"
+  std::string pattern;  ///< e.g. "/v1/buildings/([^/]+)/rooms"
+  Access access;
+};
+
+/// The one place REST routes are registered: records each (method, pattern), puts the bearer
+/// token check its Access asks for in front of its handler, and hands it to httplib (which
+/// cannot list its routes). Copies share one table; `with_access` gives a copy whose routes
+/// all have that access.
+class Routes {
+ public:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  Routes(httplib::Server& server, std::function<std::shared_ptr<const Config>()> config);
+
+  /// Access::read unless this copy says otherwise.
+  void Get(const std::string& pattern, Handler handler);
+  /// Access::write unless this copy says otherwise.
+  void Post(const std::string& pattern, Handler handler);
+
+  /// This table, registering every route with `access`.
+  Routes with_access(Access access) const;
+
+  /// Every route registered so far, in order.
+  const std::vector<RouteInfo>& registered() const;
+
+ private:
+  struct Table;
+  void add(const char* method, const std::string& pattern, Access access, Handler handler);
+
+  std::shared_ptr<Table> table_;
+  std::optional<Access> access_;
+};
+
 /// Route groups, each in its own file, registered by HttpApi.
-void register_live_routes(httplib::Server& server, HttpDeps& deps);     // rest_live.cpp
-void register_history_routes(httplib::Server& server, HttpDeps& deps);  // rest_history.cpp
+void register_live_routes(Routes& routes, HttpDeps& deps);     // rest_live.cpp
+void register_history_routes(Routes& routes, HttpDeps& deps);  // rest_history.cpp
 
 /// The REST API (cpp-httplib) on its own thread pool.
 class HttpApi {
@@ -46,9 +91,17 @@ class HttpApi {
   HttpApi(std::string listen, HttpDeps deps);
   ~HttpApi();
 
-  /// Binds (throws std::runtime_error when the address is taken) and starts serving.
+  /// Binds (throws std::runtime_error when the address is taken) and starts serving. Port 0
+  /// binds a free port (tests): see port().
   void start();
   void stop();
+
+  /// The port it listens on, once started.
+  int port() const { return port_; }
+
+  /// Every route the server answers (besides its 404), once started: /openapi.json is checked
+  /// against this list.
+  const std::vector<RouteInfo>& registered_routes() const;
 
  private:
   void register_routes();
@@ -56,6 +109,8 @@ class HttpApi {
   std::string listen_;
   HttpDeps deps_;
   std::unique_ptr<httplib::Server> server_;
+  Routes routes_;
+  int port_ = 0;
   std::thread thread_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http_api.h"
 #include "rest_params.h"
 #include "version.h"
 
@@ -75,6 +76,31 @@ json operation(const std::string& summary, json parameters, json responses) {
   if (!parameters.empty()) op["parameters"] = std::move(parameters);
   op["responses"] = std::move(responses);
   return op;
+}
+
+/// Who may call an operation, as http_api.cpp's Routes enforces it: its security requirement
+/// (either token, or none while http.read_token_file / http.token_file are unset) and the 401
+/// and 503 a token check can answer.
+void set_access(json& op, Access access) {
+  if (access == Access::open) {
+    op["security"] = json::array();
+    return;
+  }
+  // (ordered_json is a vector: take references only after the last insertion into `op`.)
+  if (access == Access::read)
+    op["security"] = {
+        {{"readToken", json::array()}}, {{"writeToken", json::array()}}, json::object()};
+  else
+    op["security"] = {{{"writeToken", json::array()}}, json::object()};
+  json& responses = op["responses"];
+  responses["401"] =
+      error(std::string(access == Access::read ? "http.read_token_file" : "http.token_file") +
+            " is set and the bearer token is missing or wrong");
+  const std::string unreadable = "a token file cannot be read";
+  if (auto it = responses.find("503"); it != responses.end())
+    (*it)["description"] = (*it)["description"].get<std::string>() + "; or " + unreadable;
+  else
+    responses["503"] = error(unreadable);
 }
 
 json schemas() {
@@ -307,13 +333,11 @@ json paths() {
                    {ref("ReadingInput"), {{"type", "array"}, {"items", ref("ReadingInput")}}}}})}};
     json op = operation(
         "Submit a reading or an array of them; accepted ones take the same path as MQTT "
-        "readings. Needs a bearer token when http.token_file is set.",
+        "readings.",
         json::array(),
         {{"202", ok("how many were accepted, and why the others were not", ref("IngestResult"))},
-         {"400", error("the body is not JSON, or not a reading or an array of them")},
-         {"401", error("a bearer token is required and was missing or wrong")}});
+         {"400", error("the body is not JSON, or not a reading or an array of them")}});
     op["requestBody"] = body;
-    op["security"] = {{{"bearerAuth", json::array()}}, json::object()};
     p["/v1/readings"]["post"] = op;
   }
   {
@@ -324,10 +348,8 @@ json paths() {
         {{"202", ok("accepted",
                     {{"type", "object"},
                      {"properties", {{"status", {{"type", "string"}, {"enum", {"accepted"}}}}}}})},
-         {"400", error("not a valid reading (the body also carries a reason)")},
-         {"401", error("a bearer token is required and was missing or wrong")}});
+         {"400", error("not a valid reading (the body also carries a reason)")}});
     op["requestBody"] = {{"required", true}, {"content", content(ref("ReadingInput"))}};
-    op["security"] = {{{"bearerAuth", json::array()}}, json::object()};
     p["/temperature"]["post"] = op;
   }
   p["/temperature/average"]["get"] = operation(
@@ -346,6 +368,22 @@ json paths() {
       {{"200",
         {{"description", "an HTML page"},
          {"content", content({{"type", "string"}}, "text/html")}}}});
+  p["/assets/{name}"]["get"] = operation(
+      "A file of the dashboard page: its script, styles, icon and Chart.js, compiled into the "
+      "daemon. Answers 304 to a matching If-None-Match.",
+      json::array({{{"name", "name"},
+                    {"in", "path"},
+                    {"required", true},
+                    {"description", "the file's name, e.g. app.js"},
+                    {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9._-]+$"}}}}}),
+      {{"200",
+        {{"description", "the file"},
+         {"content",
+          {{"text/javascript", {{"schema", {{"type", "string"}}}}},
+           {"text/css", {{"schema", {{"type", "string"}}}}},
+           {"image/svg+xml", {{"schema", {{"type", "string"}}}}}}}}},
+       {"304", {{"description", "unchanged since the ETag given in If-None-Match"}}},
+       {"404", error("no such file")}});
   p["/healthz"]["get"] = operation(
       "Liveness: 200 while the process runs.", json::array(),
       {{"200",
@@ -361,6 +399,15 @@ json paths() {
   p["/openapi.json"]["get"] =
       operation("This description.", json::array(),
                 {{"200", ok("OpenAPI 3.0 document", {{"type", "object"}})}});
+
+  // Probes, this description and the dashboard's page and assets hold no readings and stay
+  // open; every other GET needs the read token and every POST the write token, when set.
+  for (const char* path :
+       {"/healthz", "/readyz", "/metrics", "/openapi.json", "/", "/assets/{name}"})
+    set_access(p[path]["get"], Access::open);
+  for (auto& [path, item] : p.items())
+    for (auto& [method, op] : item.items())
+      if (!op.contains("security")) set_access(op, method == "post" ? Access::write : Access::read);
   return p;
 }
 
@@ -371,11 +418,26 @@ json document() {
                  {"version", ROOMTEMP_VERSION},
                  {"description",
                   "Room temperature monitoring: live rolling averages from MQTT, history from "
-                  "PostgreSQL. Errors are {\"error\": \"…\"}."}};
+                  "PostgreSQL. Errors are {\"error\": \"…\"}. With http.token_file and "
+                  "http.read_token_file set, writes and reads need \"Authorization: Bearer "
+                  "<token>\"."}};
   doc["paths"] = paths();
   doc["components"] = {
       {"schemas", schemas()},
-      {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}}}}};
+      {"securitySchemes",
+       {{"readToken",
+         {{"type", "http"},
+          {"scheme", "bearer"},
+          {"description",
+           "the token in the file http.read_token_file names; when that is set, every GET "
+           "but the open ones (probes, /metrics, this description, the dashboard's page and "
+           "assets) needs it or the write token"}}},
+        {"writeToken",
+         {{"type", "http"},
+          {"scheme", "bearer"},
+          {"description",
+           "the token in the file http.token_file names; when that is set, every POST needs "
+           "it"}}}}}};
   return doc;
 }
 
@@ -386,8 +448,8 @@ std::string openapi_json() {
   return text;
 }
 
-void register_openapi_route(httplib::Server& server) {
-  server.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+void register_openapi_route(Routes& routes) {
+  routes.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(openapi_json(), "application/json");
   });
 }

@@ -341,7 +341,7 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
 
 }  // namespace
 
-void register_history_routes(httplib::Server& s, HttpDeps& deps) {
+void register_history_routes(Routes& s, HttpDeps& deps) {
   // Ids match anything between slashes here so that a bad one gets a 400 that says why
   // (params::id) rather than the router's 404.
   const std::string room = R"(/v1/buildings/([^/]+)/rooms/([^/]+)/([^/]+))";

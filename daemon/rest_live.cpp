@@ -3,8 +3,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <mutex>
-
 #include "aggregator.h"
 #include "config.h"
 #include "http_api.h"
@@ -50,49 +48,6 @@ WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window
   }
   return *stats;
 }
-
-/// POST bearer-token check: constant-time, token read from http.token_file.
-class TokenCheck {
- public:
-  /// True when the request may write; otherwise fills a 401.
-  bool allow(const httplib::Request& req, httplib::Response& res, const Config& config) {
-    if (config.http.token_file.empty()) return true;
-    std::string token;
-    try {
-      token = cached(config.http.token_file);
-    } catch (const std::exception& e) {
-      send_error(res, 503, "token file unreadable");
-      return false;
-    }
-    const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    std::string given = header.rfind(prefix, 0) == 0 ? header.substr(prefix.size()) : "";
-    // Compare every byte whatever the lengths, so timing says nothing about the token.
-    unsigned diff = given.size() != token.size();
-    for (std::size_t i = 0; i < token.size(); ++i)
-      diff |= static_cast<unsigned char>(token[i]) ^
-              static_cast<unsigned char>(i < given.size() ? given[i] : 0);
-    if (diff == 0 && !token.empty()) return true;
-    res.set_header("WWW-Authenticate", "Bearer");
-    send_error(res, 401, "a valid bearer token is required to write");
-    return false;
-  }
-
- private:
-  std::string cached(const std::string& path) {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (path != path_ || now - loaded_ > std::chrono::seconds(5)) {
-      token_ = read_secret_file(path);
-      path_ = path;
-      loaded_ = now;
-    }
-    return token_;
-  }
-  std::mutex mutex_;
-  std::string path_, token_;
-  std::chrono::steady_clock::time_point loaded_{};
-};
 
 /// Builds a Reading from one POSTed object, or says why it cannot. `default_metric` applies
 /// when the object names none.
@@ -195,9 +150,8 @@ void handle_live_building_average(const httplib::Request& req, httplib::Response
             average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
 }
 
-void register_live_routes(httplib::Server& s, HttpDeps& deps) {
-  static TokenCheck tokens;  // one per process; the token file is re-read every few seconds
-
+// POSTs need http.token_file's token and GETs http.read_token_file's, when set: Routes checks.
+void register_live_routes(Routes& s, HttpDeps& deps) {
   s.Get("/v1/top", [&deps](const httplib::Request& req, httplib::Response& res) {
     const std::string metric = params::id(params::optional(req, "metric").value_or("temperature"),
                                           "metric");
@@ -235,7 +189,6 @@ void register_live_routes(httplib::Server& s, HttpDeps& deps) {
   });
 
   s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
-    if (!tokens.allow(req, res, *deps.config())) return;
     json body = parse_body(req);
     if (!body.is_object() && !body.is_array())
       throw BadRequest("the body must be a reading object or an array of them");
@@ -244,7 +197,6 @@ void register_live_routes(httplib::Server& s, HttpDeps& deps) {
 
   // The shapes of the small temperature services roomtemp replaces.
   s.Post("/temperature", [&deps](const httplib::Request& req, httplib::Response& res) {
-    if (!tokens.allow(req, res, *deps.config())) return;
     json body = parse_body(req);
     if (!body.is_object()) throw BadRequest("the body must be a JSON object");
     json result = ingest_items(deps, body, "http:POST /temperature");

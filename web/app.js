@@ -82,10 +82,63 @@ class HttpError extends Error {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// The read token. When roomtempd has http.read_token_file set, every data request needs
+// "Authorization: Bearer <token>"; the page and its assets do not. The user pastes the token
+// once; it stays in sessionStorage (this tab, until it closes), never in a URL, so it cannot
+// end up in access logs, history or a Referer.
+
+const TOKEN_KEY = 'roomtemp.read-token';
+
+function authHeaders() {
+  let token = null;
+  try {
+    token = sessionStorage.getItem(TOKEN_KEY);
+  } catch (e) {
+    // Storage disabled: the daemon answers 401 and the prompt says so again.
+  }
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/// Shows the prompt after a 401; a stored token that was refused is forgotten.
+function askForToken() {
+  const box = document.getElementById('token');
+  let refused = false;
+  try {
+    refused = sessionStorage.getItem(TOKEN_KEY) !== null;
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch (e) {
+    // nothing stored
+  }
+  document.getElementById('token-refused').hidden = !refused;
+  if (box.hidden) {
+    box.hidden = false;
+    document.getElementById('token-input').focus();
+  }
+}
+
+function useToken() {
+  const input = document.getElementById('token-input');
+  const token = input.value.trim();
+  if (!token) return;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch (e) {
+    return;
+  }
+  input.value = '';
+  document.getElementById('token').hidden = true;
+  document.getElementById('token-refused').hidden = true;
+  refresh();
+}
+
 async function getJSON(path) {
   let res;
   try {
-    res = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
+    res = await fetch(path, {
+      cache: 'no-store',
+      headers: { Accept: 'application/json', ...authHeaders() },
+    });
   } catch (e) {
     throw new HttpError(0, 'cannot reach roomtempd');
   }
@@ -436,6 +489,7 @@ async function refresh() {
         state.updated = Date.now();
       } catch (e) {
         state.error = e.message || 'error';
+        if (e.status === 401) askForToken();
       }
       update();
     } while (refreshAgain);
@@ -467,6 +521,10 @@ function start() {
   window.addEventListener('scroll', onMove, { passive: true });
   window.addEventListener('resize', onMove);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
+  document.getElementById('token-use').addEventListener('click', useToken);
+  document.getElementById('token-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') useToken();
+  });
   heartbeat();
 }
 
