@@ -11,6 +11,7 @@
 
 #include "aggregator.h"
 #include "config.h"
+#include "pg_writer.h"
 #include "spool.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -206,11 +207,10 @@ BENCHMARK(BM_SpoolAppendRecord);
 void BM_CopyRowText(benchmark::State& state) {
   Reading r = typical_reading();
   for (auto _ : state) {
-    char value[32];
-    std::snprintf(value, sizeof value, "%.17g", r.value);
+    std::string value = float_text(r.value);
     std::string ts = format_rfc3339(r.ts);
     std::string received = format_rfc3339(r.received_at);
-    benchmark::DoNotOptimize(value);
+    benchmark::DoNotOptimize(value.data());
     benchmark::DoNotOptimize(ts.data());
     benchmark::DoNotOptimize(received.data());
     r.ts += 1000;

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
+#include <charconv>
 
 #include "journal.h"
 #include "log.h"
@@ -13,13 +13,16 @@
 #include "spool.h"
 
 namespace roomtemp {
-namespace {
 
 std::string float_text(double v) {
+  // The shortest text that reads back as exactly this double (PostgreSQL's float8 input is
+  // exact), several times cheaper than printf's %.17g.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto result = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, result.ptr);
 }
+
+namespace {
 
 std::string hex_bytes(const std::string& bytes) {
   static const char* kHex = "0123456789abcdef";

@@ -16,6 +16,9 @@
 
 namespace roomtemp {
 
+/// A float8 as COPY text: the shortest digits that read back as exactly `v`.
+std::string float_text(double v);
+
 class Spool;
 class Journal;
 

@@ -82,6 +82,30 @@ std::optional<Micros> parse_rfc3339(std::string_view s) {
   return secs * kMicrosPerSecond + frac;
 }
 
+namespace {
+
+/// Writes `v` as exactly `width` decimal digits (zero-padded).
+void put_digits(char*& p, unsigned v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  p += width;
+}
+
+/// ".mmm" for whole milliseconds, ".uuuuuu" otherwise, nothing for whole seconds.
+void append_fraction(std::string& out, std::int64_t frac) {
+  if (frac == 0) return;
+  char buf[8];
+  char* p = buf;
+  *p++ = '.';
+  if (frac % 1000 == 0) put_digits(p, static_cast<unsigned>(frac / 1000), 3);
+  else put_digits(p, static_cast<unsigned>(frac), 6);
+  out.append(buf, static_cast<std::size_t>(p - buf));
+}
+
+}  // namespace
+
 std::string format_rfc3339(Micros t) {
   std::int64_t secs = t / kMicrosPerSecond;
   std::int64_t frac = t % kMicrosPerSecond;
@@ -106,18 +130,33 @@ std::string format_rfc3339(Micros t) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp + (mp < 10 ? 3 : -9);
   y += (m <= 2);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, n);
-  if (frac % 1000 != 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
-    out += buf;
-  } else if (frac != 0) {
-    std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(frac / 1000));
-    out += buf;
+  // Digits by hand: this runs twice per row the writer copies, and snprintf was most of it.
+  if (y < 0 || y > 9999) {
+    char buf[48];
+    const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                                static_cast<long long>(rem / 60 % 60),
+                                static_cast<long long>(rem % 60));
+    std::string out(buf, static_cast<std::size_t>(n));
+    append_fraction(out, frac);
+    out += 'Z';
+    return out;
   }
+  char buf[32];
+  char* p = buf;
+  put_digits(p, static_cast<unsigned>(y), 4);
+  *p++ = '-';
+  put_digits(p, m, 2);
+  *p++ = '-';
+  put_digits(p, d, 2);
+  *p++ = 'T';
+  put_digits(p, static_cast<unsigned>(rem / 3600), 2);
+  *p++ = ':';
+  put_digits(p, static_cast<unsigned>(rem / 60 % 60), 2);
+  *p++ = ':';
+  put_digits(p, static_cast<unsigned>(rem % 60), 2);
+  std::string out(buf, static_cast<std::size_t>(p - buf));
+  append_fraction(out, frac);
   out += 'Z';
   return out;
 }
