@@ -210,6 +210,19 @@ class AveragesTest : public DaemonTest {
     DaemonTest::start_daemon("averages", std::move(options));
   }
 
+  /// Publishes `samples` (QoS 1), waits until PostgreSQL has them, then stops roomtempd
+  /// cleanly and starts it again.
+  void publish_stored_then_restart(MqttClient& sensor, const std::vector<Sample>& samples) {
+    for (const auto& s : samples) {
+      const auto p = publication(s);
+      sensor.publish(p.topic, p.payload, 1);
+    }
+    ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
+    const auto stopped = daemon_->restart();
+    ASSERT_TRUE(stopped && *stopped == 0);
+    ASSERT_TRUE(daemon_->wait_ready(30s));
+  }
+
   /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
   /// `retained`), to − from = window, numbers = SQL over [from, to).
   void check_message(const MqttMessage& m, bool retained, const std::vector<Sample>* samples = nullptr) {
@@ -538,14 +551,7 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
   const std::vector<Sample> samples = {{"B1", "101", now - 5 * kSecond, 20.0, std::nullopt},
                                        {"B1", "101", now + 12 * kSecond, 30.0, std::nullopt}};
   MqttClient sensor(broker_.port());
-  for (const auto& s : samples) {
-    const auto p = publication(s);
-    sensor.publish(p.topic, p.payload, 1);
-  }
-  ASSERT_NO_FATAL_FAILURE(wait_rows(2));
-  const auto stopped = daemon_->restart();
-  ASSERT_TRUE(stopped && *stopped == 0);
-  ASSERT_TRUE(daemon_->wait_ready(30s));
+  ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, samples));
   // Past the reading's 2 s bucket of the 1m window, then a few publish ticks.
   while (now_micros() < now + 15 * kSecond) std::this_thread::sleep_for(100ms);
   std::this_thread::sleep_for(1s);
@@ -618,14 +624,7 @@ TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
   const Sample s{"B1", "101", now - 3 * kMinute, 21.25, std::string("s1")};
   const Sample other{"B1", "101", now - 4 * kMinute, 19.5, std::string("s1")};
   MqttClient sensor(broker_.port());
-  for (const auto& x : {s, other}) {
-    const auto p = publication(x);
-    sensor.publish(p.topic, p.payload, 1);
-  }
-  ASSERT_NO_FATAL_FAILURE(wait_rows(2));
-  const auto stopped = daemon_->restart();
-  ASSERT_TRUE(stopped && *stopped == 0);
-  ASSERT_TRUE(daemon_->wait_ready(30s));
+  ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, {s, other}));
   // The sensor (or the broker, for an unacknowledged QoS 1 message) sends it again.
   const auto p = publication(s);
   sensor.publish(p.topic, p.payload, 1);

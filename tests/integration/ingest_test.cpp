@@ -369,9 +369,8 @@ TEST_F(IngestTest, ReadyzFollowsTheBroker) {
   EXPECT_EQ(daemon_->http_get("/readyz").status, 200);
 
   broker_.stop();
-  HttpResponse down;
-  EXPECT_TRUE(wait_until([&] { return (down = daemon_->http_get("/readyz")).status == 503; }, 10s))
-      << down.status << " " << down.body;
+  const HttpResponse down = daemon_->poll_get("/readyz", 503);
+  EXPECT_EQ(down.status, 503) << down.body;
   std::string body = down.body;
   std::transform(body.begin(), body.end(), body.begin(), ::tolower);
   EXPECT_TRUE(body.find("mqtt") != std::string::npos || body.find("broker") != std::string::npos)
@@ -393,9 +392,8 @@ TEST_F(IngestTest, ReadyzFollowsPostgres) {
   ASSERT_TRUE(daemon.wait_ready(30s));
 
   own.stop();
-  HttpResponse down;
-  EXPECT_TRUE(wait_until([&] { return (down = daemon.http_get("/readyz")).status == 503; }, 15s))
-      << down.status << " " << down.body;
+  const HttpResponse down = daemon.poll_get("/readyz", 503, 15s);
+  EXPECT_EQ(down.status, 503) << down.body;
   std::string body = down.body;
   std::transform(body.begin(), body.end(), body.begin(), ::tolower);
   EXPECT_TRUE(body.find("postgres") != std::string::npos ||

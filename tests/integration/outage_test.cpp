@@ -29,6 +29,14 @@ std::vector<fs::path> spool_segments(const std::string& dir) {
   return out;
 }
 
+/// Its own PostgreSQL (these tests stop it), a broker, and roomtempd with the default config.
+struct Stack {
+  Postgres pg;
+  TempDir dir;
+  Broker broker;
+  Daemon daemon{default_config(broker, pg, dir)};
+};
+
 /// The regular files anywhere under `dir`: none once the spool is fully written.
 std::vector<fs::path> files_under(const std::string& dir) {
   std::vector<fs::path> out;
@@ -82,10 +90,8 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   constexpr int kStartAfterPublished = 4'000;
   constexpr std::int64_t kStep = 10'000;
 
-  Postgres pg;
-  TempDir dir;
-  Broker broker;
-  Daemon daemon(default_config(broker, pg, dir));
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
 
   const std::int64_t first = (now_micros() / kSecond - 120) * kSecond;
@@ -100,14 +106,8 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   const int published_at_stop = sensors.published();
 
   // While it is down: not ready, naming PostgreSQL; readings go to spool segments on disk.
-  HttpResponse readyz;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        readyz = daemon.http_get("/readyz");
-        return readyz.status == 503;
-      },
-      10s, 50ms))
-      << readyz.status << " " << readyz.body;
+  const HttpResponse readyz = daemon.poll_get("/readyz", 503);
+  EXPECT_EQ(readyz.status, 503) << readyz.body;
   EXPECT_NE(readyz.body.find("postgresql"), std::string::npos)
       << "/readyz does not name PostgreSQL: " << readyz.body;
   EXPECT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_spool_bytes") > 0; }, 10s, 50ms))
@@ -167,10 +167,8 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
 TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStored) {
   constexpr int kTotal = 3'000;
   constexpr std::int64_t kStep = 10'000;
-  Postgres pg;
-  TempDir dir;
-  Broker broker;
-  Daemon daemon(default_config(broker, pg, dir));
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
   // sensor_readings() sends 15 + (i % 100) / 10: every hundredth reading is 17.5.
   pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
@@ -238,14 +236,8 @@ TEST(OutageTest, BrokerRestartedMidStreamLosesNothingTheSensorHadAcknowledged) {
   const int acked_at_stop = sensors.acked();
   const long long stored_at_stop = pg.query_count(count);
 
-  HttpResponse readyz;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        readyz = daemon.http_get("/readyz");
-        return readyz.status == 503;
-      },
-      10s, 50ms))
-      << readyz.status << " " << readyz.body;
+  const HttpResponse readyz = daemon.poll_get("/readyz", 503);
+  EXPECT_EQ(readyz.status, 503) << readyz.body;
   EXPECT_NE(readyz.body.find("mqtt"), std::string::npos) << readyz.body;
   // Down long enough that the daemon's first retry (after 1 s) fails and its next comes
   // later than the sensor's: what the sensor sends meanwhile waits in the daemon's session,
@@ -283,14 +275,8 @@ TEST(OutageTest, BrokerDownWhenTheDaemonStartsIsConnectedOnceItComes) {
   Broker broker;
   broker.stop();
   Daemon daemon(default_config(broker, pg, dir));
-  HttpResponse readyz;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        readyz = daemon.http_get("/readyz");
-        return readyz.status != 0;
-      },
-      30s, 50ms))
-      << "the REST API never answered";
+  const HttpResponse readyz = daemon.poll_get("/readyz", 0, 30s);
+  ASSERT_NE(readyz.status, 0) << "the REST API never answered";
   EXPECT_EQ(readyz.status, 503) << readyz.body;
   EXPECT_NE(readyz.body.find("mqtt"), std::string::npos) << readyz.body;
 
@@ -312,10 +298,8 @@ void damaged_spool_tail(Damage damage) {
   constexpr int kSpooled = 40;
   constexpr std::int64_t kStep = kSecond;
 
-  Postgres pg;
-  TempDir dir;
-  Broker broker;
-  Daemon daemon(default_config(broker, pg, dir));
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
   pg.stop();
   ASSERT_TRUE(wait_until([&] { return daemon.http_get("/readyz").status == 503; }, 10s, 50ms));

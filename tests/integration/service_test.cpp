@@ -129,14 +129,9 @@ TEST_F(ServiceTest, SighupWithBrokenConfigKeepsRunningThenValidReloadSwapsLiveKe
 
   reading(22.0);
   ASSERT_TRUE(wait_until([&] { return stored() == 3; }, 10s, 50ms)) << stored() << " rows";
-  HttpResponse avg;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        avg = daemon.http_get("/v1/buildings/B1/rooms/101/temperature/average?window=7m");
-        return avg.status == 200;
-      },
-      5s, 50ms))
-      << avg.status << " " << avg.body;
+  const HttpResponse avg =
+      daemon.poll_get("/v1/buildings/B1/rooms/101/temperature/average?window=7m", 200, 5s);
+  EXPECT_EQ(avg.status, 200) << avg.body;
   if (avg.status == 200) {
     const auto doc = nlohmann::json::parse(avg.body);
     EXPECT_EQ(doc.value("window", ""), "7m") << avg.body;

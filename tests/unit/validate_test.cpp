@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <variant>
 
 #include "timeutil.h"
@@ -364,42 +366,29 @@ TEST(CheckReading, EveryRefusal) {
   };
   const Reading ok{kNow, "B1", "101", "temperature", 22.5, std::nullopt, kNow};
   EXPECT_EQ(reason(ok), std::nullopt);
-
-  Reading r = ok;
-  r.building = "";
-  EXPECT_EQ(reason(r), RejectReason::bad_id);
-  r = ok;
-  r.building = "B/1";
-  EXPECT_EQ(reason(r), RejectReason::bad_id);
-  r = ok;
-  r.room = std::string(65, 'r');
-  EXPECT_EQ(reason(r), RejectReason::bad_id);
-  r = ok;
-  r.sensor_id = "bad id";
-  EXPECT_EQ(reason(r), RejectReason::bad_id);
-  r = ok;
-  r.sensor_id = "";
-  EXPECT_EQ(reason(r), RejectReason::bad_id);
-  r = ok;
-  r.metric = "pressure";
-  EXPECT_EQ(reason(r), RejectReason::unknown_metric);
-  r = ok;
-  r.value = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(reason(r), RejectReason::not_finite);
-  r = ok;
-  r.value = -std::numeric_limits<double>::infinity();
-  EXPECT_EQ(reason(r), RejectReason::not_finite);
-  r = ok;
-  r.value = 100.5;
-  EXPECT_EQ(reason(r), RejectReason::out_of_range);
-  r = ok;
-  r.value = -60;
-  EXPECT_EQ(reason(r), std::nullopt);
-  r = ok;
-  r.ts = kNow + 5 * kMinute;
-  EXPECT_EQ(reason(r), std::nullopt);
-  r.ts = kNow + 5 * kMinute + 1;
-  EXPECT_EQ(reason(r), RejectReason::future_timestamp);
+  using Change = std::function<void(Reading&)>;
+  const std::vector<std::tuple<const char*, Change, std::optional<RejectReason>>> cases = {
+      {"empty building", [](Reading& r) { r.building = ""; }, RejectReason::bad_id},
+      {"building with /", [](Reading& r) { r.building = "B/1"; }, RejectReason::bad_id},
+      {"65-character room", [](Reading& r) { r.room = std::string(65, 'r'); }, RejectReason::bad_id},
+      {"sensor_id with a space", [](Reading& r) { r.sensor_id = "bad id"; }, RejectReason::bad_id},
+      {"empty sensor_id", [](Reading& r) { r.sensor_id = ""; }, RejectReason::bad_id},
+      {"unknown metric", [](Reading& r) { r.metric = "pressure"; }, RejectReason::unknown_metric},
+      {"NaN", [](Reading& r) { r.value = std::numeric_limits<double>::quiet_NaN(); },
+       RejectReason::not_finite},
+      {"-infinity", [](Reading& r) { r.value = -std::numeric_limits<double>::infinity(); },
+       RejectReason::not_finite},
+      {"above max", [](Reading& r) { r.value = 100.5; }, RejectReason::out_of_range},
+      {"exactly min", [](Reading& r) { r.value = -60; }, std::nullopt},
+      {"exactly the future skew", [](Reading& r) { r.ts = kNow + 5 * kMinute; }, std::nullopt},
+      {"past the future skew", [](Reading& r) { r.ts = kNow + 5 * kMinute + 1; },
+       RejectReason::future_timestamp},
+  };
+  for (const auto& [what, change, want] : cases) {
+    Reading r = ok;
+    change(r);
+    EXPECT_EQ(reason(r), want) << what;
+  }
 }
 
 }  // namespace

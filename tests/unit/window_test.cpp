@@ -49,6 +49,16 @@ Expect brute(const std::vector<Raw>& readings, Micros from, Micros to) {
   return e;
 }
 
+/// The window's numbers are brute force over the accepted readings in its [from, to).
+void assert_brute_force(const WindowStats& s, const std::vector<Raw>& accepted, int step) {
+  const Expect e = brute(accepted, s.from, s.to);
+  ASSERT_EQ(s.count, e.count) << "step " << step;
+  if (e.count == 0) return;
+  ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum))) << "step " << step;
+  ASSERT_EQ(s.min, e.min) << "step " << step;
+  ASSERT_EQ(s.max, e.max) << "step " << step;
+}
+
 void expect_stats(const WindowStats& s, const Expect& e) {
   EXPECT_EQ(s.count, e.count);
   if (e.count > 0) {
@@ -245,13 +255,7 @@ TEST(Window, RandomReadingsMatchBruteForce) {
         const WindowStats s = w.stats(now);
         ASSERT_EQ(s.from, from);
         ASSERT_EQ(s.to, to);
-        const Expect e = brute(accepted, from, to);
-        ASSERT_EQ(s.count, e.count) << "step " << step;
-        if (e.count) {
-          ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum)));
-          ASSERT_EQ(s.min, e.min);
-          ASSERT_EQ(s.max, e.max);
-        }
+        ASSERT_NO_FATAL_FAILURE(assert_brute_force(s, accepted, step));
       }
     }
   }
@@ -285,13 +289,7 @@ TEST(Window, AnyWholeSecondWindowIsExactOverItsRange) {
       if (inside) accepted.push_back({ts, value});
       const WindowStats s = w.stats(now);
       ASSERT_EQ(s.from, before.from);
-      const Expect e = brute(accepted, s.from, s.to);
-      ASSERT_EQ(s.count, e.count) << "step " << step;
-      if (e.count) {
-        ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum)));
-        ASSERT_EQ(s.min, e.min);
-        ASSERT_EQ(s.max, e.max);
-      }
+      ASSERT_NO_FATAL_FAILURE(assert_brute_force(s, accepted, step));
     }
   }
 }
@@ -343,13 +341,8 @@ TEST(Window, SparseReadingsMatchBruteForce) {
       if (inside) accepted.push_back({ts, value});
       max_capacity = std::max(max_capacity, w.capacity());
       const WindowStats s = w.stats(now);
-      const Expect e = brute(accepted, s.from, s.to);
-      ASSERT_EQ(s.count, e.count) << "step " << step;
-      if (e.count) {
-        ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum)));
-        ASSERT_EQ(s.min, e.min);
-        ASSERT_EQ(s.max, e.max);
-      } else {
+      ASSERT_NO_FATAL_FAILURE(assert_brute_force(s, accepted, step));
+      if (s.count == 0) {
         ASSERT_EQ(w.capacity(), 0) << "an empty window keeps storage";
       }
     }

@@ -127,6 +127,18 @@ bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
          process_.running();
 }
 
+HttpResponse Daemon::poll_get(const std::string& path, int status,
+                              std::chrono::milliseconds timeout) const {
+  HttpResponse last;
+  wait_until(
+      [&] {
+        last = http_get(path);
+        return status == 0 ? last.status != 0 : last.status == status;
+      },
+      timeout, std::chrono::milliseconds(50));
+  return last;
+}
+
 void Daemon::terminate() { process_.signal(SIGTERM); }
 
 std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {

@@ -65,6 +65,10 @@ class Daemon {
   pid_t pid() const { return process_.pid(); }
   /// Polls GET /readyz until 200; false when `timeout` passes or the process exits.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  /// Polls GET `path` every 50 ms until it answers `status` (0: any answer at all) or
+  /// `timeout` passes; returns the last response either way (status 0: none).
+  HttpResponse poll_get(const std::string& path, int status,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   /// SIGTERM (a clean stop).
   void terminate();
   /// Its exit code once it exits, or nullopt after `timeout`.
