@@ -23,8 +23,7 @@ void Ingest::on_message(std::string_view topic, std::string_view payload) {
   Inbound item = classify_message(topic, payload, now, *config);
   if (auto* r = std::get_if<Reading>(&item)) {
     if (auto refusal = limiter_.admit(*r, config->limits, now)) {
-      reject(Rejection{now, std::string(topic), std::string(payload), refusal->reason,
-                       refusal->detail});
+      reject(make_rejection(now, topic, payload, refusal->reason, refusal->detail));
       return;
     }
     accept(std::move(*r));
@@ -40,8 +39,7 @@ std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
   auto refusal = check_reading(reading, *config);
   if (!refusal) refusal = limiter_.admit(reading, config->limits, reading.received_at);
   if (refusal) {
-    reject(Rejection{reading.received_at, std::string(source), std::string(raw), refusal->reason,
-                     refusal->detail});
+    reject(make_rejection(reading.received_at, source, raw, refusal->reason, refusal->detail));
     return refusal;
   }
   accept(std::move(reading));
@@ -50,8 +48,7 @@ std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
 
 void Ingest::reject_input(std::string_view source, std::string_view raw, const Refusal& refusal) {
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
-  reject(Rejection{now_micros(), std::string(source), std::string(raw), refusal.reason,
-                   refusal.detail});
+  reject(make_rejection(now_micros(), source, raw, refusal.reason, refusal.detail));
 }
 
 void Ingest::accept(Reading&& r) {
@@ -64,12 +61,14 @@ void Ingest::reject(Rejection&& j) {
   metrics_.count_rejection(j.reason);
   std::uint64_t suppressed = 0;
   if (reject_log_limit_.allow(suppressed)) {
+    // Topic and detail quote the sender: escaped, so that a newline cannot forge a log line.
     auto log = component_log("ingest");
+    const std::string topic = printable(j.topic, 200), detail = printable(j.detail, 400);
     if (suppressed)
-      log->warn("rejected {}: {} ({}) [{} similar lines suppressed]", j.topic, j.detail,
+      log->warn("rejected {}: {} ({}) [{} similar lines suppressed]", topic, detail,
                 reason_name(j.reason), suppressed);
     else
-      log->warn("rejected {}: {} ({})", j.topic, j.detail, reason_name(j.reason));
+      log->warn("rejected {}: {} ({})", topic, detail, reason_name(j.reason));
   }
   if (publish_rejection_) publish_rejection_(j);
   enqueue(std::move(j));

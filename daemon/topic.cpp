@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace roomtemp {
@@ -18,10 +19,15 @@ bool valid_id(std::string_view id) {
 
 namespace {
 
+// Topics we understand have at most this many levels; a hostile one may have 65535, and
+// splitting all of them for every message would be work for nothing.
+constexpr std::size_t kMaxLevels = 7;
+
+// The levels of `topic`, but no more than kMaxLevels + 1 (enough to tell "too many").
 std::vector<std::string_view> split_levels(std::string_view topic) {
   std::vector<std::string_view> levels;
   size_t start = 0;
-  while (true) {
+  while (levels.size() <= kMaxLevels) {
     size_t slash = topic.find('/', start);
     levels.push_back(topic.substr(start, slash == std::string_view::npos ? slash : slash - start));
     if (slash == std::string_view::npos) break;
@@ -30,19 +36,58 @@ std::vector<std::string_view> split_levels(std::string_view topic) {
   return levels;
 }
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
+// The length of the UTF-8 character `s` starts with (1-4), or 0 when its bytes are not one:
+// overlong forms, surrogates and code points past U+10FFFF are not, for PostgreSQL either.
+std::size_t utf8_length(std::string_view s) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned c = byte(0);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
   }
-  if (s.size() > 80) out += "…";
+  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+  return n;
+}
+
+// Copies `text` character by character, writing bytes that are not UTF-8, NUL, and with
+// `controls` every control character and DEL as \xNN, until the next one would take the copy
+// past `max_bytes`. `consumed` gets how much of `text` went in.
+std::string escape_text(std::string_view text, std::size_t max_bytes, bool controls,
+                        std::size_t& consumed) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = utf8_length(text.substr(i));
+    const bool escape = n == 0 || c == 0 || (controls && (c < 0x20 || c == 0x7f));
+    if (out.size() + (escape ? 4 : n) > max_bytes) break;
+    if (escape) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      n = 1;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  consumed = i;
   return out;
 }
 
@@ -90,9 +135,27 @@ bool is_own_output_topic(std::string_view topic) {
   return false;
 }
 
-bool valid_subscription(const std::string& filter) {
-  // mosquitto_sub_topic_check accepts "", which MQTT forbids as a filter.
-  return !filter.empty() && mosquitto_sub_topic_check(filter.c_str()) == MOSQ_ERR_SUCCESS;
+bool valid_subscription(std::string_view filter) {
+  // mosquitto_sub_topic_check accepts "", which MQTT forbids as a filter, and stops at a NUL:
+  // "a/+\0#" would pass as "a/+". The checks that take a length see every byte.
+  if (filter.empty() || filter.size() > 65535) return false;
+  return mosquitto_validate_utf8(filter.data(), static_cast<int>(filter.size())) ==
+             MOSQ_ERR_SUCCESS &&
+         mosquitto_sub_topic_check2(filter.data(), filter.size()) == MOSQ_ERR_SUCCESS;
+}
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::size_t consumed = 0;
+  std::string out = escape_text(text, max_bytes, true, consumed);
+  if (consumed < text.size()) out += "…";
+  return out;
+}
+
+std::string storable_text(std::string_view text, std::size_t max_bytes, bool* cut) {
+  std::size_t consumed = 0;
+  std::string out = escape_text(text, max_bytes, false, consumed);
+  if (cut) *cut = consumed < text.size();
+  return out;
 }
 
 std::string room_average_topic(std::string_view building, std::string_view room,

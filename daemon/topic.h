@@ -22,8 +22,18 @@ bool parse_sensor_topic(std::string_view topic, SensorTopic& out, std::string& w
 /// treats as input even when a subscription would match them.
 bool is_own_output_topic(std::string_view topic);
 
-/// True for a well-formed MQTT subscription filter.
-bool valid_subscription(const std::string& filter);
+/// True for a well-formed MQTT subscription filter: 1-65535 bytes of UTF-8 without NUL or
+/// control characters, wildcards only as whole levels. Checks every byte, not up to a NUL.
+bool valid_subscription(std::string_view filter);
+
+/// `text` fit for a log line or a detail that quotes input: control characters, DEL and bytes
+/// that are not UTF-8 become \xNN; past `max_bytes` it is cut at a character and ends in "…".
+std::string printable(std::string_view text, std::size_t max_bytes = 80);
+
+/// `text` fit for a PostgreSQL text column, which refuses NUL and invalid UTF-8 (and with them
+/// the whole batch): those bytes become \xNN, and past `max_bytes` it is cut at a character.
+/// Valid text within the bound comes back unchanged; `cut` (when given) says whether it was cut.
+std::string storable_text(std::string_view text, std::size_t max_bytes, bool* cut = nullptr);
 
 /// Output topics.
 std::string room_average_topic(std::string_view building, std::string_view room,

@@ -33,13 +33,29 @@ std::string number_text(double v) {
 }
 }  // namespace
 
+Rejection make_rejection(Micros received_at, std::string_view topic, std::string_view payload,
+                         RejectReason reason, std::string_view detail) {
+  bool topic_cut = false;
+  Rejection j{received_at, storable_text(topic, kMaxRejectedTopicBytes, &topic_cut),
+              std::string(payload.substr(0, kMaxRejectedPayloadBytes)), reason,
+              storable_text(detail, kMaxRejectedDetailBytes)};
+  if (topic_cut)
+    j.detail += " (topic of " + std::to_string(topic.size()) + " bytes: first " +
+                std::to_string(j.topic.size()) + " kept)";
+  if (payload.size() > j.payload.size())
+    j.detail += " (payload: first " + std::to_string(j.payload.size()) + " of " +
+                std::to_string(payload.size()) + " bytes kept)";
+  return j;
+}
+
 std::optional<Refusal> check_reading(Reading& r, const Config& config) {
   if (!valid_id(r.building)) return Refusal{RejectReason::bad_id, "bad building id"};
   if (!valid_id(r.room)) return Refusal{RejectReason::bad_id, "bad room id"};
   if (r.sensor_id && !valid_id(*r.sensor_id))
     return Refusal{RejectReason::bad_id, "bad sensor_id"};
   const MetricConfig* m = config.find_metric(r.metric);
-  if (!m) return Refusal{RejectReason::unknown_metric, "unknown metric '" + r.metric + "'"};
+  if (!m)
+    return Refusal{RejectReason::unknown_metric, "unknown metric '" + printable(r.metric) + "'"};
   if (!std::isfinite(r.value)) return Refusal{RejectReason::not_finite, "value is not finite"};
   if (r.value < m->min || r.value > m->max)
     return Refusal{RejectReason::out_of_range, number_text(r.value) + " is outside [" +
@@ -61,8 +77,8 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config) {
 
 Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
                          const Config& config) {
-  auto reject = [&](RejectReason reason, std::string detail) -> Inbound {
-    return Rejection{now, std::string(topic), std::string(payload), reason, std::move(detail)};
+  auto reject = [&](RejectReason reason, std::string_view detail) -> Inbound {
+    return make_rejection(now, topic, payload, reason, detail);
   };
   if (payload.size() > kMaxPayloadBytes)
     return reject(RejectReason::too_large,

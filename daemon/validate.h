@@ -10,6 +10,21 @@
 
 namespace roomtemp {
 
+/// What a rejection keeps of the input, so that a flood of oversized messages cannot fill
+/// rejected_readings, the queue or roomtemp/rejected: the payload's first 8 KiB (twice the
+/// largest valid payload, so one just over the limit is kept whole) and the topic's first KiB
+/// (ids are at most 64 characters; MQTT allows 64 KiB).
+inline constexpr std::size_t kMaxRejectedPayloadBytes = 2 * kMaxPayloadBytes;
+inline constexpr std::size_t kMaxRejectedTopicBytes = 1024;
+/// The longest detail kept (details quote input, e.g. an unknown metric's name).
+inline constexpr std::size_t kMaxRejectedDetailBytes = 1024;
+
+/// A Rejection fit to store and publish, whatever the input: payload and topic cut to the
+/// bounds above (the detail then says so, with the original size), topic and detail made
+/// valid UTF-8 without NUL as PostgreSQL text requires. Every rejection is made here.
+Rejection make_rejection(Micros received_at, std::string_view topic, std::string_view payload,
+                         RejectReason reason, std::string_view detail);
+
 /// The checks every reading passes whatever its source: ids, metric, finite value within the
 /// metric's range, timestamp not too far ahead of `received_at`.
 /// Returns the refusal, or nullopt when the reading is acceptable.

@@ -1,0 +1,817 @@
+// Issue 7 ("Proof"): every class of hostile input thrown at a running roomtempd, while a steady
+// publisher feeds good readings for 20 other rooms. Afterwards the daemon still runs (/healthz
+// 200), every good reading is stored (exactly) and its averages published, and every bad
+// message is rejected with its reason: a row in rejected_readings, a message on
+// roomtemp/rejected, roomtemp_readings_rejected_total{reason}.
+//
+// - MQTT topics: ids with spaces, `/`, `@`, multi-byte characters, empty and overlong ids,
+//   topics of 10 KB and 64 KiB, wrong depth, unknown metrics. NUL, control characters
+//   (newline, tab, DEL), invalid UTF-8 and wildcards in a PUBLISH topic cannot reach the
+//   daemon: libmosquitto refuses to send them, and mosquitto disconnects a client that does
+//   ("malformed packet", "protocol error"; checked with a bare MQTT connection).
+// - MQTT payloads: invalid UTF-8, NUL, deep JSON, 1 MB, 1e400, NaN/Infinity, strings, missing
+//   value, timestamps in 1900, year 0, before the epoch, in 9999, malformed, trailing garbage,
+//   empty, binary.
+// - Floods: one room far above limits.series_rate (rate_limited, other rooms unaffected);
+//   thousands of invented rooms above limits.max_series (too_many_series, RSS bounded).
+// - REST: POST /v1/readings and POST /temperature with bad JSON, deep JSON, huge bodies, NUL
+//   in ids: 4xx with a reason, or 202 naming each item's reason.
+//
+// One PostgreSQL serves the whole file (a fresh database per test); each test has its own
+// broker and daemon.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "harness/harness.h"
+#include "topic.h"
+#include "validate.h"
+
+namespace roomtemp::harness {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::int64_t kSecond = 1'000'000;
+
+/// The limits the flood tests run under (limits.series_rate, limits.max_series).
+constexpr int kSeriesRate = 20;
+constexpr int kMaxSeries = 50;
+
+/// A bare MQTT 3.1.1 connection over TCP, to send what libmosquitto refuses to (NUL, invalid
+/// UTF-8 and wildcards in a PUBLISH topic) and see what the broker does with it.
+class RawMqtt {
+ public:
+  enum class Outcome { acked, closed, no_answer };
+
+  explicit RawMqtt(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("raw mqtt: cannot connect");
+    const std::string id = unique_name("raw");
+    std::string body = field("MQTT");
+    body += '\x04';                      // protocol level 3.1.1
+    body += '\x02';                      // clean session
+    body += std::string("\x00\x3c", 2);  // keepalive 60 s
+    body += field(id);
+    send_packet('\x10', body);
+    const std::string connack = read_bytes(4, 5s);
+    if (connack != std::string("\x20\x02\x00\x00", 4))
+      throw std::runtime_error("raw mqtt: no CONNACK (got " + hex(connack) + ")");
+  }
+  ~RawMqtt() { ::close(fd_); }
+  RawMqtt(const RawMqtt&) = delete;
+  RawMqtt& operator=(const RawMqtt&) = delete;
+
+  /// PUBLISH at QoS 1; what the broker answered within 3 s.
+  Outcome publish(std::string_view topic, std::string_view payload) {
+    const std::uint16_t id = ++packet_id_;
+    std::string body = field(topic);
+    body += static_cast<char>(id >> 8);
+    body += static_cast<char>(id & 0xff);
+    body.append(payload);
+    if (!send_packet('\x32', body)) return Outcome::closed;
+    const std::string answer = read_bytes(4, 3s);
+    if (answer.empty()) return closed_ ? Outcome::closed : Outcome::no_answer;
+    const std::string puback{'\x40', '\x02', static_cast<char>(id >> 8),
+                             static_cast<char>(id & 0xff)};
+    if (answer == puback) return Outcome::acked;
+    throw std::runtime_error("raw mqtt: unexpected answer " + hex(answer));
+  }
+
+ private:
+  static std::string field(std::string_view s) {
+    std::string out{static_cast<char>(s.size() >> 8), static_cast<char>(s.size() & 0xff)};
+    out.append(s);
+    return out;
+  }
+
+  bool send_packet(char type, const std::string& body) {
+    std::string packet(1, type);
+    std::size_t n = body.size();
+    do {
+      char b = static_cast<char>(n % 128);
+      n /= 128;
+      if (n) b = static_cast<char>(b | 0x80);
+      packet += b;
+    } while (n);
+    packet += body;
+    std::size_t sent = 0;
+    while (sent < packet.size()) {
+      const ssize_t k = ::send(fd_, packet.data() + sent, packet.size() - sent, MSG_NOSIGNAL);
+      if (k <= 0) {
+        closed_ = true;
+        return false;
+      }
+      sent += static_cast<std::size_t>(k);
+    }
+    return true;
+  }
+
+  // `n` bytes, or fewer when the connection closes or `timeout` passes ("" then).
+  std::string read_bytes(std::size_t n, std::chrono::milliseconds timeout) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < n) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+      char buf[64];
+      const ssize_t k = ::recv(fd_, buf, std::min(sizeof buf, n - out.size()), 0);
+      if (k <= 0) {
+        closed_ = true;
+        return "";
+      }
+      out.append(buf, static_cast<std::size_t>(k));
+    }
+    return out;
+  }
+
+  int fd_ = -1;
+  std::uint16_t packet_id_ = 0;
+  bool closed_ = false;
+};
+
+/// One line of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
+long long proc_status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+  return -1;
+}
+
+/// roomtemp_readings_rejected_total by reason, the reasons counted at least once.
+std::map<std::string, long long> rejected_by_reason_metric(const Daemon& daemon) {
+  const HttpResponse metrics = daemon.http_get("/metrics");
+  if (metrics.status != 200) throw std::runtime_error("GET /metrics: " + metrics.body);
+  std::map<std::string, long long> counted;
+  const std::regex line(R"re(roomtemp_readings_rejected_total\{reason="(\w+)"\} ([0-9.e+]+))re");
+  for (std::sregex_iterator it(metrics.body.begin(), metrics.body.end(), line), end; it != end;
+       ++it)
+    if (auto n = std::stoll((*it)[2].str())) counted[(*it)[1].str()] = n;
+  return counted;
+}
+
+long long metric_value(const Daemon& daemon, const std::string& series) {
+  const HttpResponse metrics = daemon.http_get("/metrics");
+  auto v = prometheus_value(metrics.body, series);
+  return v ? static_cast<long long>(*v) : -1;
+}
+
+/// A POST; status 0 when no answer came.
+HttpResponse http_post(int port, const std::string& path, const std::string& body) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(15, 0);
+  c.set_write_timeout(15, 0);
+  auto r = c.Post(path.c_str(), body, "application/json");
+  if (!r) return {};
+  return {r->status, r->body, r->get_header_value("Content-Type")};
+}
+
+std::string repeat(std::string_view s, std::size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (std::size_t i = 0; i < n; ++i) out.append(s);
+  return out;
+}
+
+/// What a rejection row keeps of a topic (validate.h: at most kMaxRejectedTopicBytes).
+std::string stored_topic(const std::string& topic) {
+  return topic.size() <= kMaxRejectedTopicBytes ? topic : topic.substr(0, kMaxRejectedTopicBytes);
+}
+
+struct BadMessage {
+  std::string what, topic, payload, reason;
+};
+
+class HostileTest : public DaemonTest {
+ protected:
+  /// start_daemon with a `limits:` section, which ConfigOptions has no field for.
+  void start_limited_daemon(ConfigOptions options, const std::string& limits_yaml) {
+    db_ = unique_name("hostile");
+    pg_->create_database(db_);
+    options.database = db_;
+    daemon_ = std::make_unique<Daemon>(default_config(broker_, *pg_, dir_, options) + "limits:\n" +
+                                       limits_yaml);
+    ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
+  }
+
+  /// The process runs and answers /healthz.
+  void expect_alive(const std::string& when) {
+    EXPECT_TRUE(daemon_->running()) << "roomtempd died " << when;
+    EXPECT_EQ(daemon_->http_get("/healthz").status, 200) << when;
+  }
+
+  /// Every steady reading stored, and the last 1h average of each of its 20 rooms counts them
+  /// all with PostgreSQL's average.
+  void expect_steady_rooms_whole(MqttClient& watcher, int steady_total) {
+    const std::string steady_rooms =
+        "building IN ('B0','B1','B2','B3') AND room IN ('100','101','102','103','104')";
+    expect_count_settles("SELECT count(*) FROM readings WHERE " + steady_rooms, steady_total, 30s);
+    const int per_room = steady_total / 20;
+    auto latest = [&] {
+      std::map<std::string, json> last;
+      for (const auto& m : watcher.messages_on("buildings/+/rooms/+/temperature/average/1h"))
+        last[m.topic] = json::parse(m.payload, nullptr, false);
+      return last;
+    };
+    auto all_counted = [&] {
+      auto last = latest();
+      for (int b = 0; b < 4; ++b)
+        for (int r = 100; r < 105; ++r) {
+          auto it = last.find(
+              room_average_topic("B" + std::to_string(b), std::to_string(r), "temperature", "1h"));
+          if (it == last.end() || !it->second.is_object() ||
+              it->second.value("count", -1) != per_room)
+            return false;
+        }
+      return true;
+    };
+    EXPECT_TRUE(wait_until(all_counted, 15s)) << "the steady rooms' 1h averages do not count all "
+                                              << per_room << " readings of each room";
+    const auto last = latest();
+    for (int b = 0; b < 4; ++b)
+      for (int r = 100; r < 105; ++r) {
+        const std::string building = "B" + std::to_string(b), room = std::to_string(r);
+        auto it = last.find(room_average_topic(building, room, "temperature", "1h"));
+        if (it == last.end() || !it->second.contains("avg") || !it->second["avg"].is_number()) {
+          ADD_FAILURE() << "no average published for " << building << "/" << room;
+          continue;
+        }
+        const double sql_avg =
+            std::stod(pg_->query_value("SELECT avg(value) FROM readings WHERE building = '" +
+                                           building + "' AND room = '" + room + "'",
+                                       db_));
+        EXPECT_NEAR(it->second["avg"].get<double>(), sql_avg, 1e-9 * std::abs(sql_avg) + 1e-12)
+            << building << "/" << room;
+      }
+  }
+};
+
+// Readings that stay valid for the whole test: stamped half an hour ago, 1 ms apart.
+std::vector<Publication> steady_readings(int count) {
+  return sensor_readings(count, now_micros() - 1800 * kSecond, 1000);
+}
+
+// The classes of bad MQTT input that reach the daemon, each on a topic of its own.
+std::vector<BadMessage> bad_mqtt_messages() {
+  std::vector<BadMessage> bad;
+  // Topics.
+  bad.push_back({"space in building id", "buildings/H 1/rooms/t1/temperature", "21.5", "bad_id"});
+  bad.push_back({"space in room id", "buildings/H/rooms/t 2/temperature", "21.5", "bad_id"});
+  bad.push_back({"/ in room id", "buildings/H/rooms/t/3/temperature", "21.5", "bad_topic"});
+  bad.push_back({"/ in building id", "buildings/H/x/rooms/t4/temperature", "21.5", "bad_topic"});
+  bad.push_back({"empty building id", "buildings//rooms/t5/temperature", "21.5", "bad_id"});
+  bad.push_back({"empty room id", "buildings/H/rooms//temperature", "21.5", "bad_id"});
+  bad.push_back({"@ and ! in room id", "buildings/H/rooms/t@!/temperature", "21.5", "bad_id"});
+  bad.push_back({"65-character room id",
+                 "buildings/H/rooms/" + std::string(65, 'a') + "/temperature", "21.5", "bad_id"});
+  bad.push_back({"10 KB room id",
+                 "buildings/H/rooms/" + std::string(10 * 1024, 'b') + "/temperature", "21.5",
+                 "bad_id"});
+  // The longest topic MQTT can carry (a 2-byte length): 65535 bytes.
+  const std::string head = "buildings/", tail = "/rooms/t6/temperature";
+  bad.push_back({"64 KiB topic", head + std::string(65535 - head.size() - tail.size(), 'c') + tail,
+                 "21.5", "bad_id"});
+  // Multi-byte characters: a detail that quotes the id must not cut one in half (PostgreSQL
+  // refuses the whole batch over one invalid UTF-8 byte).
+  bad.push_back({"multi-byte building id", "buildings/" + repeat("€", 30) + "/rooms/t7/temperature",
+                 "21.5", "bad_id"});
+  bad.push_back(
+      {"multi-byte metric", "buildings/H/rooms/t8/" + repeat("€", 30), "21.5", "unknown_metric"});
+  bad.push_back({"multi-byte room id", "buildings/H/rooms/" + repeat("é", 10) + "/temperature",
+                 "21.5", "bad_id"});
+  bad.push_back({"unknown metric", "buildings/H/rooms/t9/pressure", "21.5", "unknown_metric"});
+  bad.push_back(
+      {"metric in the wrong case", "buildings/H/rooms/t10/Temperature", "21.5", "unknown_metric"});
+  bad.push_back({"four levels", "buildings/H/rooms/t11", "21.5", "bad_topic"});
+  bad.push_back({"six levels", "buildings/H/rooms/t12/temperature/x", "21.5", "bad_topic"});
+  bad.push_back({"trailing slash", "buildings/H/rooms/t13/temperature/", "21.5", "bad_topic"});
+  bad.push_back({"leading slash", "/buildings/H/rooms/t14/temperature", "21.5", "bad_topic"});
+  bad.push_back({"not under buildings/", "garbage", "21.5", "bad_topic"});
+  bad.push_back({"only slashes", "/////", "21.5", "bad_topic"});
+  bad.push_back({"floors, not rooms", "buildings/H/floors/t15/temperature", "21.5", "bad_topic"});
+
+  // Payloads, each in a room of its own.
+  int room = 0;
+  auto payload = [&](std::string what, std::string p, std::string reason) {
+    bad.push_back({std::move(what), "buildings/H/rooms/p" + std::to_string(room++) + "/temperature",
+                   std::move(p), std::move(reason)});
+  };
+  const std::string ts = R"({"temperature": 21, "timestamp": )";
+  payload("invalid UTF-8", "\xc3\x28\xa0\xa1", "bad_payload");
+  payload("invalid UTF-8 in a JSON string", "{\"temperature\": 21, \"sensor_id\": \"\xff\xfe\"}",
+          "bad_payload");
+  payload("NUL after a number", std::string("21.5\0", 5), "bad_payload");
+  payload("NUL inside JSON", std::string("{\"temperature\": 21\0}", 19), "bad_payload");
+  payload("escaped NUL in sensor_id", R"({"temperature": 21, "sensor_id": "s\u0000"})", "bad_id");
+  payload("4096 [", std::string(4096, '['), "bad_payload");
+  payload("deep JSON without a value",
+          "{\"x\": " + std::string(2000, '[') + std::string(2000, ']') + "}", "bad_payload");
+  payload("100k [", std::string(100'000, '['), "too_large");
+  payload("bare 1e400", "1e400", "not_finite");
+  payload("bare -1e400", "-1e400", "not_finite");
+  payload("JSON 1e400", R"({"temperature": 1e400})", "bad_payload");
+  payload("1e308", R"({"temperature": 1e308})", "out_of_range");
+  payload("NaN", "NaN", "not_finite");
+  payload("Infinity", "Infinity", "not_finite");
+  payload("-Infinity", "-Infinity", "not_finite");
+  payload("NaN in JSON", R"({"temperature": NaN})", "bad_payload");
+  payload("Infinity in JSON", R"({"value": Infinity})", "bad_payload");
+  payload("value is a string", R"({"temperature": "21.5"})", "bad_payload");
+  payload("value is true", R"({"temperature": true})", "bad_payload");
+  payload("value is null", R"({"temperature": null})", "bad_payload");
+  payload("value is an object", R"({"temperature": {"v": 1}})", "bad_payload");
+  payload("a JSON string", R"("21.5")", "bad_payload");
+  payload("missing value", R"({"timestamp": "2024-12-01T12:00:00Z"})", "bad_payload");
+  payload("empty object", "{}", "bad_payload");
+  payload("timestamp in 1900", ts + R"("1900-01-01T00:00:00Z"})", "bad_timestamp");
+  payload("timestamp in year 0", ts + R"("0000-01-01T00:00:00Z"})", "bad_timestamp");
+  payload("negative epoch", ts + "-1}", "bad_timestamp");
+  payload("epoch -1e18", ts + "-1e18}", "bad_timestamp");
+  payload("epoch 1e300", ts + "1e300}", "bad_timestamp");
+  payload("timestamp in 9999", ts + R"("9999-12-31T23:59:59Z"})", "future_timestamp");
+  payload("epoch in 9999", ts + "253402300799}", "future_timestamp");
+  payload("month 13", ts + R"("2024-13-01T00:00:00Z"})", "bad_timestamp");
+  payload("February 30", ts + R"("2024-02-30T00:00:00Z"})", "bad_timestamp");
+  payload("timestamp is a word", ts + R"("yesterday"})", "bad_timestamp");
+  payload("timestamp is empty", ts + R"(""})", "bad_timestamp");
+  payload("timestamp is true", ts + "true}", "bad_timestamp");
+  payload("NUL in timestamp", ts + R"("2024-12-01T12:00:00Z\u0000"})", "bad_timestamp");
+  payload("trailing garbage after a number", "21.5abc", "bad_payload");
+  payload("trailing garbage after JSON", R"({"temperature": 21} x)", "bad_payload");
+  payload("two numbers", "21.5 22.5", "bad_payload");
+  payload("empty payload", "", "bad_payload");
+  payload("only whitespace", " \t\r\n ", "bad_payload");
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary += static_cast<char>(i);
+  payload("binary garbage", binary, "bad_payload");
+  payload("above the metric's max", "150", "out_of_range");
+  return bad;
+}
+
+TEST_F(HostileTest, MqttHostileInputIsRejectedWhileGoodRoomsFlow) {
+  // "#": every topic anyone publishes reaches the daemon, its own output included.
+  ASSERT_NO_FATAL_FAILURE(start_limited_daemon({.subscriptions = {"#"}, .log_level = "info"},
+                                               "  series_rate: " + std::to_string(kSeriesRate) +
+                                                   "\n  max_series: " + std::to_string(kMaxSeries) +
+                                                   "\n"));
+  const pid_t pid = daemon_->pid();
+  MqttClient watcher(broker_.port());
+  watcher.subscribe("roomtemp/rejected", 1);
+  watcher.subscribe("buildings/+/rooms/+/temperature/average/1h", 1);
+
+  // 20 rooms (B0…B3 × 100…104) at 5 readings/s each, a quarter of limits.series_rate, for 15 s.
+  constexpr int kSteady = 1500;
+  SteadyPublisher steady(broker_.port(), steady_readings(kSteady), 100);
+  long long delivered = 0;  // messages that reach the daemon, besides the steady ones
+
+  // 1. What the broker never lets through. A bare connection first proves it can publish.
+  {
+    RawMqtt raw(broker_.port());
+    EXPECT_EQ(raw.publish("buildings/H/rooms/raw/temperature", "21.5"), RawMqtt::Outcome::acked)
+        << "the bare MQTT client does not work, so the cases below prove nothing";
+    ++delivered;
+  }
+  struct Refused {
+    std::string what, topic;
+  };
+  // Were a topic cut at its NUL, the part before it would be a valid reading in room "nul".
+  const std::vector<Refused> refused = {
+      {"NUL in the topic", std::string("buildings/H/rooms/nul/temperature\0/x", 37)},
+      {"NUL in the room id", std::string("buildings/H/rooms/n\0l/temperature", 33)},
+      {"invalid UTF-8 in the room id", "buildings/H/rooms/\xff\xfe/temperature"},
+      {"a lone UTF-16 surrogate (CESU-8) in the room id",
+       "buildings/H/rooms/\xed\xa0\x80/temperature"},
+      {"a newline in the room id (a forged log line)",
+       "buildings/H/rooms/evil\nerror ingest: forged/temperature"},
+      {"tab and DEL in the room id", "buildings/H/rooms/t\t\x7f/temperature"},
+      {"+ in the topic", "buildings/H/rooms/+/temperature"},
+      {"# in the topic", "buildings/H/rooms/#"},
+  };
+  for (const auto& r : refused) {
+    SCOPED_TRACE(r.what);
+    RawMqtt raw(broker_.port());
+    EXPECT_EQ(raw.publish(r.topic, "21.5"), RawMqtt::Outcome::closed)
+        << "the broker did not drop the client";
+  }
+  {
+    // libmosquitto does not even send these.
+    MqttClient client(broker_.port());
+    EXPECT_THROW(client.publish("buildings/H/rooms/+/temperature", "21.5"), std::runtime_error);
+    EXPECT_THROW(client.publish("buildings/H/rooms/#", "21.5"), std::runtime_error);
+    EXPECT_THROW(client.publish("buildings/H/rooms/\xff/temperature", "21.5"), std::runtime_error);
+    EXPECT_THROW(client.publish("buildings/H/rooms/a\nb/temperature", "21.5"), std::runtime_error);
+    EXPECT_THROW(client.publish("buildings/" + std::string(65536, 'x'), "21.5"), std::runtime_error)
+        << "a topic longer than MQTT's 65535 bytes";
+  }
+
+  // 2. Every class that reaches the daemon.
+  const std::vector<BadMessage> bad = bad_mqtt_messages();
+  MqttClient sensor(broker_.port());
+  for (const auto& b : bad) sensor.publish(b.topic, b.payload, 1);
+  delivered += static_cast<long long>(bad.size());
+  std::map<std::string, long long> want;  // rejections by reason
+  for (const auto& b : bad) ++want[b.reason];
+
+  expect_count_settles("SELECT count(*) FROM rejected_readings", static_cast<long long>(bad.size()),
+                       20s);
+  Rows rows = query(
+      "SELECT topic, reason, encode(payload, 'hex'), coalesce(detail, '') FROM rejected_readings");
+  for (const auto& b : bad) {
+    SCOPED_TRACE(b.what);
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [&](const Row& r) { return r[0] == stored_topic(b.topic); });
+    if (it == rows.end()) {
+      ADD_FAILURE() << "not in rejected_readings: " << b.topic.substr(0, 100);
+      continue;
+    }
+    EXPECT_EQ((*it)[1], b.reason) << (*it)[3];
+    EXPECT_EQ((*it)[2], hex(b.payload.substr(0, kMaxRejectedPayloadBytes)))
+        << "the payload is not kept byte for byte (up to the bound)";
+    EXPECT_FALSE((*it)[3].empty()) << "no detail";
+    if (b.topic.size() > kMaxRejectedTopicBytes) {
+      EXPECT_NE((*it)[3].find("topic of " + std::to_string(b.topic.size()) + " bytes"),
+                std::string::npos)
+          << "the detail does not say the topic was cut: " << (*it)[3];
+    }
+    rows.erase(it);
+  }
+  for (const auto& r : rows)
+    ADD_FAILURE() << "unexpected rejection: " << r[0].substr(0, 100) << " " << r[1];
+  EXPECT_EQ(count("SELECT count(*) FROM readings WHERE building = 'H'"), 1)
+      << "only the bare client's control reading in building H is valid";
+
+  // On roomtemp/rejected as well, one message each (QoS 0, before any flood).
+  auto published_rejections = [&] { return watcher.messages_on("roomtemp/rejected"); };
+  EXPECT_TRUE(wait_until([&] { return published_rejections().size() >= bad.size(); }, 10s))
+      << published_rejections().size() << " of " << bad.size() << " on roomtemp/rejected";
+  {
+    std::multiset<std::pair<std::string, std::string>> got, expected;
+    for (const auto& m : published_rejections()) {
+      const json j = json::parse(m.payload, nullptr, false);
+      ASSERT_TRUE(j.is_object()) << "not JSON on roomtemp/rejected: " << m.payload.substr(0, 200);
+      EXPECT_TRUE(j.contains("payload"));
+      got.insert({j.value("topic", ""), j.value("reason", "")});
+    }
+    for (const auto& b : bad) expected.insert({stored_topic(b.topic), b.reason});
+    EXPECT_TRUE(got == expected)
+        << "roomtemp/rejected does not name every rejection's topic and reason";
+  }
+
+  // Logged (rate-limited: at least the first), with the id quoted in the detail.
+  EXPECT_NE(daemon_->log().find("rejected " + bad[0].topic + ": bad building id 'H 1'"),
+            std::string::npos)
+      << "no log line for the first rejection";
+  expect_alive("after the bad messages");
+
+  // 3. 1 MB payloads: too_large, and only a bounded prefix is kept and republished.
+  constexpr int kHuge = 20;
+  const std::string huge_topic = "buildings/H/rooms/huge/temperature";
+  std::string huge = R"({"temperature": 21.5, "pad": ")";
+  huge += std::string((1 << 20) - huge.size() - 2, 'x') + "\"}";
+  for (int i = 0; i < kHuge; ++i) sensor.publish(huge_topic, huge, 1, false, false);
+  sensor.wait_all_acked(30s);
+  delivered += kHuge;
+  want["too_large"] += kHuge;
+  expect_count_settles("SELECT count(*) FROM rejected_readings WHERE topic = '" + huge_topic +
+                           "' AND reason = 'too_large' AND octet_length(payload) = " +
+                           std::to_string(kMaxRejectedPayloadBytes) +
+                           " AND payload = " + "decode('" +
+                           hex(huge.substr(0, kMaxRejectedPayloadBytes)) + "', 'hex')" +
+                           " AND detail LIKE '%first " + std::to_string(kMaxRejectedPayloadBytes) +
+                           " of " + std::to_string(huge.size()) + " bytes kept%'",
+                       kHuge, 20s);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        int n = 0;
+        for (const auto& m : published_rejections())
+          if (m.payload.find(huge_topic) != std::string::npos) {
+            if (m.payload.size() > kMaxRejectedPayloadBytes + 1024) return false;
+            ++n;
+          }
+        return n == kHuge;
+      },
+      10s))
+      << "the 1 MB rejections are not all republished, or republished whole";
+
+  // 4. One room far above limits.series_rate, as fast as the broker takes it.
+  constexpr int kFlood = 2000;
+  const std::string flood_topic = "buildings/F1/rooms/flood/temperature";
+  std::vector<Publication> flood;
+  const std::int64_t flood_first = now_micros() - 1200 * kSecond;
+  for (int i = 0; i < kFlood; ++i)
+    flood.push_back({flood_topic, R"({"temperature": 20, "timestamp": ")" +
+                                      rfc3339(flood_first + i * 1000, 0, 6) + "\"}"});
+  const auto flood_start = std::chrono::steady_clock::now();
+  sensor.publish_many(flood, 1);
+  delivered += kFlood;
+  const std::string flood_rows =
+      "(SELECT count(*) FROM readings WHERE room = 'flood') + "
+      "(SELECT count(*) FROM rejected_readings WHERE topic = '" +
+      flood_topic + "' AND reason = 'rate_limited')";
+  expect_count_settles("SELECT " + flood_rows, kFlood, 20s);
+  const double flood_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - flood_start).count();
+  const long long flood_accepted = count("SELECT count(*) FROM readings WHERE room = 'flood'");
+  want["rate_limited"] += kFlood - flood_accepted;
+  // A burst of 2 s worth, then limits.series_rate.
+  EXPECT_GE(flood_accepted, 2 * kSeriesRate);
+  EXPECT_LE(flood_accepted, 2 * kSeriesRate + kSeriesRate * flood_seconds + 1)
+      << "over " << flood_seconds << " s";
+  EXPECT_GE(kFlood - flood_accepted, kFlood / 2) << "the flood was hardly limited";
+
+  // 5. Thousands of invented rooms above limits.max_series. Every steady room must be tracked
+  // before, so that exactly the rest of max_series goes to invented ones.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count(
+                   "SELECT count(DISTINCT (building, room)) FROM readings WHERE building "
+                   "LIKE 'B_'") == 20;
+      },
+      15s))
+      << "the steady publisher has not reached all 20 rooms";
+  const long long tracked = 20 + 1 + 1;  // steady rooms, flood, the bare client's control reading
+  constexpr int kInvented = 3000;
+  std::vector<Publication> invented;
+  for (int i = 0; i < kInvented; ++i)
+    invented.push_back({"buildings/X1/rooms/inv" + std::to_string(i) + "/temperature", "21.5"});
+  sensor.publish_many(invented, 1);
+  delivered += kInvented;
+  const long long invented_accepted = kMaxSeries - tracked;
+  want["too_many_series"] += kInvented - invented_accepted;
+  expect_count_settles("SELECT count(*) FROM rejected_readings WHERE reason = 'too_many_series'",
+                       kInvented - invented_accepted, 20s);
+  EXPECT_EQ(count("SELECT count(*) FROM readings WHERE building = 'X1'"), invented_accepted);
+
+  // The good rooms got through all of it, and their averages are still published.
+  ASSERT_TRUE(steady.wait_done(60s))
+      << steady.error() << " (" << steady.acked() << " of " << kSteady << " acknowledged)";
+  expect_steady_rooms_whole(watcher, kSteady);
+  expect_count_settles("SELECT count(*) FROM readings WHERE room = 'flood'", flood_accepted, 5s);
+
+  // Counted, by reason, exactly as stored.
+  std::map<std::string, long long> stored;
+  for (const auto& r : query("SELECT reason, count(*) FROM rejected_readings GROUP BY reason"))
+    stored[r[0]] = std::stoll(r[1]);
+  EXPECT_EQ(stored, want);
+  EXPECT_EQ(rejected_by_reason_metric(*daemon_), want);
+  EXPECT_EQ(metric_value(*daemon_, "roomtemp_readings_received_total"), kSteady + delivered)
+      << "the daemon received something besides what was sent (or lost some)";
+
+  // Memory stayed bounded: 20 MB of oversized payloads and 3000 invented rooms went through.
+  const long long peak_kib = proc_status_kib(pid, "VmHWM");
+  const long long rss_kib = proc_status_kib(pid, "VmRSS");
+  std::printf("roomtempd memory: VmRSS %lld KiB, peak VmHWM %lld KiB\n", rss_kib, peak_kib);
+  EXPECT_GT(peak_kib, 0);
+  EXPECT_LT(peak_kib, 128 * 1024) << "roomtempd's peak resident memory";
+  EXPECT_EQ(daemon_->pid(), pid);
+  expect_alive("at the end");
+  EXPECT_EQ(daemon_->http_get("/readyz").status, 200);
+}
+
+struct BadPost {
+  std::string what, path, body;
+  int status;          // the answer's status
+  std::string reason;  // the rejection's reason, "" when the request itself is refused
+};
+
+TEST_F(HostileTest, RestHostileInputIsRefusedWithAReason) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon("hostile_rest", {.log_level = "info"}));
+  const int port = daemon_->http_port();
+  MqttClient watcher(broker_.port());
+  watcher.subscribe("buildings/+/rooms/+/temperature/average/1h", 1);
+  constexpr int kSteady = 600;
+  SteadyPublisher steady(broker_.port(), steady_readings(kSteady), 100);
+
+  const std::string ok = R"("building_id": "R1", "room_id": "r1", )";
+  const std::vector<BadPost> cases = {
+      // First, so that the log's rate limit lets its line through: a newline in what the
+      // detail quotes must not forge a second log line.
+      {"newline in the metric", "/v1/readings",
+       "{" + ok + R"("metric": "x\nerror ingest: forged", "value": 21})", 202, "unknown_metric"},
+      {"not JSON", "/v1/readings", "{not json", 400, ""},
+      {"empty body", "/v1/readings", "", 400, ""},
+      {"raw NUL in a string", "/v1/readings",
+       std::string("{\"building_id\": \"R\0\", \"room_id\": \"r\", \"temperature\": 21}", 51), 400,
+       ""},
+      {"invalid UTF-8", "/v1/readings",
+       "{\"building_id\": \"\xff\xfe\", \"room_id\": \"r\", \"temperature\": 21}", 400, ""},
+      {"100k [ unclosed", "/v1/readings", std::string(100'000, '['), 400, ""},
+      {"2 MB body", "/v1/readings",
+       "{" + ok + "\"temperature\": 21, \"pad\": \"" + std::string(2 << 20, 'x') + "\"}", 413, ""},
+      {"NaN literal", "/v1/readings", "{" + ok + "\"temperature\": NaN}", 400, ""},
+      {"1e400", "/v1/readings", "{" + ok + "\"temperature\": 1e400}", 400, ""},
+      {"escaped NUL in building_id", "/v1/readings",
+       R"({"building_id": "R\u0000", "room_id": "r1", "temperature": 21})", 202, "bad_id"},
+      {"escaped NUL in room_id", "/v1/readings",
+       R"({"building_id": "R1", "room_id": "\u0000", "temperature": 21})", 202, "bad_id"},
+      {"escaped NUL in sensor_id", "/v1/readings",
+       "{" + ok + R"("temperature": 21, "sensor_id": "s\u0000"})", 202, "bad_id"},
+      {"escaped NUL in the metric", "/v1/readings",
+       "{" + ok + R"("metric": "temp\u0000erature", "value": 21})", 202, "unknown_metric"},
+      {"10 KB metric", "/v1/readings",
+       "{" + ok + R"("metric": ")" + std::string(10'240, 'm') + R"(", "value": 21})", 202,
+       "unknown_metric"},
+      {"multi-byte metric", "/v1/readings",
+       "{" + ok + R"("metric": ")" + repeat("€", 40) + R"(", "value": 21})", 202, "unknown_metric"},
+      {"10 KB building_id", "/v1/readings",
+       R"({"building_id": ")" + std::string(10'240, 'b') + R"(", "room_id": "r1", "value": 21})",
+       202, "bad_id"},
+      {"/ in room_id", "/v1/readings", R"({"building_id": "R1", "room_id": "a/b", "value": 21})",
+       202, "bad_id"},
+      {"value is a string", "/v1/readings", "{" + ok + R"("temperature": "21"})", 202,
+       "bad_payload"},
+      {"missing value", "/v1/readings", "{" + ok + R"("timestamp": 1700000000})", 202,
+       "bad_payload"},
+      {"1e308", "/v1/readings", "{" + ok + R"("temperature": 1e308})", 202, "out_of_range"},
+      {"year 0", "/v1/readings",
+       "{" + ok + R"("temperature": 21, "timestamp": "0000-01-01T00:00:00Z"})", 202,
+       "bad_timestamp"},
+      {"year 1900", "/v1/readings",
+       "{" + ok + R"("temperature": 21, "timestamp": "1900-01-01T00:00:00Z"})", 202,
+       "bad_timestamp"},
+      {"negative epoch", "/v1/readings", "{" + ok + R"("temperature": 21, "timestamp": -5})", 202,
+       "bad_timestamp"},
+      {"year 9999", "/v1/readings",
+       "{" + ok + R"("temperature": 21, "timestamp": "9999-12-31T23:59:59Z"})", 202,
+       "future_timestamp"},
+      {"malformed timestamp", "/v1/readings",
+       "{" + ok + R"("temperature": 21, "timestamp": "2024-12-01 noon"})", 202, "bad_timestamp"},
+      {"array of non-objects", "/v1/readings", "[1]", 202, "bad_payload"},
+      {"10001 items", "/v1/readings", "[" + repeat("{},", 10'000) + "{}]", 400, ""},
+      // The legacy shape.
+      {"legacy: not JSON", "/temperature", "{not json", 400, ""},
+      {"legacy: deep array", "/temperature", std::string(100'000, '[') + std::string(100'000, ']'),
+       400, ""},
+      {"legacy: 2 MB body", "/temperature",
+       R"({"building_id": "R1", "room_id": "r1", "pad": ")" + std::string(2 << 20, 'x') + "\"}",
+       413, ""},
+      {"legacy: escaped NUL in building_id", "/temperature",
+       R"({"building_id": "R\u0000", "room_id": "r1", "temperature": 21})", 400, "bad_id"},
+      {"legacy: escaped NUL in room_id", "/temperature",
+       R"({"building_id": "R1", "room_id": "r\u0000", "temperature": 21})", 400, "bad_id"},
+      {"legacy: escaped NUL in the metric", "/temperature",
+       R"({"building_id": "R1", "room_id": "r1", "metric": "\u0000", "value": 21})", 400,
+       "unknown_metric"},
+      {"legacy: year 0", "/temperature",
+       R"({"building_id": "R1", "room_id": "r1", "temperature": 21, "timestamp": "0000-01-01T00:00:00Z"})",
+       400, "bad_timestamp"},
+      {"legacy: NaN literal", "/temperature",
+       R"({"building_id": "R1", "room_id": "r1", "temperature": NaN})", 400, ""},
+  };
+
+  std::map<std::string, long long> want;       // rejections by reason
+  std::map<std::string, long long> want_rows;  // rejected_readings rows by "topic reason"
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const HttpResponse r = http_post(port, c.path, c.body);
+    if (r.status == 0) {
+      wait_until([&] { return !daemon_->running(); }, 2s);
+      FAIL() << "no answer: roomtempd " << (daemon_->running() ? "runs" : "died");
+    }
+    EXPECT_EQ(r.status, c.status) << r.body.substr(0, 300);
+    const json body = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object()) << "the answer is not a JSON object: " << r.body.substr(0, 300);
+    if (!body.is_object()) continue;
+    if (c.reason.empty()) {
+      // The request itself is refused: {"error": "…"} says why (for 413, see
+      // RestOversizedBodyIsRefusedWithAReason).
+      EXPECT_TRUE(body.contains("error") && body["error"].is_string() &&
+                  !body["error"].get<std::string>().empty())
+          << "no reason: " << r.body.substr(0, 300);
+    } else if (c.path == "/v1/readings") {
+      EXPECT_EQ(body.value("accepted", -1), 0) << r.body.substr(0, 300);
+      ASSERT_TRUE(body.contains("rejected") && body["rejected"].is_array() &&
+                  body["rejected"].size() == 1)
+          << r.body.substr(0, 300);
+      EXPECT_EQ(body["rejected"][0].value("reason", ""), c.reason) << r.body.substr(0, 300);
+    } else {
+      EXPECT_EQ(body.value("reason", ""), c.reason) << r.body.substr(0, 300);
+      EXPECT_TRUE(body.contains("error")) << r.body.substr(0, 300);
+    }
+    if (!c.reason.empty()) {
+      ++want[c.reason];
+      ++want_rows["http:POST " + c.path + " " + c.reason];
+    }
+    EXPECT_TRUE(daemon_->running()) << "roomtempd died";
+    if (!daemon_->running()) break;
+  }
+
+  const std::string log = daemon_->log();
+  EXPECT_NE(
+      log.find("rejected http:POST /v1/readings: unknown metric 'x\\x0aerror ingest: forged'"),
+      std::string::npos)
+      << "the first rejection is not logged, or not with its metric escaped";
+  EXPECT_EQ(log.find("\nerror ingest: forged"), std::string::npos) << "input forged a log line";
+
+  // Good readings still go in by both routes.
+  EXPECT_EQ(http_post(port, "/v1/readings", "{" + ok + R"("temperature": 21.5})").status, 202);
+  EXPECT_EQ(http_post(port, "/temperature",
+                      R"({"building_id": "R1", "room_id": "r2", "temperature": 22.5})")
+                .status,
+            202);
+  expect_count_settles("SELECT count(*) FROM readings WHERE building = 'R1'", 2);
+
+  // Every rejected item kept, by reason, and counted.
+  long long total = 0;
+  for (const auto& [k, n] : want) total += n;
+  expect_count_settles("SELECT count(*) FROM rejected_readings", total, 20s);
+  std::map<std::string, long long> rows;
+  for (const auto& r :
+       query("SELECT topic || ' ' || reason, count(*) FROM rejected_readings GROUP BY 1"))
+    rows[r[0]] = std::stoll(r[1]);
+  EXPECT_EQ(rows, want_rows);
+  EXPECT_EQ(rejected_by_reason_metric(*daemon_), want);
+  EXPECT_EQ(count("SELECT count(*) FROM rejected_readings WHERE octet_length(payload) > " +
+                  std::to_string(kMaxRejectedPayloadBytes) + " OR octet_length(topic) > " +
+                  std::to_string(kMaxRejectedTopicBytes)),
+            0);
+
+  ASSERT_TRUE(steady.wait_done(60s)) << steady.error();
+  expect_steady_rooms_whole(watcher, kSteady);
+  expect_alive("at the end");
+}
+
+// A body over the API's 1 MiB limit: 413, and the answer says so.
+TEST_F(HostileTest, RestOversizedBodyIsRefusedWithAReason) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon("hostile_big", {.log_level = "info"}));
+  const int port = daemon_->http_port();
+  for (const std::string path : {"/v1/readings", "/temperature"}) {
+    SCOPED_TRACE(path);
+    const HttpResponse r =
+        http_post(port, path,
+                  R"({"building_id": "R1", "room_id": "r1", "temperature": 21, "pad": ")" +
+                      std::string(2 << 20, 'x') + "\"}");
+    EXPECT_EQ(r.status, 413) << r.body.substr(0, 300);
+    const json body = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(body.is_object() && body.contains("error") && body["error"].is_string())
+        << r.body.substr(0, 300);
+    const std::string error = body["error"];
+    EXPECT_TRUE(error.find("large") != std::string::npos ||
+                error.find("MiB") != std::string::npos || error.find("bytes") != std::string::npos)
+        << "the error does not say the body is too large: " << r.body.substr(0, 300);
+  }
+  expect_alive("at the end");
+}
+
+// Deeply nested JSON: nlohmann parses it iteratively, but copies and dumps (the REST handlers
+// dump each POSTed item to keep it as the rejection's payload) recurse once per level, and
+// 100,000 levels overflow an 8 MB thread stack.
+TEST_F(HostileTest, RestDeepJsonIsRefusedNotACrash) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon("hostile_deep", {.log_level = "info"}));
+  const int port = daemon_->http_port();
+  const std::string ok = R"("building_id": "R1", "room_id": "r1", )";
+  const std::string deep_array = std::string(100'000, '[') + std::string(100'000, ']');
+  struct Case {
+    std::string what, path, body;
+  };
+  const std::vector<Case> cases = {
+      {"100k nested arrays", "/v1/readings", deep_array},
+      {"500k nested arrays (1 MB)", "/v1/readings",
+       std::string(500'000, '[') + std::string(500'000, ']')},
+      {"deep JSON beside a reading", "/v1/readings",
+       "{" + ok + "\"temperature\": 21, \"x\": " + deep_array + "}"},
+      {"an item nested deep", "/v1/readings",
+       "[{" + ok + "\"temperature\": 21}, " + deep_array + "]"},
+      {"legacy: deep JSON beside a reading", "/temperature",
+       "{" + ok + "\"temperature\": 21, \"x\": " + deep_array + "}"},
+      {"legacy: deep JSON without a reading", "/temperature", "{\"x\": " + deep_array + "}"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const HttpResponse r = http_post(port, c.path, c.body);
+    if (r.status == 0) {
+      wait_until([&] { return !daemon_->running(); }, 2s);
+      FAIL() << "no answer: roomtempd " << (daemon_->running() ? "runs" : "died");
+    }
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+    const json body = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object() && body.contains("error")) << r.body.substr(0, 300);
+  }
+  EXPECT_EQ(http_post(port, "/v1/readings", "{" + ok + R"("temperature": 21.5})").status, 202);
+  expect_count_settles("SELECT count(*) FROM readings", 1);
+  expect_alive("at the end");
+}
+
+}  // namespace
+}  // namespace roomtemp::harness
