@@ -1,13 +1,16 @@
 #include "fingerprint_set.h"
 
+#include <utility>
+
 namespace roomtemp {
 namespace {
 constexpr std::size_t kMinCapacity = 1024;
 }
 
 bool FingerprintSet::contains(std::uint64_t fp) const {
+  if (fp == 0) return has_zero_;
   if (slots_.empty()) return false;
-  const std::uint64_t v = stored(fp);
+  const std::uint64_t v = fp;
   for (std::size_t i = home(v);; i = (i + 1) & mask_) {
     if (slots_[i] == v) return true;
     if (slots_[i] == 0) return false;
@@ -15,8 +18,9 @@ bool FingerprintSet::contains(std::uint64_t fp) const {
 }
 
 bool FingerprintSet::insert(std::uint64_t fp) {
+  if (fp == 0) return !std::exchange(has_zero_, true);
   if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? kMinCapacity : slots_.size() * 2);
-  const std::uint64_t v = stored(fp);
+  const std::uint64_t v = fp;
   std::size_t i = home(v);
   for (; slots_[i] != 0; i = (i + 1) & mask_)
     if (slots_[i] == v) return false;
@@ -26,8 +30,12 @@ bool FingerprintSet::insert(std::uint64_t fp) {
 }
 
 void FingerprintSet::erase(std::uint64_t fp) {
+  if (fp == 0) {
+    has_zero_ = false;
+    return;
+  }
   if (slots_.empty()) return;
-  const std::uint64_t v = stored(fp);
+  const std::uint64_t v = fp;
   std::size_t i = home(v);
   for (; slots_[i] != v; i = (i + 1) & mask_)
     if (slots_[i] == 0) return;
@@ -53,6 +61,7 @@ void FingerprintSet::clear() {
   slots_.shrink_to_fit();
   mask_ = 0;
   size_ = 0;
+  has_zero_ = false;
 }
 
 void FingerprintSet::rehash(std::size_t capacity) {

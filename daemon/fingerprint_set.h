@@ -16,18 +16,18 @@ class FingerprintSet {
   /// Removes `fp` if present.
   void erase(std::uint64_t fp);
   bool contains(std::uint64_t fp) const;
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return size_ + (has_zero_ ? 1 : 0); }
   std::size_t capacity() const { return slots_.size(); }
   void clear();
 
  private:
-  static std::uint64_t stored(std::uint64_t fp) { return fp ? fp : 1; }  // 0 marks a free slot
   std::size_t home(std::uint64_t v) const { return static_cast<std::size_t>(v) & mask_; }
   void rehash(std::size_t capacity);
 
   std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0;
-  std::size_t size_ = 0;
+  std::size_t size_ = 0;  ///< slots in use
+  bool has_zero_ = false;  ///< 0 marks a free slot, so the value 0 is kept here
 };
 
 }  // namespace roomtemp
