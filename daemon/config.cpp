@@ -269,7 +269,7 @@ class Reader {
       sequence(n, w, "subscriptions", [&](const YAML::Node& s, const std::string& q) {
         if (!scalar(s, q)) return;
         if (!valid_subscription(s.Scalar()))
-          error(s.Mark(), q + ": '" + s.Scalar() + "' is not a valid MQTT topic filter");
+          error(s.Mark(), q + ": '" + printable(s.Scalar()) + "' is not a valid MQTT topic filter");
         else
           m.subscriptions.push_back(s.Scalar());
       });

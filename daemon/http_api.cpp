@@ -232,7 +232,9 @@ void HttpApi::register_routes() {
   });
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
-      const char* msg = res.status == 404 ? "not found" : "error";
+      const char* msg = res.status == 404   ? "not found"
+                        : res.status == 413 ? "the request body is larger than 1 MiB"
+                                            : "error";
       send_error(res, res.status, msg);
     }
   });

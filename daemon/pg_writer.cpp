@@ -1,6 +1,7 @@
 #include "pg_writer.h"
 
 #include <pqxx/pqxx>
+#include <pthread.h>
 
 #include <nlohmann/json.hpp>
 
@@ -377,6 +378,7 @@ void PgWriter::probe() {
 }
 
 void PgWriter::run() {
+  pthread_setname_np(pthread_self(), "pg writer");
   try {
     spool_.open();
   } catch (const std::exception& e) {

@@ -126,7 +126,17 @@ json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
 }
 
 json parse_body(const httplib::Request& req) {
-  json body = json::parse(req.body, nullptr, false);
+  // nlohmann parses iteratively, but copies and dumps recurse once per level: 100,000 levels
+  // overflow the handler thread's stack. No reading needs more than a few.
+  constexpr int kMaxDepth = 32;
+  json body = json::parse(
+      req.body,
+      [](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxDepth)
+          throw BadRequest("the body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        return true;
+      },
+      false);
   if (body.is_discarded()) throw BadRequest("the body is not valid JSON");
   return body;
 }
