@@ -423,5 +423,54 @@ TEST_F(SecurityTest, PasswordCannotBeWrittenIntoTheConfig) {
   EXPECT_NE(r.output.find("password"), std::string::npos) << r.output;
 }
 
+// PostgreSQL with password authentication for roomtempd's own role: the password comes from
+// postgres.password_file (never from the YAML, never into the log); a wrong one keeps the
+// daemon running but not ready, naming PostgreSQL.
+TEST_F(SecurityTest, PostgresPasswordComesFromPasswordFile) {
+  const std::string role = unique_name("rt_writer");
+  const std::string password = "pg-" + unique_name("pw");
+  pg_->query("CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'", "postgres");
+  pg_->query("ALTER DATABASE \"" + db_ + "\" OWNER TO " + role, "postgres");
+  // Password authentication for that role only, ahead of the harness's trust lines.
+  const std::string hba = pg_->query_value("SHOW hba_file", "postgres");
+  write_file(hba, "host all " + role + " 127.0.0.1/32 scram-sha-256\n" + read_file(hba));
+  pg_->query("SELECT pg_reload_conf()", "postgres");
+
+  Broker broker;
+  const std::string secret = dir_.file("pg-password");
+  std::string yaml = config(broker, "");
+  const auto user = yaml.find("user=postgres");
+  ASSERT_NE(user, std::string::npos) << yaml;
+  yaml.replace(user, std::string("user=postgres").size(), "user=" + role);
+  yaml.insert(yaml.find("postgres:\n") + std::string("postgres:\n").size(),
+              "  password_file: \"" + secret + "\"\n");
+  ASSERT_EQ(yaml.find(password), std::string::npos);
+
+  {
+    const std::string wrong = "wrong-" + unique_name("pw");
+    write_file(secret, wrong + "\n");
+    Daemon daemon(yaml);
+    ASSERT_TRUE(wait_log(daemon, "password authentication failed for user \"" + role + "\""))
+        << "no log line saying PostgreSQL refused the password";
+    ASSERT_TRUE(daemon.running()) << "roomtempd exited";
+    const HttpResponse ready = daemon.poll_get("/readyz", 503);
+    EXPECT_EQ(ready.status, 503) << ready.body;
+    EXPECT_EQ(daemon.log().find(wrong), std::string::npos) << "the password is in the log";
+  }
+
+  write_file(secret, password + "\n");
+  Daemon daemon(yaml);
+  ASSERT_TRUE(daemon.wait_ready(30s)) << daemon.log();
+  MqttClient sensor(broker.port());
+  sensor.publish("buildings/B1/rooms/101/temperature", "21.5", 1);
+  EXPECT_TRUE(wait_until([&] { return pg_->query_count("SELECT count(*) FROM readings", db_) == 1; },
+                         10s, 50ms));
+  EXPECT_EQ(pg_->query_value("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity "
+                             "WHERE datname = '" + db_ + "' AND pid <> pg_backend_pid()",
+                             "postgres"),
+            role);
+  EXPECT_EQ(daemon.log().find(password), std::string::npos) << "the password is in the log";
+}
+
 }  // namespace
 }  // namespace roomtemp::harness
