@@ -28,29 +28,12 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::int64_t kSecond = 1'000'000;
-constexpr std::int64_t kMinute = 60 * kSecond;
 
 const std::string kRoomAverages = "buildings/+/rooms/+/+/average/+";
 const std::string kBuildingAverages = "buildings/+/+/average/+";
 
 /// One reading as the test published it.
-struct Sample {
-  std::string building, room;
-  std::int64_t ts;
-  double value;
-  std::optional<std::string> sensor;
-};
 
-std::string sensor_topic(const std::string& b, const std::string& r) {
-  return "buildings/" + b + "/rooms/" + r + "/temperature";
-}
-
-Publication publication(const Sample& s) {
-  json p = {{"temperature", s.value}, {"timestamp", rfc3339(s.ts, 0, 6)}};
-  if (s.sensor) p["sensor_id"] = *s.sensor;
-  return {sensor_topic(s.building, s.room), p.dump()};
-}
 
 /// "10s", "1m", "15m", "1h" in microseconds, read here rather than by the daemon's parser.
 std::int64_t window_micros(const std::string& w) {

@@ -13,7 +13,6 @@
 namespace roomtemp::harness {
 namespace {
 
-constexpr std::int64_t kSecond = 1'000'000;
 constexpr int kTotal = 10'000;
 constexpr int kRate = 2'000;  // per second: the stream lasts 5 s
 constexpr int kKillAfterStored = 3'000;

@@ -22,8 +22,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::int64_t kSecond = 1'000'000;
-constexpr std::int64_t kMinute = 60 * kSecond;
 const std::vector<std::string> kWindows = {"1m", "15m", "1h"};
 
 struct Room {

@@ -42,7 +42,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::int64_t kSecond = 1'000'000;
 
 /// The limits the flood tests run under (limits.series_rate, limits.max_series).
 constexpr int kSeriesRate = 20;

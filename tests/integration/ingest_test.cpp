@@ -16,7 +16,6 @@
 namespace roomtemp::harness {
 namespace {
 
-constexpr std::int64_t kSecond = 1'000'000;
 
 class IngestTest : public DaemonTest {
  protected:

@@ -15,7 +15,6 @@ namespace roomtemp::harness {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::int64_t kSecond = 1'000'000;
 
 /// The spool's segment files (seg-*.spool), oldest first.
 std::vector<fs::path> spool_segments(const std::string& dir) {

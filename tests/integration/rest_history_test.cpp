@@ -24,16 +24,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::int64_t kSecond = 1'000'000;
-constexpr std::int64_t kMinute = 60 * kSecond;
 
-/// One published reading, as this test knows it.
-struct Sample {
-  std::string building, room;
-  std::int64_t ts;
-  double value;
-  std::optional<std::string> sensor;
-};
 
 /// What the REST API must answer for a set of readings, computed here.
 struct Stats {

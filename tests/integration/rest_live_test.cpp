@@ -28,19 +28,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::int64_t kSecond = 1'000'000;
-constexpr std::int64_t kMinute = 60 * kSecond;
 
-struct Sample {
-  std::string building, room;
-  std::int64_t ts;
-  double value;
-};
-
-Publication publication(const Sample& s) {
-  return {"buildings/" + s.building + "/rooms/" + s.room + "/temperature",
-          json{{"temperature", s.value}, {"timestamp", rfc3339(s.ts, 0, 6)}}.dump()};
-}
 
 /// POST with a JSON body; status 0 when no answer came.
 HttpResponse http_post(int port, const std::string& path, const std::string& body) {

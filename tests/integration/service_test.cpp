@@ -24,7 +24,6 @@
 namespace roomtemp::harness {
 namespace {
 
-constexpr std::int64_t kSecond = 1'000'000;
 
 class ServiceTest : public ::testing::Test {
  protected:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "harness/text.h"
 #include "harness/wait.h"
@@ -21,6 +22,12 @@ std::vector<Publication> sensor_readings(int count, std::int64_t first_micros,
                        std::to_string(i % 3) + "\"}"});
   }
   return out;
+}
+
+Publication publication(const Sample& s) {
+  nlohmann::json p = {{"temperature", s.value}, {"timestamp", rfc3339(s.ts, 0, 6)}};
+  if (s.sensor) p["sensor_id"] = *s.sensor;
+  return {"buildings/" + s.building + "/rooms/" + s.room + "/temperature", p.dump()};
 }
 
 SteadyPublisher::SteadyPublisher(int port, std::vector<Publication> messages, int rate_per_second,

@@ -19,6 +19,18 @@ namespace roomtemp::harness {
 std::vector<Publication> sensor_readings(int count, std::int64_t first_micros,
                                          std::int64_t step_micros);
 
+/// One reading as a test knows it.
+struct Sample {
+  std::string building, room;
+  std::int64_t ts;  ///< microseconds since the epoch
+  double value;
+  std::optional<std::string> sensor{};
+};
+
+/// A sample as a sensor publishes it: on buildings/{b}/rooms/{r}/temperature, the JSON
+/// {"temperature", "timestamp" (RFC 3339, microseconds), "sensor_id" when it has one}.
+Publication publication(const Sample& s);
+
 /// Publishes `messages` in order, QoS 1, at a steady `rate_per_second` (0: as fast as the broker
 /// acknowledges) from its own thread and MQTT client, so that a test can cause a fault
 /// mid-stream. With a fixed client id and clean_session false the publisher's session survives

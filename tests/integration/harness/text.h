@@ -5,6 +5,10 @@
 
 namespace roomtemp::harness {
 
+/// Microseconds, the unit of every timestamp the harness handles.
+inline constexpr std::int64_t kSecond = 1'000'000;
+inline constexpr std::int64_t kMinute = 60 * kSecond;
+
 /// Microseconds since the epoch, now (wall clock, like the daemon's).
 std::int64_t now_micros();
 
