@@ -1,10 +1,11 @@
 #include "mqtt_client.h"
 
 #include <mosquitto.h>
-#include <pthread.h>
 #include <netdb.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -43,6 +44,9 @@ std::string explain_library_error(const std::string& text, const MqttConfig& c) 
 void mqtt_library_init() {
   static bool done = [] {
     mosquitto_lib_init();
+    // Frees what the library holds for the process (its OpenSSL UI method among them) once
+    // main has returned and every client is gone.
+    std::atexit([] { mosquitto_lib_cleanup(); });
     return true;
   }();
   (void)done;

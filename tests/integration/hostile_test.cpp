@@ -582,7 +582,13 @@ TEST_F(HostileTest, MqttHostileInputIsRejectedWhileGoodRoomsFlow) {
   const long long rss_kib = proc_status_kib(pid, "VmRSS");
   std::printf("roomtempd memory: VmRSS %lld KiB, peak VmHWM %lld KiB\n", rss_kib, peak_kib);
   EXPECT_GT(peak_kib, 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the resident size is mostly its shadow memory and the quarantine of
+  // freed blocks (256 MiB by default): it says nothing about roomtempd's own bound.
+  std::printf("(AddressSanitizer build: the 128 MiB bound is not checked)\n");
+#else
   EXPECT_LT(peak_kib, 128 * 1024) << "roomtempd's peak resident memory";
+#endif
   EXPECT_EQ(daemon_->pid(), pid);
   expect_alive("at the end");
   EXPECT_EQ(daemon_->http_get("/readyz").status, 200);

@@ -534,8 +534,9 @@ TEST(Aggregator, TickReturnsExactlyTheWindowsWhoseNumbersChanged) {
         const auto prev = before.find({b, r, w});
         if (prev == before.end() ? e.count > 0 : !e.same_numbers(prev->second))
           want.insert({b, r, w});
-        if (got.count({b, r, w}))
+        if (got.count({b, r, w})) {
           EXPECT_TRUE(e.same_numbers(last[{b, r, w}])) << b << "/" << r << " window " << w;
+        }
       }
     }
     ASSERT_EQ(got, want) << "tick " << tick << " at +" << (now - kT0) / kS << " s";

@@ -35,8 +35,9 @@ TEST(FingerprintSet, MatchesAStandardSetUnderRandomInsertsAndErases) {
       ASSERT_FALSE(set.contains(gone)) << "step " << step;
     }
     ASSERT_EQ(set.size(), model.size());
-    if (step % 997 == 0)
+    if (step % 997 == 0) {
       for (std::uint64_t p : present) ASSERT_TRUE(set.contains(p)) << "lost " << p;
+    }
   }
   for (std::uint64_t p : present) EXPECT_TRUE(set.contains(p));
 }
