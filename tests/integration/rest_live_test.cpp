@@ -30,16 +30,6 @@ using json = nlohmann::json;
 
 
 
-/// POST with a JSON body; status 0 when no answer came.
-HttpResponse http_post(int port, const std::string& path, const std::string& body) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(5, 0);
-  c.set_read_timeout(10, 0);
-  auto r = c.Post(path.c_str(), body, "application/json");
-  if (!r) return {};
-  return {r->status, r->body, r->get_header_value("Content-Type")};
-}
-
 /// A time as the daemon prints it, checked before it goes into SQL text.
 std::string time_literal(const json& v) {
   static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");

@@ -7,21 +7,12 @@
 #include <string>
 
 #include "config.h"
+#include "config_test_support.h"
 
 namespace roomtemp {
 namespace {
 
-constexpr const char* kDsnOnly = "postgres:\n  dsn: \"dbname=roomtemp\"\n";
-
-std::string dump(const ConfigResult& r) {
-  std::string s;
-  for (const auto& e : r.errors) s += "\n  " + e.to_string();
-  return s;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using namespace config_test;
 
 // --- files ----------------------------------------------------------------------------------
 

@@ -58,18 +58,35 @@ bool port_accepts(int port, std::chrono::milliseconds timeout) {
   return ok;
 }
 
-HttpResponse http_get(int port, const std::string& path, std::chrono::milliseconds timeout) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(timeout);
-  client.set_read_timeout(timeout);
-  client.set_write_timeout(timeout);
+namespace {
+
+HttpResponse response(const httplib::Result& res) {
   HttpResponse out;
-  if (auto res = client.Get(path.c_str())) {
+  if (res) {
     out.status = res->status;
     out.body = res->body;
     out.content_type = res->get_header_value("Content-Type");
   }
   return out;
+}
+
+httplib::Client client(int port, std::chrono::milliseconds timeout) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(timeout);
+  c.set_read_timeout(timeout);
+  c.set_write_timeout(timeout);
+  return c;
+}
+
+}  // namespace
+
+HttpResponse http_get(int port, const std::string& path, std::chrono::milliseconds timeout) {
+  return response(client(port, timeout).Get(path.c_str()));
+}
+
+HttpResponse http_post(int port, const std::string& path, const std::string& body,
+                       std::chrono::milliseconds timeout) {
+  return response(client(port, timeout).Post(path.c_str(), body, "application/json"));
 }
 
 }  // namespace roomtemp::harness

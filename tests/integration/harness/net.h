@@ -21,4 +21,9 @@ struct HttpResponse {
 HttpResponse http_get(int port, const std::string& path,
                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+/// POST `body` (application/json) to http://127.0.0.1:`port``path`, bounded by `timeout`;
+/// status 0 when no answer came.
+HttpResponse http_post(int port, const std::string& path, const std::string& body,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
 }  // namespace roomtemp::harness
