@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "pg_connect.h"
 #include "spool.h"
+#include "warm_start.h"
 
 namespace roomtemp {
 
@@ -216,20 +217,11 @@ PgWriter::WriteResult PgWriter::write_batch(const std::vector<Inbound>& batch,
       if (inserted_rows) {
         // Replay of an earlier run's spool: learn which rows are new, for the live windows.
         auto res = txn.exec(
-            "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING "
-            "RETURNING (extract(epoch FROM ts) * 1000000)::bigint, building, room, metric, "
-            "value, sensor_id");
+            std::string("INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO "
+                        "NOTHING RETURNING ") +
+            kReadingColumnsSql);
         inserted = res.affected_rows();
-        for (const auto& row : res) {
-          Reading r;
-          r.ts = row[0].as<std::int64_t>();
-          r.building = row[1].as<std::string>();
-          r.room = row[2].as<std::string>();
-          r.metric = row[3].as<std::string>();
-          r.value = row[4].as<double>();
-          if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
-          inserted_rows->push_back(std::move(r));
-        }
+        for (const auto& row : res) inserted_rows->push_back(reading_from_row(row));
       } else {
         auto res = txn.exec(
             "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING");

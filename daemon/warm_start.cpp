@@ -41,6 +41,8 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
 namespace {
 Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
+}  // namespace
+
 Reading reading_from_row(const pqxx::row& row) {
   Reading r;
   r.building = row[0].as<std::string>();
@@ -52,7 +54,6 @@ Reading reading_from_row(const pqxx::row& row) {
   r.received_at = row[6].as<std::int64_t>();
   return r;
 }
-}  // namespace
 
 std::vector<Reading> load_future_readings(pqxx::connection& conn,
                                           const std::vector<Duration>& windows,
@@ -67,8 +68,7 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   if (windows.empty()) return out;
   pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(
-      "SELECT building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value,"
-      " sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint"
+      std::string("SELECT ") + kReadingColumnsSql +
       " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
       format_rfc3339(earliest_to), format_rfc3339(now + micros(max_future_skew)));
   for (const auto& row : result) out.push_back(reading_from_row(row));
@@ -81,8 +81,7 @@ std::vector<Reading> load_recent_identities(pqxx::connection& conn, Duration hor
   if (horizon.count() <= 0) return out;
   pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(
-      "SELECT building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value,"
-      " sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint"
+      std::string("SELECT ") + kReadingColumnsSql +
       " FROM readings WHERE received_at >= $1 ORDER BY received_at LIMIT $2",
       format_rfc3339(now - micros(horizon)), static_cast<long long>(limit));
   for (const auto& row : result) out.push_back(reading_from_row(row));

@@ -1,10 +1,19 @@
 #pragma once
 #include <pqxx/connection>
+#include <pqxx/row>
 #include <vector>
 
 #include "aggregator.h"
 
 namespace roomtemp {
+
+/// The columns reading_from_row() reads, in its order: for a SELECT or a RETURNING list.
+inline constexpr const char* kReadingColumnsSql =
+    "building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value, sensor_id,"
+    " (extract(epoch FROM received_at) * 1000000)::bigint";
+
+/// A row of kReadingColumnsSql as a Reading.
+Reading reading_from_row(const pqxx::row& row);
 
 /// Reads, per configured window, the buckets of the live windows from `readings`, so that a
 /// restarted daemon publishes the same averages it would have without the restart.
