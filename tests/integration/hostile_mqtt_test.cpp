@@ -152,12 +152,6 @@ long long proc_status_kib(pid_t pid, const std::string& field) {
 }
 
 /// roomtemp_readings_rejected_total by reason, the reasons counted at least once.
-long long metric_value(const Daemon& daemon, const std::string& series) {
-  const HttpResponse metrics = daemon.http_get("/metrics");
-  auto v = prometheus_value(metrics.body, series);
-  return v ? static_cast<long long>(*v) : -1;
-}
-
 /// What a rejection row keeps of a topic (validate.h: at most kMaxRejectedTopicBytes).
 std::string stored_topic(const std::string& topic) {
   return topic.size() <= kMaxRejectedTopicBytes ? topic : topic.substr(0, kMaxRejectedTopicBytes);
@@ -470,7 +464,7 @@ TEST_F(HostileTest, MqttHostileInputIsRejectedWhileGoodRoomsFlow) {
     stored[r[0]] = std::stoll(r[1]);
   EXPECT_EQ(stored, want);
   EXPECT_EQ(rejected_by_reason_metric(*daemon_), want);
-  EXPECT_EQ(metric_value(*daemon_, "roomtemp_readings_received_total"), kSteady + delivered)
+  EXPECT_EQ(daemon_->metric("roomtemp_readings_received_total"), kSteady + delivered)
       << "the daemon received something besides what was sent (or lost some)";
 
   // Memory stayed bounded: 20 MB of oversized payloads and 3000 invented rooms went through.

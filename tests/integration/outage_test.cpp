@@ -54,13 +54,6 @@ std::string listing(const std::string& dir) {
   return out.empty() ? "(no files)" : out;
 }
 
-/// A series from the daemon's /metrics; -1 when the scrape failed or the series is missing.
-double metric(const Daemon& daemon, const std::string& series) {
-  const HttpResponse r = daemon.http_get("/metrics");
-  if (r.status != 200) return -1;
-  return prometheus_value(r.body, series).value_or(-1);
-}
-
 /// How many times `needle` occurs in `text`.
 std::size_t occurrences(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -109,21 +102,21 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   EXPECT_EQ(readyz.status, 503) << readyz.body;
   EXPECT_NE(readyz.body.find("postgresql"), std::string::npos)
       << "/readyz does not name PostgreSQL: " << readyz.body;
-  EXPECT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_spool_bytes") > 0; }, 10s, 50ms))
+  EXPECT_TRUE(wait_until([&] { return daemon.metric("roomtemp_spool_bytes") > 0; }, 10s, 50ms))
       << "roomtemp_spool_bytes stayed 0";
   EXPECT_FALSE(spool_segments(daemon.spool_dir()).empty())
       << "no segment files in " << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
   // … and ingest goes on.
-  const double received = metric(daemon, "roomtemp_readings_received_total");
+  const double received = daemon.metric("roomtemp_readings_received_total");
   EXPECT_TRUE(wait_until(
-      [&] { return metric(daemon, "roomtemp_readings_received_total") >= received + 500; }, 10s,
+      [&] { return daemon.metric("roomtemp_readings_received_total") >= received + 500; }, 10s,
       50ms))
       << "roomtemp_readings_received_total stuck at " << received << " while PostgreSQL is down";
 
   // Back while the stream still runs: the spool is written first, live readings behind it.
   ASSERT_TRUE(wait_until([&] { return sensors.published() >= kStartAfterPublished; }, 20s));
   const int published_at_start = sensors.published();
-  const double spooled = metric(daemon, "roomtemp_readings_spooled_total");
+  const double spooled = daemon.metric("roomtemp_readings_spooled_total");
   pg.start();
   EXPECT_TRUE(daemon.wait_ready(30s)) << daemon.http_get("/readyz").body;
   EXPECT_NE(daemon.log().find("connected to PostgreSQL"), std::string::npos);
@@ -154,8 +147,8 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   // The spool is gone.
   EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
       << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
-  EXPECT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_spool_bytes") == 0; }, 10s))
-      << "roomtemp_spool_bytes " << metric(daemon, "roomtemp_spool_bytes");
+  EXPECT_TRUE(wait_until([&] { return daemon.metric("roomtemp_spool_bytes") == 0; }, 10s))
+      << "roomtemp_spool_bytes " << daemon.metric("roomtemp_spool_bytes");
   EXPECT_NE(daemon.log().find("spool replayed"), std::string::npos);
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
 }
@@ -182,7 +175,7 @@ TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStor
   ASSERT_TRUE(wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") >= 1'000; },
                          30s, 10ms));
   pg.stop();
-  ASSERT_TRUE(wait_until([&] { return metric(daemon, "roomtemp_readings_spooled_total") >= 500; },
+  ASSERT_TRUE(wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") >= 500; },
                          20s, 50ms));
   pg.start();
   ASSERT_TRUE(sensors.wait_done(60s)) << sensors.error();
@@ -198,7 +191,7 @@ TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStor
       50ms))
       << pg.query_count("SELECT count(*) FROM readings") << " of " << kTotal - poisoned;
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), poisoned);
-  EXPECT_EQ(metric(daemon, "roomtemp_rows_refused_total"), static_cast<double>(poisoned));
+  EXPECT_EQ(daemon.metric("roomtemp_rows_refused_total"), static_cast<double>(poisoned));
   EXPECT_NE(daemon.log().find("PostgreSQL refused a row"), std::string::npos);
   EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
       << listing(daemon.spool_dir());
@@ -309,8 +302,8 @@ void damaged_spool_tail(Damage damage) {
     sensor.publish_many(sensor_readings(kSpooled, first, kStep));
   }
   ASSERT_TRUE(wait_until(
-      [&] { return metric(daemon, "roomtemp_readings_spooled_total") == kSpooled; }, 10s, 50ms))
-      << metric(daemon, "roomtemp_readings_spooled_total") << " of " << kSpooled << " spooled";
+      [&] { return daemon.metric("roomtemp_readings_spooled_total") == kSpooled; }, 10s, 50ms))
+      << daemon.metric("roomtemp_readings_spooled_total") << " of " << kSpooled << " spooled";
 
   daemon.terminate();
   const auto code = daemon.wait_exit(15s);
@@ -345,7 +338,7 @@ void damaged_spool_tail(Damage damage) {
   const std::string log = daemon.log();
   const std::string line = "error spool: " + newest.string() + ": ";
   EXPECT_NE(log.find(line), std::string::npos) << "no line starting '" << line << "' in the log";
-  EXPECT_GE(metric(daemon, "roomtemp_spool_corrupt_records_total"), 1);
+  EXPECT_GE(daemon.metric("roomtemp_spool_corrupt_records_total"), 1);
   EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
       << daemon.spool_dir() << ": " << listing(daemon.spool_dir());
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "harness/stream.h"
 #include "harness/wait.h"
 
 #ifndef ROOMTEMP_BIN_DIR
@@ -125,6 +126,12 @@ bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
              },
              timeout, std::chrono::milliseconds(50)) &&
          process_.running();
+}
+
+double Daemon::metric(const std::string& series) const {
+  const HttpResponse r = http_get("/metrics");
+  if (r.status != 200) return -1;
+  return prometheus_value(r.body, series).value_or(-1);
 }
 
 HttpResponse Daemon::poll_get(const std::string& path, int status,

@@ -65,6 +65,8 @@ class Daemon {
   pid_t pid() const { return process_.pid(); }
   /// Polls GET /readyz until 200; false when `timeout` passes or the process exits.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  /// One series from its GET /metrics; -1 when the scrape failed or the series is missing.
+  double metric(const std::string& series) const;
   /// Polls GET `path` every 50 ms until it answers `status` (0: any answer at all) or
   /// `timeout` passes; returns the last response either way (status 0: none).
   HttpResponse poll_get(const std::string& path, int status,
