@@ -231,11 +231,16 @@ void HttpApi::register_routes() {
     send_error(res, 500, "internal error");
   });
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      const char* msg = res.status == 404   ? "not found"
-                        : res.status == 413 ? "the request body is larger than 1 MiB"
-                                            : "error";
-      send_error(res, res.status, msg);
+    if (!res.body.empty()) return;
+    // What cpp-httplib refuses by itself, in SPEC.md §5's statuses (400, 401, 404, 503).
+    if (res.status == 404) {
+      send_error(res, 404, "not found");
+    } else if (res.status >= 500) {
+      send_error(res, 503, "the server could not answer");
+    } else {
+      send_error(res, 400, res.status == 413   ? "the request body is larger than 1 MiB"
+                           : res.status == 414 ? "the request line is too long"
+                                               : "bad request");
     }
   });
 }
