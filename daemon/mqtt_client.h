@@ -63,6 +63,9 @@ class MqttClient {
   static void on_log(mosquitto*, void* self, int level, const char* text);
   /// The network thread: runs libmosquitto's loop and reconnects with backoff until stop().
   void run_network();
+  /// After mosquitto_loop: reads the packets already waiting on the socket without a select()
+  /// for each. Returns libmosquitto's error when the connection failed.
+  int read_pending();
   /// Logs why a connection attempt failed and makes it last_error(); the same reason again
   /// within a minute is only counted, so a reconnect loop does not flood the log.
   void report_connect_failure(const std::string& why);
