@@ -46,7 +46,7 @@ void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& a
   auto ahead = load_future_readings(conn, config.averages.windows,
                                     config.averages.max_future_skew, now);
   for (const auto& r : ahead) aggregator.warm_ahead(r, now);
-  auto seen = load_recent_identities(conn, config.averages.dedupe_horizon, now,
+  auto seen = load_recent_identities(conn, config.averages.windows, config.averages.dedupe_horizon, now,
                                      kMaxWarmIdentities);
   for (const auto& r : seen) aggregator.remember(r);
   if (seen.size() == kMaxWarmIdentities)

@@ -5,22 +5,35 @@
 #include <algorithm>
 
 namespace roomtemp {
+namespace {
+Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+/// What a window of length `w` covers at `now`: [from, to), `to` the end of its newest bucket.
+struct Span {
+  Micros from;
+  Micros to;
+  Micros bucket_width;
+};
+Span window_span(Duration w, Micros now) {
+  Window win(micros(w));
+  const Micros to = (win.bucket_of(now) + 1) * win.bucket_width();
+  return {to - win.length(), to, win.bucket_width()};
+}
+
+}  // namespace
 
 std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
                                           const std::vector<Duration>& windows, Micros now) {
   std::vector<WarmBucket> rows;
   pqxx::read_transaction txn(conn);
   for (std::size_t w = 0; w < windows.size(); ++w) {
-    Window win(std::chrono::duration_cast<std::chrono::microseconds>(windows[w]).count());
-    const std::int64_t head = win.bucket_of(now);
-    const Micros to = (head + 1) * win.bucket_width();
-    const Micros from = to - win.length();
+    const Span span = window_span(windows[w], now);
     auto result = txn.exec_params(
         "SELECT building, room, metric,"
         " floor(extract(epoch FROM ts) * 1000000 / $1)::bigint,"
         " sum(value), min(value), max(value), count(*)"
         " FROM readings WHERE ts >= $2 AND ts < $3 GROUP BY 1, 2, 3, 4",
-        win.bucket_width(), format_rfc3339(from), format_rfc3339(to));
+        span.bucket_width, format_rfc3339(span.from), format_rfc3339(span.to));
     for (const auto& row : result) {
       WarmBucket b;
       b.building = row[0].as<std::string>();
@@ -37,11 +50,6 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
   }
   return rows;
 }
-
-namespace {
-Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
-
-}  // namespace
 
 Reading reading_from_row(const pqxx::row& row) {
   Reading r;
@@ -60,10 +68,7 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
                                           Duration max_future_skew, Micros now) {
   // The earliest end of any window: readings from there on are not in any bucket yet.
   Micros earliest_to = INT64_MAX;
-  for (auto w : windows) {
-    Window win(micros(w));
-    earliest_to = std::min(earliest_to, (win.bucket_of(now) + 1) * win.bucket_width());
-  }
+  for (auto w : windows) earliest_to = std::min(earliest_to, window_span(w, now).to);
   std::vector<Reading> out;
   if (windows.empty()) return out;
   pqxx::read_transaction txn(conn);
@@ -75,15 +80,22 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   return out;
 }
 
-std::vector<Reading> load_recent_identities(pqxx::connection& conn, Duration horizon, Micros now,
-                                            std::size_t limit) {
+std::vector<Reading> load_recent_identities(pqxx::connection& conn,
+                                            const std::vector<Duration>& windows,
+                                            Duration horizon, Micros now, std::size_t limit) {
   std::vector<Reading> out;
-  if (horizon.count() <= 0) return out;
+  if (horizon.count() <= 0 || windows.empty()) return out;
+  // A copy stamped before every window's start changes no window, so only readings from the
+  // earliest start on need remembering; the bound on ts also lets PostgreSQL skip every
+  // older daily partition instead of reading the whole table for received_at.
+  Micros earliest_from = INT64_MAX;
+  for (auto w : windows) earliest_from = std::min(earliest_from, window_span(w, now).from);
   pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(
       std::string("SELECT ") + kReadingColumnsSql +
-      " FROM readings WHERE received_at >= $1 ORDER BY received_at LIMIT $2",
-      format_rfc3339(now - micros(horizon)), static_cast<long long>(limit));
+      " FROM readings WHERE received_at >= $1 AND ts >= $2 ORDER BY received_at LIMIT $3",
+      format_rfc3339(now - micros(horizon)), format_rfc3339(earliest_from),
+      static_cast<long long>(limit));
   for (const auto& row : result) out.push_back(reading_from_row(row));
   return out;
 }

@@ -26,9 +26,11 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
                                           const std::vector<Duration>& windows,
                                           Duration max_future_skew, Micros now);
 
-/// Readings received within the dedupe horizon (oldest first, at most `limit`), so that a
-/// copy redelivered after a restart is not counted twice in the live windows.
-std::vector<Reading> load_recent_identities(pqxx::connection& conn, Duration horizon, Micros now,
-                                            std::size_t limit);
+/// Readings received within the dedupe horizon and stamped within some window (oldest first,
+/// at most `limit`), so that a copy redelivered after a restart is not counted twice in the
+/// live windows.
+std::vector<Reading> load_recent_identities(pqxx::connection& conn,
+                                            const std::vector<Duration>& windows,
+                                            Duration horizon, Micros now, std::size_t limit);
 
 }  // namespace roomtemp

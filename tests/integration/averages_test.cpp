@@ -606,8 +606,14 @@ TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
   const std::int64_t now = now_micros() / 1000 * 1000;
   const Sample s{"B1", "101", now - 3 * kMinute, 21.25, std::string("s1")};
   const Sample other{"B1", "101", now - 4 * kMinute, 19.5, std::string("s1")};
+  // Stamped before the 1h window began: a copy of it would change no window.
+  const Sample old{"B1", "101", now - 2 * 60 * kMinute, 18.0, std::string("s1")};
   MqttClient sensor(broker_.port());
-  ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, {s, other}));
+  ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, {s, other, old}));
+  // Only the two a window holds are remembered (the start-up query reads no older partition).
+  EXPECT_NE(daemon_->log().find(" 2 remembered for dedupe"),
+            std::string::npos)
+      << daemon_->log();
   // The sensor (or the broker, for an unacknowledged QoS 1 message) sends it again.
   const auto p = publication(s);
   sensor.publish(p.topic, p.payload, 1);
@@ -616,7 +622,7 @@ TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
     return r.body.find("\nroomtemp_readings_received_total 1\n") != std::string::npos;
   }, 10s));
   std::this_thread::sleep_for(1s);  // written (ON CONFLICT: once) and a few publish ticks
-  EXPECT_EQ(count("SELECT count(*) FROM readings"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 3);
   for (const std::string& path : {std::string("/v1/buildings/B1/rooms/101/temperature/average?window=15m"),
                                  std::string("/v1/buildings/B1/temperature/average?window=1h")}) {
     SCOPED_TRACE(path);

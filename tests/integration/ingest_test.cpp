@@ -363,6 +363,39 @@ TEST_F(IngestTest, MigrateCreatesTheSchemaOnceAndIsIdempotent) {
   EXPECT_EQ(query(tables).size(), 3u);
 }
 
+// A database the first release (001_readings.sql only) left behind, with a reading in it:
+// --migrate applies what is new and keeps what is stored.
+TEST_F(IngestTest, MigrateUpgradesADatabaseOfTheFirstRelease) {
+  db_ = unique_name("upgrade");
+  pg_->create_database(db_);
+  query("CREATE TABLE schema_migrations ("
+        " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+  query(read_file(std::string(ROOMTEMP_SOURCE_DIR) + "/sql/001_readings.sql"));
+  query("INSERT INTO schema_migrations (version) VALUES ('001_readings.sql')");
+  query("SELECT roomtemp_ensure_partitions(1, 1)");
+  query("INSERT INTO readings (ts, building, room, metric, value) "
+        "VALUES (now(), 'B1', '101', 'temperature', 21.5)");
+  const std::string indexes =
+      "SELECT c.relname, a.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'readings'::regclass ORDER BY 1";
+  ASSERT_EQ(query(indexes), (Rows{{"readings_once", "btree"}, {"readings_ts", "btree"}}));
+
+  const std::string config = dir_.file("roomtemp.yaml");
+  write_file(config, default_config(broker_, *pg_, dir_, {.database = db_}));
+  RunResult r = run_roomtempd({"--migrate", "--config", config});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Time ranges across rooms: a BRIN index, on every partition too.
+  EXPECT_EQ(query(indexes), (Rows{{"readings_once", "btree"}, {"readings_ts_brin", "brin"}}));
+  EXPECT_EQ(query("SELECT count(*) FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid "
+                  "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                  "WHERE h.inhparent = 'readings'::regclass AND a.amname = 'brin'"),
+            query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass"));
+  EXPECT_EQ(query("SELECT building, room, metric, value::text FROM readings"),
+            (Rows{{"B1", "101", "temperature", "21.5"}}));
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations WHERE version LIKE '002_%'"),
+            (Rows{{"1"}}));
+}
+
 TEST_F(IngestTest, ReadyzFollowsTheBroker) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   EXPECT_EQ(daemon_->http_get("/readyz").status, 200);
