@@ -18,9 +18,16 @@ TEST(FingerprintSet, MatchesAStandardSetUnderRandomInsertsAndErases) {
   FingerprintSet set;
   std::unordered_set<std::uint64_t> model;
   std::vector<std::uint64_t> present;
-  for (int step = 0; step < 200000; ++step) {
-    // Few distinct low bits: many values share a home slot and probe runs wrap the table end.
-    const std::uint64_t v = (rng() % 4 == 0) ? rng() % 64 : (rng() << 20) | 1023;
+  for (int step = 0; step < 20000; ++step) {
+    // Few distinct low bits, so probe runs are long and wrap the table end: half the values
+    // have the last slot as home (at every table size up to 2^20 slots), a quarter one of the
+    // first 8 slots — where the wrapped runs meet them, and an erase near the end must not
+    // move them back across it — and a quarter one of the first 64.
+    const std::uint64_t high = (rng() | 1) << 20;
+    const std::uint64_t family = rng() % 4;
+    const std::uint64_t v = family < 2    ? high | 0xFFFFF
+                            : family == 2 ? high | (rng() % 8)
+                                          : 1 + rng() % 63;
     if (rng() % 3 != 0 || present.empty()) {
       const bool inserted = set.insert(v);
       ASSERT_EQ(inserted, model.insert(v).second) << "step " << step;
@@ -40,6 +47,40 @@ TEST(FingerprintSet, MatchesAStandardSetUnderRandomInsertsAndErases) {
     }
   }
   for (std::uint64_t p : present) EXPECT_TRUE(set.contains(p));
+}
+
+// The cases of the backward shift one by one. A value's home slot is its low bits, so
+// `id << 20 | low` puts values where wanted: low 0xFFFFF is the last slot at any table size.
+TEST(FingerprintSet, AnEraseKeepsTheRestOfItsProbeRunReachable) {
+  const auto value = [](std::uint64_t id, std::uint64_t low) { return id << 20 | low; };
+  const std::uint64_t last = 0xFFFFF;
+  struct Case {
+    const char* what;
+    std::vector<std::uint64_t> inserted;  // in this order
+    std::uint64_t erased;
+  };
+  const std::vector<Case> cases = {
+      {"next value has the hole as its home", {value(1, 5), value(2, 5)}, value(1, 5)},
+      {"next value's home is before the hole", {value(1, 5), value(2, 6), value(3, 5)},
+       value(2, 6)},
+      {"next value's home is after the hole", {value(1, 5), value(2, 6), value(3, 7)}, value(1, 5)},
+      {"run wraps; the wrapped value moves back to the last slot",
+       {value(1, last), value(2, last), value(3, 0)}, value(1, last)},
+      {"run wraps; a value at home in slot 0 stays, one after it moves back",
+       {value(1, last), value(3, 0), value(2, last)}, value(1, last)},
+      {"hole in slot 0 of a wrapped run", {value(1, last), value(2, last), value(3, last)},
+       value(2, last)},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    FingerprintSet set;
+    for (auto v : c.inserted) ASSERT_TRUE(set.insert(v));
+    set.erase(c.erased);
+    EXPECT_FALSE(set.contains(c.erased));
+    EXPECT_EQ(set.size(), c.inserted.size() - 1);
+    for (auto v : c.inserted)
+      if (v != c.erased) EXPECT_TRUE(set.contains(v)) << "lost " << (v >> 20);
+  }
 }
 
 TEST(FingerprintSet, ZeroIsAValueLikeAnyOther) {
