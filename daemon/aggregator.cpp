@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <functional>
+#include <random>
 
 namespace roomtemp {
 namespace {
@@ -18,8 +20,17 @@ Micros to_micros(Duration d) {
 
 }  // namespace
 
+namespace {
+std::uint64_t random_key() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+}  // namespace
+
 Aggregator::Aggregator(std::vector<Duration> windows, Duration dedupe_horizon)
-    : windows_(std::move(windows)), dedupe_horizon_(to_micros(dedupe_horizon)) {}
+    : windows_(std::move(windows)),
+      dedupe_horizon_(to_micros(dedupe_horizon)),
+      fingerprint_key_(random_key()) {}
 
 std::vector<Duration> Aggregator::windows() const {
   std::lock_guard lock(mutex_);
@@ -103,12 +114,17 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
   return s;
 }
 
-std::uint64_t Aggregator::fingerprint(const Reading& r) {
+std::uint64_t Aggregator::fingerprint(const Reading& r) const {
   // A 64-bit fingerprint of the identity; a false match needs ~2^32 readings in the horizon.
+  // Each part is keyed before it is mixed: FingerprintSet takes a fingerprint's low bits as
+  // its slot, and a sensor that could predict them could send readings (its timestamps are
+  // free to vary) that all land in one probe run, making every dedupe lookup walk them all.
+  const std::uint64_t k = fingerprint_key_;
   const std::uint64_t sensor =
       r.sensor_id ? std::hash<std::string_view>{}(*r.sensor_id) : 0x1e1e1e1e1e1e1e1eULL;
-  return mix(hash_parts(r.building, r.room, r.metric) ^ mix(sensor + 0x2545f4914f6cdd1dULL) ^
-             mix(static_cast<std::uint64_t>(r.ts)));
+  return mix(mix(hash_parts(r.building, r.room, r.metric) ^ k) ^
+             mix(sensor + 0x2545f4914f6cdd1dULL + std::rotl(k, 21)) ^
+             mix(static_cast<std::uint64_t>(r.ts) ^ std::rotl(k, 42)));
 }
 
 void Aggregator::remember(const Reading& r) {

@@ -61,6 +61,9 @@ class Aggregator {
   /// Adds an accepted reading to its room and building. A copy (same building, room, metric,
   /// sensor_id and ts) seen within the dedupe horizon is ignored.
   void add(const Reading& r, Micros now);
+  /// The dedupe identity of a reading, keyed with this aggregator's random key: equal for
+  /// copies, unpredictable from outside (a different key in every process).
+  std::uint64_t fingerprint(const Reading& r) const;
 
   /// Brings every window up to `now` and returns those whose numbers changed since they were
   /// last returned (including a window that became empty).
@@ -141,10 +144,11 @@ class Aggregator {
   /// Looks at one series in tick(): appends its changed windows, schedules its next wake.
   void review(Series& s, Micros now, std::vector<AverageUpdate>& out);
   bool is_duplicate(const Reading& r, Micros now);
-  static std::uint64_t fingerprint(const Reading& r);
 
   std::vector<Duration> windows_;
   Micros dedupe_horizon_;
+  /// Random per aggregator: keys the dedupe fingerprints (see fingerprint()).
+  const std::uint64_t fingerprint_key_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Series, KeyHash, KeyEqual> series_;
   FingerprintSet seen_;

@@ -215,6 +215,27 @@ TEST(Aggregator, FutureReadingsOnlyCountWhereTheyFitWhenReached) {
   expect_numbers(*a.live(building("B1"), k15m, later), {2, 30.0, 10.0, 20.0}, "building");
 }
 
+// The fingerprint decides the dedupe set's slot, so an outsider must not be able to predict
+// it: each aggregator keys it at random. Within one aggregator it is still a function of the
+// identity (value and received_at play no part).
+TEST(Aggregator, DedupeFingerprintsAreKeyedPerAggregator) {
+  Aggregator a(kWindows, 10min), b(kWindows, 10min);
+  const Reading r = reading("B1", "101", kT0, 20.0, "s1");
+  Reading copy = r;
+  copy.value = 21.0;
+  copy.received_at = kT0 + kMin;
+  EXPECT_EQ(a.fingerprint(r), a.fingerprint(copy));
+  EXPECT_NE(a.fingerprint(r), b.fingerprint(r));
+  // Readings of one sensor a microsecond apart: their slots (low bits) differ between
+  // aggregators too, not only the high bits.
+  std::size_t same_low_bits = 0;
+  for (Micros ts = kT0; ts < kT0 + 64; ++ts) {
+    const Reading x = reading("B1", "101", ts, 20.0, "s1");
+    same_low_bits += (a.fingerprint(x) & 0xFFFF) == (b.fingerprint(x) & 0xFFFF);
+  }
+  EXPECT_LT(same_low_bits, 4u);
+}
+
 TEST(Aggregator, DuplicatesWithinTheHorizonCountOnceAfterItAgain) {
   Aggregator a(kWindows, 10min);
   const Micros t = kT0 - 10 * kS;
