@@ -273,21 +273,24 @@ PgWriter::WriteResult PgWriter::write_batch(const std::vector<Inbound>& batch,
   return WriteResult::unavailable;
 }
 
-bool PgWriter::commit(const std::vector<Inbound>& batch, std::vector<Reading>* inserted_rows) {
+std::size_t PgWriter::commit(const std::vector<Inbound>& batch,
+                             std::vector<Reading>* inserted_rows) {
   switch (write_batch(batch, inserted_rows)) {
     case WriteResult::committed:
-      return true;
+      return batch.size();
     case WriteResult::unavailable:
-      return false;
+      return 0;
     case WriteResult::refused:
       break;
   }
-  if (batch.size() == 1) return quarantine(batch.front(), last_refusal_);
+  if (batch.size() == 1) return quarantine(batch.front(), last_refusal_) ? 1 : 0;
   component_log("writer")->warn("PostgreSQL refused a row of a batch of {} ({}); finding it",
                                 batch.size(), last_refusal_);
-  const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
-  return commit({batch.begin(), middle}, inserted_rows) &&
-         commit({middle, batch.end()}, inserted_rows);
+  const std::size_t half = batch.size() / 2;
+  const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(half);
+  const std::size_t left = commit({batch.begin(), middle}, inserted_rows);
+  if (left < half) return left;
+  return left + commit({middle, batch.end()}, inserted_rows);
 }
 
 bool PgWriter::quarantine(const Inbound& item, const std::string& why) {
@@ -327,9 +330,10 @@ bool PgWriter::drain_spool() {
     const bool recovered = spool_.front_is_recovered() && recovered_sink_;
     auto chunk = spool_.peek(batch_max_rows_.load());
     std::vector<Reading> fresh;
-    if (!chunk.empty() && !commit(chunk, recovered ? &fresh : nullptr)) return false;
-    spool_.consume();
+    const std::size_t done = chunk.empty() ? 0 : commit(chunk, recovered ? &fresh : nullptr);
+    spool_.consume(done);  // all of an empty chunk: past a damaged segment end
     for (const auto& r : fresh) recovered_sink_(r);
+    if (done < chunk.size()) return false;
     if (spool_.empty()) component_log("writer")->info("spool replayed; writing directly again");
     // Let live input in between chunks: the caller appends it behind the spool.
     return spool_.empty();
@@ -340,7 +344,14 @@ bool PgWriter::drain_spool() {
 void PgWriter::handle(std::vector<Inbound> batch) {
   if (batch.empty()) return;
   // Order of acceptance is kept: while anything is spooled, new batches queue up behind it.
-  if (spool_.empty() && commit(batch)) return;
+  // What is not committed (all of it, or what followed where PostgreSQL went away) is spooled.
+  auto write_directly = [&] {
+    if (!spool_.empty()) return false;
+    const std::size_t done = commit(batch);
+    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(done));
+    return batch.empty();
+  };
+  if (write_directly()) return;
   while (true) {
     try {
       spool_.append(batch);
@@ -350,7 +361,7 @@ void PgWriter::handle(std::vector<Inbound> batch) {
       // batch: keep it and retry, which holds back the queue and so the broker.
       component_log("writer")->error("{}; retrying in 1s", e.what());
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (spool_.empty() && commit(batch)) return;
+      if (write_directly()) return;
     }
   }
 }

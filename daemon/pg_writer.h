@@ -64,8 +64,10 @@ class PgWriter {
   WriteResult write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted);
   /// Commits a batch; when PostgreSQL refuses some row, splits the batch until that row is
   /// alone and keeps it as a rejection (so one bad row cannot hold up the others forever).
-  /// False when PostgreSQL became unavailable (nothing after that point is committed).
-  bool commit(const std::vector<Inbound>& batch, std::vector<Reading>* inserted = nullptr);
+  /// Returns how many items from the front are done: all, or fewer when PostgreSQL became
+  /// unavailable part way. Only the rest may be written again — the parts already committed
+  /// include rejections, which have no key that would make a second copy harmless.
+  std::size_t commit(const std::vector<Inbound>& batch, std::vector<Reading>* inserted = nullptr);
   /// One row PostgreSQL refused: stored as a rejection with the reason, or logged and counted.
   bool quarantine(const Inbound& item, const std::string& why);
   /// Writes spooled batches to PostgreSQL while it works; true when the spool is empty.

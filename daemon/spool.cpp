@@ -206,6 +206,7 @@ bool Spool::front_is_recovered() const {
 std::vector<Inbound> Spool::peek(std::size_t max) {
   std::vector<Inbound> out;
   pending_end_ = false;
+  pending_ends_.clear();
   if (segments_.empty()) return out;
   // Never read the segment that is still being appended to: close it; appends start a new one.
   if (writer_ && segments_.size() == 1) close_writer();
@@ -252,6 +253,7 @@ std::vector<Inbound> Spool::peek(std::size_t max) {
     }
     offset += sizeof header + body.size();
     out.push_back(std::move(item));
+    pending_ends_.push_back(offset);
   }
   std::fclose(f);
   pending_offset_ = offset;
@@ -272,6 +274,15 @@ void Spool::consume() {
     if (segments_.empty()) bytes_ = 0;
   }
   update_gauge();
+}
+
+void Spool::consume(std::size_t n) {
+  if (n >= pending_ends_.size()) {
+    consume();
+    return;
+  }
+  if (segments_.empty() || n == 0) return;
+  read_offset_ = pending_ends_[n - 1];
 }
 
 }  // namespace roomtemp

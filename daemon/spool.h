@@ -36,6 +36,9 @@ class Spool {
   std::vector<Inbound> peek(std::size_t max);
   /// Marks what the last peek returned as written; removes finished segments.
   void consume();
+  /// Marks only the first `n` records the last peek returned as written (all of them when
+  /// `n` is at least as many); the rest come again from the next peek.
+  void consume(std::size_t n);
 
   void set_max_bytes(std::uint64_t max_bytes) { max_bytes_ = max_bytes; }
 
@@ -63,6 +66,7 @@ class Spool {
   std::uint64_t recovered_until_ = 0;  ///< segments up to this seq were found at open()
   std::uint64_t read_offset_ = 0;     ///< in the front segment
   std::uint64_t pending_offset_ = 0;  ///< where the last peek stopped
+  std::vector<std::uint64_t> pending_ends_;  ///< where each record of the last peek ends
   bool pending_end_ = false;          ///< the last peek reached the end (or damage) of the front
 };
 

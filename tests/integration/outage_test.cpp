@@ -153,6 +153,68 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
 }
 
+// PostgreSQL going away while the writer splits a batch around a refused row: what was
+// committed before (the refused row, kept as a rejection) is not written again when the rest of
+// the batch comes back from the spool — a rejection has no key that would make a copy harmless.
+// `through_spool`: the batch is spooled first (PostgreSQL down) and the cut comes in its replay.
+void cut_short_while_splitting(bool through_spool) {
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  // 17.5 is refused; the first 18.5 ever written ends its connection (a sequence is not rolled
+  // back with the transaction, so it happens once).
+  pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  pg.query("CREATE SEQUENCE cut_once");
+  pg.query(R"(CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.value = 18.5 AND nextval('cut_once') = 1 THEN
+        PERFORM pg_terminate_backend(pg_backend_pid());
+      END IF;
+      RETURN NEW;
+    END $$)");
+  pg.query("CREATE TRIGGER cut_connection BEFORE INSERT ON readings FOR EACH ROW "
+           "EXECUTE FUNCTION cut_connection()");
+
+  // One batch of 10 (published at once, well within batch_max_delay): split into 0–4 and 5–9,
+  // 0–4 around the 17.5 at 2 (its rejection committed), then 5–9 loses the connection at 7.
+  const std::int64_t t0 = (now_micros() / kSecond - 60) * kSecond;
+  std::vector<Publication> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(publication({"B1", "101", t0 + i * kSecond, i == 2 ? 17.5 : i == 7 ? 18.5 : 20.0,
+                                 std::string("s1")}));
+  if (through_spool) pg.stop();
+  MqttClient sensor(broker.port());
+  sensor.publish_many(batch);
+  if (through_spool) {
+    ASSERT_TRUE(wait_until(
+        [&] { return daemon.metric("roomtemp_readings_spooled_total") >= 10; }, 20s, 50ms));
+    pg.start();
+  }
+
+  ASSERT_TRUE(wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") == 9; }, 30s,
+                         50ms))
+      << pg.query_count("SELECT count(*) FROM readings") << " of 9 stored\n" << daemon.log();
+  std::this_thread::sleep_for(500ms);  // a second copy of the rejection would show up now
+  EXPECT_GE(pg.query_count("SELECT last_value FROM cut_once"), 2) << "no connection was cut";
+  EXPECT_NE(daemon.log().find("PostgreSQL refused a row of a batch of 10"), std::string::npos)
+      << "the 10 readings were not one batch: " << daemon.log();
+  EXPECT_GE(daemon.metric("roomtemp_readings_spooled_total"), through_spool ? 10 : 1);
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 1)
+      << "the refused row was kept more than once";
+  EXPECT_EQ(daemon.metric("roomtemp_rows_refused_total"), 1);
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM readings WHERE value = 17.5"), 0);
+  EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 10s))
+      << listing(daemon.spool_dir());
+}
+
+TEST(OutageTest, ABatchCutShortWhileSplittingAroundARefusedRowStoresTheRefusedRowOnce) {
+  cut_short_while_splitting(false);
+}
+
+TEST(OutageTest, ASpooledBatchCutShortWhileSplittingStoresTheRefusedRowOnce) {
+  cut_short_while_splitting(true);
+}
+
 // A row PostgreSQL refuses (here: a CHECK constraint an admin added) must not hold up the rows
 // batched with it, live or replayed from the spool: the writer splits the batch until the row
 // is alone, stores the others, and keeps the refused one in rejected_readings with the reason.

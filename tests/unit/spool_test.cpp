@@ -1,0 +1,79 @@
+// The spool's read side: records come back oldest first, and consuming only a part of what a
+// peek returned (the writer committed a prefix before PostgreSQL went away) makes the next peek
+// start right after that part.
+#include "spool.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "metrics.h"
+
+namespace roomtemp {
+namespace {
+namespace fs = std::filesystem;
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "roomtemp-spool-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Inbound reading(int i) {
+    Reading r;
+    r.ts = 1'700'000'000'000'000 + i;
+    r.building = "B1";
+    r.room = "101";
+    r.metric = "temperature";
+    r.value = i;
+    r.received_at = r.ts;
+    return r;
+  }
+  static std::vector<double> values(const std::vector<Inbound>& items) {
+    std::vector<double> out;
+    for (const auto& item : items) out.push_back(std::get<Reading>(item).value);
+    return out;
+  }
+
+  std::string dir_;
+  Metrics metrics_;
+};
+
+TEST_F(SpoolTest, ConsumingAPrefixOfAPeekLeavesTheRestForTheNextPeek) {
+  Spool spool(dir_, 1 << 20, metrics_);
+  spool.open();
+  spool.append({reading(0), reading(1), reading(2), reading(3), reading(4)});
+  spool.append({reading(5), reading(6)});
+
+  EXPECT_EQ(values(spool.peek(4)), (std::vector<double>{0, 1, 2, 3}));
+  spool.consume(2);
+  EXPECT_EQ(values(spool.peek(4)), (std::vector<double>{2, 3, 4, 5}));
+  spool.consume(0);
+  EXPECT_EQ(values(spool.peek(3)), (std::vector<double>{2, 3, 4}));
+  spool.consume(3);
+  EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{5, 6}));
+  spool.consume(10);  // more than the peek returned: all of it
+  EXPECT_TRUE(spool.empty());
+  EXPECT_TRUE(spool.peek(10).empty());
+}
+
+TEST_F(SpoolTest, APartOfAPeekThatReachedTheSegmentsEndKeepsTheSegment) {
+  Spool spool(dir_, 1 << 20, metrics_);
+  spool.open();
+  spool.append({reading(0), reading(1), reading(2)});
+  EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{0, 1, 2}));
+  spool.consume(1);
+  EXPECT_FALSE(spool.empty());
+  EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{1, 2}));
+  spool.consume();
+  EXPECT_TRUE(spool.empty());
+}
+
+}  // namespace
+}  // namespace roomtemp
