@@ -63,11 +63,18 @@ MigrationState prepare_database(const Config& config, Aggregator& aggregator) {
   auto log = component_log("main");
   try {
     auto conn = pg_connect(config.postgres);
+    // A migration (an index built over every partition) or the warm start's queries can take
+    // minutes on a large database: more than systemd's default 90 s start timeout.
+    constexpr std::chrono::minutes kStartStepTime{10};
     if (config.postgres.migrate) {
+      notify::status("applying database migrations");
+      notify::extend_timeout(kStartStepTime);
       auto applied = apply_migrations(*conn);
       for (const auto& name : applied) log->info("applied migration {}", name);
     }
     ensure_partitions(*conn);
+    notify::status("loading the live windows from PostgreSQL");
+    notify::extend_timeout(kStartStepTime);
     warm_aggregator(*conn, config, aggregator);
     return MigrationState::done;
   } catch (const pqxx::broken_connection& e) {

@@ -22,6 +22,10 @@ void status(const std::string& line) { sd_notifyf(0, "STATUS=%s", line.c_str());
 
 void watchdog() { sd_notify(0, "WATCHDOG=1"); }
 
+void extend_timeout(std::chrono::microseconds more) {
+  sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%lld", static_cast<long long>(more.count()));
+}
+
 std::optional<std::chrono::microseconds> watchdog_interval() {
   uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) return std::chrono::microseconds(usec);
