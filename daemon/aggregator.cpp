@@ -119,6 +119,9 @@ std::uint64_t Aggregator::fingerprint(const Reading& r) const {
   // Each part is keyed before it is mixed: FingerprintSet takes a fingerprint's low bits as
   // its slot, and a sensor that could predict them could send readings (its timestamps are
   // free to vary) that all land in one probe run, making every dedupe lookup walk them all.
+  // The ids' own hashes (std::hash) are not keyed: two ids with equal std::hash give equal
+  // fingerprints under any key — a copy found where there is none, which drops a reading from
+  // the live windows only, and needs an id crafted to match another's hash and timestamp.
   const std::uint64_t k = fingerprint_key_;
   const std::uint64_t sensor =
       r.sensor_id ? std::hash<std::string_view>{}(*r.sensor_id) : 0x1e1e1e1e1e1e1e1eULL;

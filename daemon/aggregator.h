@@ -62,7 +62,8 @@ class Aggregator {
   /// sensor_id and ts) seen within the dedupe horizon is ignored.
   void add(const Reading& r, Micros now);
   /// The dedupe identity of a reading, keyed with this aggregator's random key: equal for
-  /// copies, unpredictable from outside (a different key in every process).
+  /// copies, and where it lands in the dedupe set unpredictable from outside (a different key
+  /// in every process).
   std::uint64_t fingerprint(const Reading& r) const;
 
   /// Brings every window up to `now` and returns those whose numbers changed since they were

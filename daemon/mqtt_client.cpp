@@ -132,7 +132,7 @@ void MqttClient::run_network() {
     while (rc == MOSQ_ERR_SUCCESS &&
            !(stopping_ && std::chrono::steady_clock::now() >= stop_deadline_)) {
       rc = mosquitto_loop(mosq_.get(), 1000, 1);
-      if (rc == MOSQ_ERR_SUCCESS && connected_) rc = read_pending();
+      if (rc == MOSQ_ERR_SUCCESS && subscribe_ && connected_) rc = read_pending();
     }
     // libmosquitto leaves the system's error (errno, or getaddrinfo's code) in errno.
     const std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno)
@@ -166,8 +166,10 @@ int MqttClient::read_pending() {
   // Read on while the socket has data; a read that finds none leaves errno EAGAIN (and a
   // packet cut short keeps its part for the next call). The bound returns to mosquitto_loop,
   // which writes queued PUBACKs and keepalives, after at most kReadBurst packets.
+  // errno is the signal libmosquitto's own loop_read uses too; an EAGAIN left by something
+  // else inside the read (its wake-up pipe full of PUBACK notices) only ends a burst early.
   constexpr int kReadBurst = 256;
-  for (int i = 0; i < kReadBurst; ++i) {
+  for (int i = 0; i < kReadBurst && connected_; ++i) {
     errno = 0;
     const int rc = mosquitto_loop_read(mosq_.get(), 1);
     if (rc != MOSQ_ERR_SUCCESS) return rc;
