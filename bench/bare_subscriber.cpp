@@ -88,24 +88,33 @@ class NetworkLoop {
     // Another thread (main) sends the UNSUBSCRIBE and DISCONNECT: queued, and the loop woken.
     mosquitto_threaded_set(m_, true);
     thread_ = std::thread([this] {
-      while (!stop_) {
+      // After stop(), on until the DISCONNECT main queued has gone out (the connection then
+      // ends: NO_CONN) or for at most 2 s.
+      std::chrono::steady_clock::time_point give_up{};
+      for (;;) {
         int rc = mosquitto_loop(m_, 100, 1);
         for (int i = 0; rc == MOSQ_ERR_SUCCESS && i < 256; ++i) {
           errno = 0;
           rc = mosquitto_loop_read(m_, 1);
           if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         }
-        if (rc != MOSQ_ERR_SUCCESS && !stop_) {
+        if (stop_) {
+          const auto now = std::chrono::steady_clock::now();
+          if (give_up == std::chrono::steady_clock::time_point{}) give_up = now + std::chrono::seconds(2);
+          if (rc != MOSQ_ERR_SUCCESS || now >= give_up) return;
+        } else if (rc != MOSQ_ERR_SUCCESS) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
-          mosquitto_reconnect(m_);
+          if (!stop_) mosquitto_reconnect(m_);
         }
       }
     });
   }
-  /// After mosquitto_disconnect.
+  ~NetworkLoop() { stop(); }
+  /// After mosquitto_disconnect (or on an early exit, where it gives up after 2 s).
   void stop() {
     if (!read_on_) {
-      mosquitto_loop_stop(m_, false);
+      if (!stopped_) mosquitto_loop_stop(m_, false);
+      stopped_ = true;
       return;
     }
     stop_ = true;
@@ -116,6 +125,7 @@ class NetworkLoop {
   mosquitto* m_;
   bool read_on_;
   std::atomic<bool> stop_{false};
+  bool stopped_ = false;
   std::thread thread_;
 };
 
