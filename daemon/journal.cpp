@@ -23,6 +23,52 @@ std::string journal_name(std::uint64_t seq) {
   std::snprintf(name, sizeof name, "j-%016llu.log", static_cast<unsigned long long>(seq));
   return name;
 }
+
+std::string released_name(std::uint64_t seq) {
+  char name[40];
+  std::snprintf(name, sizeof name, "released-%016llu", static_cast<unsigned long long>(seq));
+  return name;
+}
+
+bool parse_journal_name(const std::string& name, std::uint64_t& seq) {
+  unsigned long long n;
+  int end = 0;
+  if (std::sscanf(name.c_str(), "j-%16llu.log%n", &n, &end) != 1 ||
+      static_cast<std::size_t>(end) != name.size())
+    return false;
+  seq = n;
+  return true;
+}
+
+/// The byte count a "released-SEQ" file holds; 0 when there is none or it is unreadable.
+std::uint64_t read_released(const fs::path& path) {
+  unsigned long long n = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    if (std::fscanf(f, "%llu", &n) != 1) n = 0;
+    std::fclose(f);
+  }
+  return n;
+}
+
+/// Writes bytes [from, end) of `source` to a new file `target`. Throws on failure.
+void copy_tail(const fs::path& source, std::uint64_t from, const fs::path& target) {
+  std::FILE* in = std::fopen(source.c_str(), "rb");
+  if (!in) throw std::runtime_error("cannot read " + source.string() + ": " + std::strerror(errno));
+  std::FILE* out = std::fopen(target.c_str(), "wb");
+  if (!out) {
+    std::fclose(in);
+    throw std::runtime_error("cannot create " + target.string() + ": " + std::strerror(errno));
+  }
+  std::fseek(in, static_cast<long>(from), SEEK_SET);
+  std::vector<char> buf(1 << 16);
+  bool ok = true;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), in))
+    ok = ok && std::fwrite(buf.data(), 1, n, out) == n;
+  ok = ok && !std::ferror(in) && std::fflush(out) == 0 && ::fdatasync(fileno(out)) == 0;
+  std::fclose(in);
+  ok = std::fclose(out) == 0 && ok;
+  if (!ok) throw std::runtime_error("cannot write " + target.string() + ": " + std::strerror(errno));
+}
 }  // namespace
 
 Journal::Journal(std::string dir, Metrics& metrics) : dir_(std::move(dir)), metrics_(metrics) {}
@@ -35,8 +81,8 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
   if (!fs::exists(journal_dir, ec)) return 0;
   std::vector<std::pair<std::uint64_t, fs::path>> found;
   for (const auto& entry : fs::directory_iterator(journal_dir)) {
-    unsigned long long seq;
-    if (std::sscanf(entry.path().filename().c_str(), "j-%16llu.log", &seq) == 1)
+    std::uint64_t seq;
+    if (parse_journal_name(entry.path().filename().string(), seq))
       found.emplace_back(seq, entry.path());
   }
   std::sort(found.begin(), found.end());
@@ -44,12 +90,24 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
   std::uint64_t next = last_spool_segment(spool_dir) + 1;
   std::size_t moved = 0;
   for (const auto& [seq, path] : found) {
-    if (fs::file_size(path) == 0) {
-      fs::remove(path);
-      continue;
+    // The records the writer had already committed or spooled are left out: a rejection
+    // written twice would be stored twice (readings are stored once all the same).
+    const fs::path released_file = fs::path(journal_dir) / released_name(seq);
+    const std::uint64_t size = fs::file_size(path);
+    const std::uint64_t released = std::min(read_released(released_file), size);
+    const fs::path target = fs::path(spool_dir) / spool_segment_name(next);
+    if (released == size) {
+      // Nothing left to write.
+    } else if (released > 0) {
+      copy_tail(path, released, target);
+      ++next, ++moved;
+    } else {
+      fs::rename(path, target);
+      ++next, ++moved;
     }
-    fs::rename(path, fs::path(spool_dir) / spool_segment_name(next++));
-    ++moved;
+    std::error_code ec;
+    fs::remove(path, ec);
+    fs::remove(released_file, ec);
   }
   if (moved)
     component_log("journal")->warn(
@@ -71,7 +129,9 @@ void Journal::close_fd() {
 }
 
 void Journal::open_segment() {
-  Segment seg{next_seq_++, (fs::path(dir_) / journal_name(next_seq_ - 1)).string()};
+  Segment seg;
+  seg.seq = next_seq_++;
+  seg.path = (fs::path(dir_) / journal_name(seg.seq)).string();
   fd_ = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) throw std::runtime_error("cannot create " + seg.path + ": " + std::strerror(errno));
   segments_.push_back(seg);
@@ -97,6 +157,7 @@ void Journal::append(const Inbound& item) {
   }
   segments_.back().records += 1;
   segments_.back().bytes += record.size();
+  segments_.back().ends.push_back(segments_.back().bytes);
   dirty_ = true;
 }
 
@@ -107,16 +168,35 @@ void Journal::release(std::size_t n) {
     const std::uint64_t take = std::min<std::uint64_t>(n, front.records - front.released);
     front.released += take;
     n -= take;
+    std::uint64_t released_bytes = 0;
+    for (std::uint64_t i = 0; i < take; ++i) {
+      released_bytes = front.ends.front();
+      front.ends.pop_front();
+    }
     const bool writing = segments_.size() == 1 && fd_ >= 0;
-    if (front.released < front.records) break;
-    if (writing) {
+    if (front.released < front.records || writing) {
+      if (take > 0) save_released(front, released_bytes);
+      if (front.released < front.records) break;
       // The segment being written is entirely safe elsewhere: start afresh if it grew large.
       if (front.bytes < (1u << 20)) break;
       close_fd();
     }
     std::error_code ec;
     fs::remove(front.path, ec);
+    fs::remove(fs::path(dir_) / released_name(front.seq), ec);
     segments_.pop_front();
+  }
+}
+
+void Journal::save_released(const Segment& seg, std::uint64_t bytes) {
+  // Renamed over the old one, so it is always whole. No fsync: a process crash keeps it; after
+  // a power loss an older count means some records are written again.
+  const fs::path path = fs::path(dir_) / released_name(seg.seq);
+  const fs::path tmp = path.string() + ".new";
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    const bool ok = std::fprintf(f, "%llu\n", static_cast<unsigned long long>(bytes)) > 0;
+    std::error_code ec;
+    if (std::fclose(f) == 0 && ok) fs::rename(tmp, path, ec);
   }
 }
 
@@ -138,6 +218,7 @@ void Journal::close_clean() {
   std::error_code ec;
   while (!segments_.empty() && segments_.front().released >= segments_.front().records) {
     fs::remove(segments_.front().path, ec);
+    fs::remove(fs::path(dir_) / released_name(segments_.front().seq), ec);
     segments_.pop_front();
   }
   if (!segments_.empty())

@@ -13,8 +13,9 @@ namespace roomtemp {
 /// with a write(2), before its MQTT callback returns, so a crash of the process (SIGKILL)
 /// loses nothing; fdatasync runs every spool.fsync_interval, bounding what power loss can
 /// take. Records use the spool's format. Once the writer has committed (or spooled) the first
-/// N records, release(N) lets finished segments go. At start, segments left by a crash are
-/// moved into the spool directory, which replays them to PostgreSQL first.
+/// N records, release(N) lets finished segments go and notes how much of the current one is
+/// done. At start, what segments left by a crash hold beyond that goes into the spool
+/// directory, which replays it to PostgreSQL first.
 class Journal {
  public:
   Journal(std::string dir, Metrics& metrics);
@@ -43,7 +44,11 @@ class Journal {
     std::uint64_t records = 0;
     std::uint64_t released = 0;
     std::uint64_t bytes = 0;
+    std::deque<std::uint64_t> ends;  ///< where each record not yet released ends
   };
+  /// Notes in "released-SEQ" how many bytes of a segment are safe elsewhere, so that a
+  /// recovery after a crash replays only the rest.
+  void save_released(const Segment& seg, std::uint64_t bytes);
   void open_segment();
   void close_fd();
 

@@ -127,16 +127,30 @@ std::string spool_segment_name(std::uint64_t seq) {
   return name;
 }
 
+bool parse_spool_segment_name(const std::string& name, std::uint64_t& seq) {
+  unsigned long long n;
+  int end = 0;
+  if (std::sscanf(name.c_str(), "seg-%16llu.spool%n", &n, &end) != 1 ||
+      static_cast<std::size_t>(end) != name.size())
+    return false;
+  seq = n;
+  return true;
+}
+
 std::uint64_t last_spool_segment(const std::string& dir) {
   std::uint64_t last = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    unsigned long long seq;
-    if (std::sscanf(entry.path().filename().c_str(), "seg-%16llu.spool", &seq) == 1)
+    std::uint64_t seq;
+    if (parse_spool_segment_name(entry.path().filename().string(), seq))
       last = std::max<std::uint64_t>(last, seq);
   }
   return last;
 }
+
+namespace {
+constexpr const char* kPositionFile = "read-position";
+}  // namespace
 
 Spool::Spool(std::string dir, std::uint64_t max_bytes, Metrics& metrics)
     : dir_(std::move(dir)), max_bytes_(max_bytes), metrics_(metrics) {}
@@ -151,9 +165,8 @@ void Spool::open() {
   fs::create_directories(dir_);
   std::vector<Segment> found;
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    const std::string name = entry.path().filename().string();
-    unsigned long long seq;
-    if (std::sscanf(name.c_str(), "seg-%16llu.spool", &seq) != 1) continue;
+    std::uint64_t seq;
+    if (!parse_spool_segment_name(entry.path().filename().string(), seq)) continue;
     found.push_back({seq, entry.path().string(), entry.file_size()});
   }
   std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
@@ -167,6 +180,36 @@ void Spool::open() {
   if (!segments_.empty())
     component_log("spool")->info("found {} segment(s), {} bytes, from an earlier run in {}",
                                  segments_.size(), bytes_, dir_);
+  // Where an earlier run stopped writing the front segment: "SEQ OFFSET". A missing or
+  // unreadable file means from the start (its records may then be written twice: readings
+  // are stored once all the same, rejections twice).
+  unsigned long long seq = 0, offset = 0;
+  if (std::FILE* f = std::fopen((fs::path(dir_) / kPositionFile).c_str(), "r")) {
+    if (std::fscanf(f, "%llu %llu", &seq, &offset) == 2 && !segments_.empty() &&
+        segments_.front().seq == seq && offset <= segments_.front().size) {
+      read_offset_ = pending_offset_ = offset;
+      component_log("spool")->info("{} was written up to byte {} before; going on from there",
+                                   segments_.front().path, offset);
+    }
+    std::fclose(f);
+  }
+}
+
+void Spool::save_position() {
+  const fs::path path = fs::path(dir_) / kPositionFile;
+  std::error_code ec;
+  if (segments_.empty() || read_offset_ == 0) {
+    fs::remove(path, ec);
+    return;
+  }
+  // Written beside and renamed over, so the file is always whole. No fsync: a process crash
+  // keeps it; a power loss may lose it, and then the segment's start is written again.
+  const fs::path tmp = fs::path(dir_) / (std::string(kPositionFile) + ".new");
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    const bool ok = std::fprintf(f, "%llu %llu\n", static_cast<unsigned long long>(segments_.front().seq),
+                                 static_cast<unsigned long long>(read_offset_)) > 0;
+    if (std::fclose(f) == 0 && ok) fs::rename(tmp, path, ec);
+  }
 }
 
 void Spool::close_writer() {
@@ -273,6 +316,7 @@ void Spool::consume() {
     pending_end_ = false;
     if (segments_.empty()) bytes_ = 0;
   }
+  save_position();
   update_gauge();
 }
 
@@ -283,6 +327,7 @@ void Spool::consume(std::size_t n) {
   }
   if (segments_.empty() || n == 0) return;
   read_offset_ = pending_ends_[n - 1];
+  save_position();
 }
 
 }  // namespace roomtemp

@@ -53,6 +53,9 @@ class Spool {
     std::uint64_t size;
   };
   std::string segment_path(std::uint64_t seq) const;
+  /// Records how far the front segment is written (read_offset_), so that a restart in the
+  /// middle of a replay does not write its first part again.
+  void save_position();
   void close_writer();
   void update_gauge();
 
@@ -76,6 +79,8 @@ void append_record(std::string& out, const Inbound& item);
 std::string spool_segment_name(std::uint64_t seq);
 /// The highest segment number in a spool directory (0 when none).
 std::uint64_t last_spool_segment(const std::string& dir);
+/// Parses "seg-NNNNNNNNNNNNNNNN.spool" (exactly that); false for any other name.
+bool parse_spool_segment_name(const std::string& name, std::uint64_t& seq);
 
 /// Encodes one record body (exposed for tests and benchmarks).
 std::string encode_inbound(const Inbound& item);

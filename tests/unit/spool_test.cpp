@@ -1,6 +1,7 @@
 // The spool's read side: records come back oldest first, and consuming only a part of what a
 // peek returned (the writer committed a prefix before PostgreSQL went away) makes the next peek
-// start right after that part.
+// start right after that part — also after a restart. The journal's recovery hands the spool
+// only what the writer had not yet committed or spooled.
 #include "spool.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "journal.h"
 #include "metrics.h"
 
 namespace roomtemp {
@@ -73,6 +75,84 @@ TEST_F(SpoolTest, APartOfAPeekThatReachedTheSegmentsEndKeepsTheSegment) {
   EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{1, 2}));
   spool.consume();
   EXPECT_TRUE(spool.empty());
+}
+
+TEST_F(SpoolTest, ARestartGoesOnWhereTheLastRunStoppedWriting) {
+  {
+    Spool spool(dir_, 1 << 20, metrics_);
+    spool.open();
+    spool.append({reading(0), reading(1), reading(2), reading(3), reading(4)});
+    EXPECT_EQ(values(spool.peek(3)), (std::vector<double>{0, 1, 2}));
+    spool.consume(2);
+  }
+  {
+    Spool spool(dir_, 1 << 20, metrics_);
+    spool.open();
+    EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{2, 3, 4}));
+    spool.consume();
+    EXPECT_TRUE(spool.empty());
+  }
+  // Nothing left behind once everything is written.
+  EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(SpoolTest, APositionForAnotherSegmentIsIgnored) {
+  {
+    Spool spool(dir_, 1 << 20, metrics_);
+    spool.open();
+    spool.append({reading(0), reading(1), reading(2)});
+    spool.peek(1);
+    spool.consume(1);
+  }
+  // The segment it named is gone (written by hand, say); a new one starts from its beginning.
+  for (const auto& e : fs::directory_iterator(dir_))
+    if (e.path().extension() == ".spool") fs::rename(e.path(), fs::path(dir_) / spool_segment_name(7));
+  Spool spool(dir_, 1 << 20, metrics_);
+  spool.open();
+  EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{0, 1, 2}));
+}
+
+class JournalRecoveryTest : public SpoolTest {
+ protected:
+  std::string journal_dir() const { return dir_ + "/journal"; }
+  std::string spool_dir() const { return dir_ + "/spool"; }
+  std::vector<double> recovered() {
+    Journal::recover_into_spool(journal_dir(), spool_dir());
+    Spool spool(spool_dir(), 1 << 20, metrics_);
+    spool.open();
+    return values(spool.peek(100));
+  }
+};
+
+// A crash (the Journal is dropped without close_clean) after the writer released the first two.
+TEST_F(JournalRecoveryTest, OnlyWhatWasNotReleasedIsReplayed) {
+  {
+    Journal journal(journal_dir(), metrics_);
+    journal.open();
+    for (int i = 0; i < 5; ++i) journal.append(reading(i));
+    journal.release(2);
+  }
+  EXPECT_EQ(recovered(), (std::vector<double>{2, 3, 4}));
+  EXPECT_TRUE(fs::is_empty(journal_dir()));
+}
+
+TEST_F(JournalRecoveryTest, NothingIsReplayedWhenAllWasReleased) {
+  {
+    Journal journal(journal_dir(), metrics_);
+    journal.open();
+    for (int i = 0; i < 3; ++i) journal.append(reading(i));
+    journal.release(3);
+  }
+  EXPECT_TRUE(recovered().empty());
+}
+
+TEST_F(JournalRecoveryTest, EverythingIsReplayedWhenNothingWasReleased) {
+  {
+    Journal journal(journal_dir(), metrics_);
+    journal.open();
+    for (int i = 0; i < 3; ++i) journal.append(reading(i));
+  }
+  EXPECT_EQ(recovered(), (std::vector<double>{0, 1, 2}));
 }
 
 }  // namespace
