@@ -18,26 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 constexpr std::uint64_t kSegmentBytes = 8u << 20;
 
-std::string journal_name(std::uint64_t seq) {
-  char name[40];
-  std::snprintf(name, sizeof name, "j-%016llu.log", static_cast<unsigned long long>(seq));
-  return name;
-}
+std::string journal_name(std::uint64_t seq) { return numbered_file_name("j-", seq, ".log"); }
 
-std::string released_name(std::uint64_t seq) {
-  char name[40];
-  std::snprintf(name, sizeof name, "released-%016llu", static_cast<unsigned long long>(seq));
-  return name;
-}
+std::string released_name(std::uint64_t seq) { return numbered_file_name("released-", seq, ""); }
 
 bool parse_journal_name(const std::string& name, std::uint64_t& seq) {
-  unsigned long long n;
-  int end = 0;
-  if (std::sscanf(name.c_str(), "j-%16llu.log%n", &n, &end) != 1 ||
-      static_cast<std::size_t>(end) != name.size())
-    return false;
-  seq = n;
-  return true;
+  return parse_numbered_file_name(name, "j-", ".log", seq);
 }
 
 /// The byte count a "released-SEQ" file holds; 0 when there is none or it is unreadable.

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -121,20 +122,31 @@ void append_record(std::string& out, const Inbound& item) {
   out += body;
 }
 
+std::string numbered_file_name(std::string_view prefix, std::uint64_t seq,
+                               std::string_view suffix) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%016llu", static_cast<unsigned long long>(seq));
+  return std::string(prefix) + digits + std::string(suffix);
+}
+
+bool parse_numbered_file_name(std::string_view name, std::string_view prefix,
+                              std::string_view suffix, std::uint64_t& seq) {
+  constexpr std::size_t kDigits = 16;
+  if (name.size() != prefix.size() + kDigits + suffix.size() || !name.starts_with(prefix) ||
+      !name.ends_with(suffix))
+    return false;
+  const char* first = name.data() + prefix.size();
+  const char* last = first + kDigits;
+  if (!std::all_of(first, last, [](char c) { return c >= '0' && c <= '9'; })) return false;
+  return std::from_chars(first, last, seq).ec == std::errc();
+}
+
 std::string spool_segment_name(std::uint64_t seq) {
-  char name[40];
-  std::snprintf(name, sizeof name, "seg-%016llu.spool", static_cast<unsigned long long>(seq));
-  return name;
+  return numbered_file_name("seg-", seq, ".spool");
 }
 
 bool parse_spool_segment_name(const std::string& name, std::uint64_t& seq) {
-  unsigned long long n;
-  int end = 0;
-  if (std::sscanf(name.c_str(), "seg-%16llu.spool%n", &n, &end) != 1 ||
-      static_cast<std::size_t>(end) != name.size())
-    return false;
-  seq = n;
-  return true;
+  return parse_numbered_file_name(name, "seg-", ".spool", seq);
 }
 
 std::uint64_t last_spool_segment(const std::string& dir) {

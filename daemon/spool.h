@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metrics.h"
@@ -77,6 +78,11 @@ class Spool {
 void append_record(std::string& out, const Inbound& item);
 /// "seg-NNNNNNNNNNNNNNNN.spool"
 std::string spool_segment_name(std::uint64_t seq);
+/// PREFIX, `seq` in 16 digits, SUFFIX: how the spool and the journal name their files.
+std::string numbered_file_name(std::string_view prefix, std::uint64_t seq, std::string_view suffix);
+/// The number of a file named as numbered_file_name() would; false for any other name.
+bool parse_numbered_file_name(std::string_view name, std::string_view prefix,
+                              std::string_view suffix, std::uint64_t& seq);
 /// The highest segment number in a spool directory (0 when none).
 std::uint64_t last_spool_segment(const std::string& dir);
 /// Parses "seg-NNNNNNNNNNNNNNNN.spool" (exactly that); false for any other name.

@@ -112,6 +112,17 @@ TEST_F(SpoolTest, APositionForAnotherSegmentIsIgnored) {
   EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{0, 1, 2}));
 }
 
+TEST(SpoolFileNames, OnlyExactNamesCount) {
+  std::uint64_t seq = 0;
+  EXPECT_EQ(spool_segment_name(42), "seg-0000000000000042.spool");
+  EXPECT_TRUE(parse_spool_segment_name("seg-0000000000000042.spool", seq));
+  EXPECT_EQ(seq, 42u);
+  for (const char* other : {"seg-0000000000000042.spool.new", "seg-000000000000042.spool",
+                            "seg-00000000000000042.spool", "seg-00000000000000x2.spool",
+                            "xseg-0000000000000042.spool", "read-position", ""})
+    EXPECT_FALSE(parse_spool_segment_name(other, seq)) << other;
+}
+
 class JournalRecoveryTest : public SpoolTest {
  protected:
   std::string journal_dir() const { return dir_ + "/journal"; }
