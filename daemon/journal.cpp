@@ -36,6 +36,16 @@ std::uint64_t read_released(const fs::path& path) {
   return n;
 }
 
+/// Removes "released-*" counts and ".new" files: at start, no journal segment is left that
+/// they could belong to, and a new run's segments start again at number 1.
+void remove_leftovers(const std::string& journal_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(journal_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("released-") || name.ends_with(".new")) fs::remove(entry.path(), ec);
+  }
+}
+
 /// Writes bytes [from, end) of `source` to a new file `target`. Throws on failure.
 void copy_tail(const fs::path& source, std::uint64_t from, const fs::path& target) {
   std::FILE* in = std::fopen(source.c_str(), "rb");
@@ -73,6 +83,8 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
   }
   std::sort(found.begin(), found.end());
   fs::create_directories(spool_dir);
+  // The segments made here must not inherit a read position the spool saved for an old one.
+  forget_stale_read_position(spool_dir);
   std::uint64_t next = last_spool_segment(spool_dir) + 1;
   std::size_t moved = 0;
   for (const auto& [seq, path] : found) {
@@ -85,16 +97,23 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
     if (released == size) {
       // Nothing left to write.
     } else if (released > 0) {
-      copy_tail(path, released, target);
+      // Whole or not at all: a crash part way leaves only the .new file, which nothing reads.
+      const fs::path partial = target.string() + ".new";
+      copy_tail(path, released, partial);
+      fs::rename(partial, target);
       ++next, ++moved;
     } else {
       fs::rename(path, target);
       ++next, ++moved;
     }
+    // The segment before its count: a count left alone is cleared below or at the next start,
+    // whereas a segment left without its count would only be written again in full.
     std::error_code ec;
     fs::remove(path, ec);
     fs::remove(released_file, ec);
   }
+  // Counts and half-written files without a segment (a crash between the two removals).
+  remove_leftovers(journal_dir);
   if (moved)
     component_log("journal")->warn(
         "recovered {} journal segment(s) from an unclean stop; they replay from the spool",
@@ -104,6 +123,7 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
 
 void Journal::open() {
   fs::create_directories(dir_);
+  remove_leftovers(dir_);
   next_seq_ = 1;
 }
 
@@ -135,8 +155,11 @@ void Journal::append(const Inbound& item) {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error("journal write " + segments_.back().path + ": " +
-                               std::strerror(errno));
+      const std::string why = std::strerror(errno);
+      // Cut off a part written before the failure, so the segment stays a run of whole
+      // records and the released byte counts keep pointing at record boundaries.
+      if (::ftruncate(fd_, static_cast<off_t>(segments_.back().bytes)) != 0) close_fd();
+      throw std::runtime_error("journal write " + segments_.back().path + ": " + why);
     }
     p += n;
     left -= static_cast<std::size_t>(n);
@@ -167,9 +190,10 @@ void Journal::release(std::size_t n) {
       if (front.bytes < (1u << 20)) break;
       close_fd();
     }
+    // The count first: one left behind would be taken for the next run's segment of that number.
     std::error_code ec;
-    fs::remove(front.path, ec);
     fs::remove(fs::path(dir_) / released_name(front.seq), ec);
+    fs::remove(front.path, ec);
     segments_.pop_front();
   }
 }
@@ -203,8 +227,8 @@ void Journal::close_clean() {
   close_fd();
   std::error_code ec;
   while (!segments_.empty() && segments_.front().released >= segments_.front().records) {
-    fs::remove(segments_.front().path, ec);
     fs::remove(fs::path(dir_) / released_name(segments_.front().seq), ec);
+    fs::remove(segments_.front().path, ec);
     segments_.pop_front();
   }
   if (!segments_.empty())

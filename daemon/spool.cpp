@@ -162,7 +162,28 @@ std::uint64_t last_spool_segment(const std::string& dir) {
 
 namespace {
 constexpr const char* kPositionFile = "read-position";
+
+/// The "SEQ OFFSET" an earlier run left in read-position; false when there is none.
+bool read_position(const std::string& dir, std::uint64_t& seq, std::uint64_t& offset) {
+  unsigned long long s = 0, o = 0;
+  bool ok = false;
+  if (std::FILE* f = std::fopen((fs::path(dir) / kPositionFile).c_str(), "r")) {
+    ok = std::fscanf(f, "%llu %llu", &s, &o) == 2;
+    std::fclose(f);
+  }
+  seq = s, offset = o;
+  return ok;
+}
 }  // namespace
+
+void forget_stale_read_position(const std::string& dir) {
+  std::uint64_t seq = 0, offset = 0;
+  std::error_code ec;
+  if (read_position(dir, seq, offset) && fs::exists(fs::path(dir) / spool_segment_name(seq), ec))
+    return;
+  fs::remove(fs::path(dir) / kPositionFile, ec);
+  fs::remove(fs::path(dir) / (std::string(kPositionFile) + ".new"), ec);
+}
 
 Spool::Spool(std::string dir, std::uint64_t max_bytes, Metrics& metrics)
     : dir_(std::move(dir)), max_bytes_(max_bytes), metrics_(metrics) {}
@@ -195,15 +216,14 @@ void Spool::open() {
   // Where an earlier run stopped writing the front segment: "SEQ OFFSET". A missing or
   // unreadable file means from the start (its records may then be written twice: readings
   // are stored once all the same, rejections twice).
-  unsigned long long seq = 0, offset = 0;
-  if (std::FILE* f = std::fopen((fs::path(dir_) / kPositionFile).c_str(), "r")) {
-    if (std::fscanf(f, "%llu %llu", &seq, &offset) == 2 && !segments_.empty() &&
-        segments_.front().seq == seq && offset <= segments_.front().size) {
-      read_offset_ = pending_offset_ = offset;
-      component_log("spool")->info("{} was written up to byte {} before; going on from there",
-                                   segments_.front().path, offset);
-    }
-    std::fclose(f);
+  std::uint64_t seq = 0, offset = 0;
+  if (read_position(dir_, seq, offset) && !segments_.empty() && segments_.front().seq == seq &&
+      offset <= segments_.front().size) {
+    read_offset_ = pending_offset_ = offset;
+    component_log("spool")->info("{} was written up to byte {} before; going on from there",
+                                 segments_.front().path, offset);
+  } else {
+    forget_stale_read_position(dir_);
   }
 }
 
@@ -320,12 +340,16 @@ void Spool::consume() {
   read_offset_ = pending_offset_;
   if (pending_end_) {
     const Segment seg = segments_.front();
+    // The position goes first: one left naming a segment number that comes back later (a new
+    // outage starts again at seg-1) would skip the start of that new segment.
     std::error_code ec;
+    fs::remove(fs::path(dir_) / kPositionFile, ec);
     fs::remove(seg.path, ec);
     bytes_ -= std::min(bytes_, seg.size);
     segments_.pop_front();
     read_offset_ = pending_offset_ = 0;
     pending_end_ = false;
+    pending_ends_.clear();
     if (segments_.empty()) bytes_ = 0;
   }
   save_position();
@@ -338,7 +362,9 @@ void Spool::consume(std::size_t n) {
     return;
   }
   if (segments_.empty() || n == 0) return;
-  read_offset_ = pending_ends_[n - 1];
+  read_offset_ = pending_offset_ = pending_ends_[n - 1];
+  pending_end_ = false;
+  pending_ends_.clear();
   save_position();
 }
 

@@ -83,6 +83,9 @@ std::string numbered_file_name(std::string_view prefix, std::uint64_t seq, std::
 /// The number of a file named as numbered_file_name() would; false for any other name.
 bool parse_numbered_file_name(std::string_view name, std::string_view prefix,
                               std::string_view suffix, std::uint64_t& seq);
+/// Removes the spool's saved read position unless it names a segment that exists: before new
+/// segments are made (journal recovery), so that one cannot inherit an old position.
+void forget_stale_read_position(const std::string& dir);
 /// The highest segment number in a spool directory (0 when none).
 std::uint64_t last_spool_segment(const std::string& dir);
 /// Parses "seg-NNNNNNNNNNNNNNNN.spool" (exactly that); false for any other name.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -17,6 +18,13 @@
 namespace roomtemp {
 namespace {
 namespace fs = std::filesystem;
+
+void write_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+}
 
 class SpoolTest : public ::testing::Test {
  protected:
@@ -127,6 +135,12 @@ class JournalRecoveryTest : public SpoolTest {
  protected:
   std::string journal_dir() const { return dir_ + "/journal"; }
   std::string spool_dir() const { return dir_ + "/spool"; }
+  /// A run that journals readings 0, 1, 2 and dies before the writer released any.
+  void journal_three_then_crash() {
+    Journal journal(journal_dir(), metrics_);
+    journal.open();
+    for (int i = 0; i < 3; ++i) journal.append(reading(i));
+  }
   std::vector<double> recovered() {
     Journal::recover_into_spool(journal_dir(), spool_dir());
     Spool spool(spool_dir(), 1 << 20, metrics_);
@@ -158,11 +172,23 @@ TEST_F(JournalRecoveryTest, NothingIsReplayedWhenAllWasReleased) {
 }
 
 TEST_F(JournalRecoveryTest, EverythingIsReplayedWhenNothingWasReleased) {
-  {
-    Journal journal(journal_dir(), metrics_);
-    journal.open();
-    for (int i = 0; i < 3; ++i) journal.append(reading(i));
-  }
+  journal_three_then_crash();
+  EXPECT_EQ(recovered(), (std::vector<double>{0, 1, 2}));
+}
+
+// Files an earlier crash may leave between two removals must not apply to the next run's
+// files of the same number (both the spool and the journal start again at 1).
+TEST_F(JournalRecoveryTest, AStaleJournalCountDoesNotSkipANewRunsRecords) {
+  fs::create_directories(journal_dir());
+  write_file(journal_dir() + "/released-0000000000000001", "40\n");
+  journal_three_then_crash();
+  EXPECT_EQ(recovered(), (std::vector<double>{0, 1, 2}));
+}
+
+TEST_F(JournalRecoveryTest, AStaleSpoolPositionDoesNotSkipRecoveredRecords) {
+  fs::create_directories(spool_dir());
+  write_file(spool_dir() + "/read-position", "1 40\n");  // for a seg-1 long gone
+  journal_three_then_crash();
   EXPECT_EQ(recovered(), (std::vector<double>{0, 1, 2}));
 }
 
