@@ -266,8 +266,23 @@ void Spool::append(const std::vector<Inbound>& batch) {
   std::string buf;
   for (const auto& item : batch) append_record(buf, item);
   if (std::fwrite(buf.data(), 1, buf.size(), writer_) != buf.size() || std::fflush(writer_) != 0 ||
-      ::fdatasync(fileno(writer_)) != 0)
-    throw std::runtime_error("cannot write " + segments_.back().path + ": " + std::strerror(errno));
+      ::fdatasync(fileno(writer_)) != 0) {
+    const std::string why = std::strerror(errno);
+    // Whatever part of the batch reached the file goes again: the caller retries the whole
+    // batch, and a torn record left in between would end the segment for the reader there,
+    // with everything written behind it.
+    close_writer();
+    const Segment back = segments_.back();
+    std::error_code ec;
+    if (back.size == 0) {
+      fs::remove(back.path, ec);
+      segments_.pop_back();
+    } else if (::truncate(back.path.c_str(), static_cast<off_t>(back.size)) != 0) {
+      component_log("spool")->error("cannot cut {} back to {} bytes: {}", back.path, back.size,
+                                    std::strerror(errno));
+    }
+    throw std::runtime_error("cannot write " + back.path + ": " + why);
+  }
   segments_.back().size += buf.size();
   bytes_ += buf.size();
   metrics_.readings_spooled.fetch_add(batch.size(), std::memory_order_relaxed);

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -118,6 +121,38 @@ TEST_F(SpoolTest, APositionForAnotherSegmentIsIgnored) {
   Spool spool(dir_, 1 << 20, metrics_);
   spool.open();
   EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{0, 1, 2}));
+}
+
+// A disk that fills up mid-append (here: RLIMIT_FSIZE) must not leave a torn record that would
+// end the segment for the reader, with the retried batch behind it.
+TEST_F(SpoolTest, AFailedAppendLeavesNoPartOfItsBatchBehind) {
+  Spool spool(dir_, 1 << 20, metrics_);
+  spool.open();
+  spool.append({reading(0), reading(1)});
+  std::vector<Inbound> big;
+  for (int i = 2; i < 200; ++i) big.push_back(reading(i));
+
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 4096;  // room for the first batch and part of the second
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  EXPECT_THROW(spool.append(big), std::runtime_error);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  spool.append(big);  // the retry, once there is room again
+  std::vector<double> expected;
+  for (int i = 0; i < 200; ++i) expected.push_back(i);
+  std::vector<double> got;
+  while (!spool.empty()) {
+    const auto part = values(spool.peek(1000));
+    got.insert(got.end(), part.begin(), part.end());
+    spool.consume();
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(metrics_.spool_corrupt_records.load(), 0u);
 }
 
 TEST(SpoolFileNames, OnlyExactNamesCount) {
