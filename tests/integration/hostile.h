@@ -49,6 +49,17 @@ class HostileTest : public DaemonTest {
     ASSERT_TRUE(daemon_->wait_ready(30s)) << "roomtempd did not become ready";
   }
 
+  /// POSTs `body`; when no HTTP answer comes (status 0), records a failure saying whether
+  /// roomtempd still runs. The caller returns on status 0.
+  HttpResponse post_answered(int port, const std::string& path, const std::string& body) {
+    HttpResponse r = http_post(port, path, body);
+    if (r.status == 0) {
+      wait_until([&] { return !daemon_->running(); }, 2s);
+      ADD_FAILURE() << "no answer: roomtempd " << (daemon_->running() ? "runs" : "died");
+    }
+    return r;
+  }
+
   /// The process runs and answers /healthz.
   void expect_alive(const std::string& when) {
     EXPECT_TRUE(daemon_->running()) << "roomtempd died " << when;
