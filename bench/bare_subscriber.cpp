@@ -14,7 +14,6 @@
 #include <sys/resource.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -23,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "mqtt_client.h"
 
 namespace {
 
@@ -93,11 +94,7 @@ class NetworkLoop {
       std::chrono::steady_clock::time_point give_up{};
       for (;;) {
         int rc = mosquitto_loop(m_, 100, 1);
-        for (int i = 0; rc == MOSQ_ERR_SUCCESS && i < 256; ++i) {
-          errno = 0;
-          rc = mosquitto_loop_read(m_, 1);
-          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        }
+        if (rc == MOSQ_ERR_SUCCESS) rc = roomtemp::read_waiting_packets(m_);
         if (stop_) {
           const auto now = std::chrono::steady_clock::now();
           if (give_up == std::chrono::steady_clock::time_point{}) give_up = now + std::chrono::seconds(2);

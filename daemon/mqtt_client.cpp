@@ -132,7 +132,8 @@ void MqttClient::run_network() {
     while (rc == MOSQ_ERR_SUCCESS &&
            !(stopping_ && std::chrono::steady_clock::now() >= stop_deadline_)) {
       rc = mosquitto_loop(mosq_.get(), 1000, 1);
-      if (rc == MOSQ_ERR_SUCCESS && subscribe_ && connected_) rc = read_pending();
+      if (rc == MOSQ_ERR_SUCCESS && subscribe_ && connected_)
+        rc = read_waiting_packets(mosq_.get(), &connected_);
     }
     // libmosquitto leaves the system's error (errno, or getaddrinfo's code) in errno.
     const std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno)
@@ -160,7 +161,7 @@ void MqttClient::run_network() {
   }
 }
 
-int MqttClient::read_pending() {
+int read_waiting_packets(mosquitto* m, const std::atomic<bool>* while_set) {
   // mosquitto_loop reads one packet per select(), and each packet costs libmosquitto three
   // read() calls: under load the select() is a quarter of the system calls per message.
   // Read on while the socket has data; a read that finds none leaves errno EAGAIN (and a
@@ -169,9 +170,9 @@ int MqttClient::read_pending() {
   // errno is the signal libmosquitto's own loop_read uses too; an EAGAIN left by something
   // else inside the read (its wake-up pipe full of PUBACK notices) only ends a burst early.
   constexpr int kReadBurst = 256;
-  for (int i = 0; i < kReadBurst && connected_; ++i) {
+  for (int i = 0; i < kReadBurst && (!while_set || *while_set); ++i) {
     errno = 0;
-    const int rc = mosquitto_loop_read(mosq_.get(), 1);
+    const int rc = mosquitto_loop_read(m, 1);
     if (rc != MOSQ_ERR_SUCCESS) return rc;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
   }

@@ -21,6 +21,11 @@ namespace roomtemp {
 /// Calls mosquitto_lib_init once per process (it is not thread-safe); call from main first.
 void mqtt_library_init();
 
+/// After mosquitto_loop: reads the packets already waiting on the socket (at most 256) without
+/// a select() for each, stopping early once `while_set` (when given) is false. Returns
+/// libmosquitto's error when the connection failed.
+int read_waiting_packets(mosquitto* m, const std::atomic<bool>* while_set = nullptr);
+
 /// A libmosquitto connection with its own network thread. It reconnects by itself with
 /// exponential backoff. In subscriber mode it (re)subscribes on every connect and hands each
 /// message to `on_message` on the network thread, so the handler must be quick or block only
@@ -63,9 +68,6 @@ class MqttClient {
   static void on_log(mosquitto*, void* self, int level, const char* text);
   /// The network thread: runs libmosquitto's loop and reconnects with backoff until stop().
   void run_network();
-  /// After mosquitto_loop: reads the packets already waiting on the socket without a select()
-  /// for each. Returns libmosquitto's error when the connection failed.
-  int read_pending();
   /// Logs why a connection attempt failed and makes it last_error(); the same reason again
   /// within a minute is only counted, so a reconnect loop does not flood the log.
   void report_connect_failure(const std::string& why);
