@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "pg_connect.h"
 #include "spool.h"
+#include "validate.h"
 #include "warm_start.h"
 
 namespace roomtemp {
@@ -155,16 +156,6 @@ void copy_readings(pqxx::transaction_base& txn, const char* table,
   copy.complete();
 }
 
-/// Text PostgreSQL stores in a `text` column: valid UTF-8 (invalid bytes become U+FFFD, by
-/// nlohmann's UTF-8 checker) and no NUL.
-std::string storable_text(const std::string& s) {
-  std::string out = nlohmann::json::parse(nlohmann::json(s).dump(
-                                              -1, ' ', false, nlohmann::json::error_handler_t::replace))
-                        .get<std::string>();
-  std::erase(out, '\0');
-  return out;
-}
-
 /// SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the rows are
 /// at fault, not the server; the same rows will be refused again.
 bool data_refused(const pqxx::sql_error& e) {
@@ -256,7 +247,7 @@ PgWriter::WriteResult PgWriter::write_batch(const std::vector<Inbound>& batch,
   } catch (const pqxx::sql_error& e) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
     if (data_refused(e)) {
-      last_refusal_ = storable_text(e.what());
+      last_refusal_ = e.what();
       while (!last_refusal_.empty() && (last_refusal_.back() == '\n' || last_refusal_.back() == ' '))
         last_refusal_.pop_back();
       return WriteResult::refused;
@@ -299,17 +290,15 @@ bool PgWriter::quarantine(const Inbound& item, const std::string& why) {
   Rejection kept;
   if (const auto* r = std::get_if<Reading>(&item)) {
     // Accepted by us, refused by PostgreSQL: keep it where refused input goes, with why.
-    kept.received_at = r->received_at;
-    kept.topic = "buildings/" + r->building + "/rooms/" + r->room + "/" + r->metric;
-    kept.payload = reading_json(*r);
-    kept.reason = RejectReason::bad_payload;
-    kept.detail = "PostgreSQL refused it: " + why;
+    kept = make_rejection(r->received_at,
+                          "buildings/" + r->building + "/rooms/" + r->room + "/" + r->metric,
+                          reading_json(*r), RejectReason::bad_payload,
+                          "PostgreSQL refused it: " + why);
   } else {
-    kept = std::get<Rejection>(item);
-    kept.detail = "PostgreSQL refused it as it was: " + why + "; " + kept.detail;
+    const auto& was = std::get<Rejection>(item);
+    kept = make_rejection(was.received_at, was.topic, was.payload, was.reason,
+                          "PostgreSQL refused it as it was: " + why + "; " + was.detail);
   }
-  kept.topic = storable_text(kept.topic);
-  kept.detail = storable_text(kept.detail);
   log->error("PostgreSQL refused a row ({}); kept in rejected_readings: topic {}", why, kept.topic);
   switch (write_batch({Inbound{kept}}, nullptr)) {
     case WriteResult::committed:
