@@ -77,17 +77,19 @@ bool Window::advance(Micros now) {
     head_ = target;
     return dropped;
   }
-  const std::int64_t needed = target - oldest + 1;
-  if (needed > capacity_) {
-    int capacity = capacity_;
-    while (capacity < needed) capacity = std::min<int>(capacity * 2, buckets_used_);
-    grow(capacity);
-  }
+  hold(target - oldest + 1);
   // The slots the new buckets take held buckets older than `oldest`: empty already.
   for (std::int64_t i = std::max(head_ + 1, target - capacity_ + 1); i <= target; ++i)
     at(i) = Bucket{};
   head_ = target;
   return dropped;
+}
+
+void Window::hold(std::int64_t buckets) {
+  if (buckets <= capacity_) return;
+  int capacity = std::max<int>(capacity_, 1);
+  while (capacity < buckets) capacity = std::min<int>(capacity * 2, buckets_used_);
+  grow(capacity);
 }
 
 bool Window::add(Micros ts, double value, Micros now) {
@@ -99,12 +101,7 @@ bool Window::add(Micros ts, double value, Micros now) {
 bool Window::add_bucket(std::int64_t index, const Bucket& b, Micros now) {
   advance(now);
   if (index > head_ || index <= head_ - buckets_used_) return false;
-  const std::int64_t needed = head_ - index + 1;
-  if (needed > capacity_) {
-    int capacity = std::max<int>(capacity_, 1);
-    while (capacity < needed) capacity = std::min<int>(capacity * 2, buckets_used_);
-    grow(capacity);
-  }
+  hold(head_ - index + 1);
   at(index).merge(b);
   return true;
 }

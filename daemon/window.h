@@ -81,6 +81,8 @@ class Window {
   }
   /// Re-slots the held buckets into a ring of `capacity` (> capacity_).
   void grow(int capacity);
+  /// Grows the ring (doubling, at most buckets_used_) until it holds `buckets` buckets.
+  void hold(std::int64_t buckets);
 
   Micros bucket_width_ = 0;
   std::int64_t head_ = INT64_MIN;  ///< the newest bucket index covered
