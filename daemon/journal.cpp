@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -26,18 +27,10 @@ bool parse_journal_name(const std::string& name, std::uint64_t& seq) {
   return parse_numbered_file_name(name, "j-", ".log", seq);
 }
 
-/// The byte count a "released-SEQ" file holds; 0 when there is none or it is unreadable.
-std::uint64_t read_released(const fs::path& path) {
-  unsigned long long n = 0;
-  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
-    if (std::fscanf(f, "%llu", &n) != 1) n = 0;
-    std::fclose(f);
-  }
-  return n;
-}
 
-/// Removes "released-*" counts and ".new" files: at start, no journal segment is left that
-/// they could belong to, and a new run's segments start again at number 1.
+/// Removes "released-*" counts and ".new" files (a crash between two removals leaves them):
+/// when a run opens the journal, recovery has taken every segment they could belong to, and
+/// the run's segments start again at number 1.
 void remove_leftovers(const std::string& journal_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(journal_dir, ec)) {
@@ -92,7 +85,8 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
     // written twice would be stored twice (readings are stored once all the same).
     const fs::path released_file = fs::path(journal_dir) / released_name(seq);
     const std::uint64_t size = fs::file_size(path);
-    const std::uint64_t released = std::min(read_released(released_file), size);
+    const std::vector<std::uint64_t> count = read_numbers_file(released_file.string());
+    const std::uint64_t released = count.size() == 1 ? std::min(count[0], size) : 0;
     const fs::path target = fs::path(spool_dir) / spool_segment_name(next);
     if (released == size) {
       // Nothing left to write.
@@ -106,14 +100,12 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
       fs::rename(path, target);
       ++next, ++moved;
     }
-    // The segment before its count: a count left alone is cleared below or at the next start,
+    // The segment before its count: a count left alone is cleared when the journal opens,
     // whereas a segment left without its count would only be written again in full.
     std::error_code ec;
     fs::remove(path, ec);
     fs::remove(released_file, ec);
   }
-  // Counts and half-written files without a segment (a crash between the two removals).
-  remove_leftovers(journal_dir);
   if (moved)
     component_log("journal")->warn(
         "recovered {} journal segment(s) from an unclean stop; they replay from the spool",
@@ -164,50 +156,44 @@ void Journal::append(const Inbound& item) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  segments_.back().records += 1;
   segments_.back().bytes += record.size();
   segments_.back().ends.push_back(segments_.back().bytes);
   dirty_ = true;
 }
 
 void Journal::release(std::size_t n) {
-  std::lock_guard lock(mutex_);
-  while (n > 0 && !segments_.empty()) {
-    Segment& front = segments_.front();
-    const std::uint64_t take = std::min<std::uint64_t>(n, front.records - front.released);
-    front.released += take;
-    n -= take;
-    std::uint64_t released_bytes = 0;
-    for (std::uint64_t i = 0; i < take; ++i) {
-      released_bytes = front.ends.front();
-      front.ends.pop_front();
+  // How much of which segment is now safe, noted on disk after the lock: the MQTT callbacks'
+  // append() waits on it, and the note is the writer's own business (only it releases).
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> note;  // segment, bytes released
+  {
+    std::lock_guard lock(mutex_);
+    while (n > 0 && !segments_.empty()) {
+      Segment& front = segments_.front();
+      const std::size_t take = std::min(n, front.ends.size());
+      n -= take;
+      if (take > 0) note = std::pair(front.seq, front.ends[take - 1]);
+      front.ends.erase(front.ends.begin(), front.ends.begin() + static_cast<std::ptrdiff_t>(take));
+      if (!front.ends.empty()) break;
+      if (segments_.size() == 1 && fd_ >= 0) {
+        // The segment being written is entirely safe elsewhere: start afresh if it grew large.
+        if (front.bytes < (1u << 20)) break;
+        close_fd();
+      }
+      // The count first: one left behind would be taken for the next run's segment of that
+      // number.
+      note.reset();
+      std::error_code ec;
+      fs::remove(fs::path(dir_) / released_name(front.seq), ec);
+      fs::remove(front.path, ec);
+      segments_.pop_front();
     }
-    const bool writing = segments_.size() == 1 && fd_ >= 0;
-    if (front.released < front.records || writing) {
-      if (take > 0) save_released(front, released_bytes);
-      if (front.released < front.records) break;
-      // The segment being written is entirely safe elsewhere: start afresh if it grew large.
-      if (front.bytes < (1u << 20)) break;
-      close_fd();
-    }
-    // The count first: one left behind would be taken for the next run's segment of that number.
-    std::error_code ec;
-    fs::remove(fs::path(dir_) / released_name(front.seq), ec);
-    fs::remove(front.path, ec);
-    segments_.pop_front();
   }
+  if (note) save_released(note->first, note->second);
 }
 
-void Journal::save_released(const Segment& seg, std::uint64_t bytes) {
-  // Renamed over the old one, so it is always whole. No fsync: a process crash keeps it; after
-  // a power loss an older count means some records are written again.
-  const fs::path path = fs::path(dir_) / released_name(seg.seq);
-  const fs::path tmp = path.string() + ".new";
-  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
-    const bool ok = std::fprintf(f, "%llu\n", static_cast<unsigned long long>(bytes)) > 0;
-    std::error_code ec;
-    if (std::fclose(f) == 0 && ok) fs::rename(tmp, path, ec);
-  }
+void Journal::save_released(std::uint64_t seq, std::uint64_t bytes) {
+  // After a power loss an older count may be found: some records are then written again.
+  write_numbers_file((fs::path(dir_) / released_name(seq)).string(), {bytes});
 }
 
 void Journal::sync() {
@@ -226,7 +212,7 @@ void Journal::close_clean() {
   std::lock_guard lock(mutex_);
   close_fd();
   std::error_code ec;
-  while (!segments_.empty() && segments_.front().released >= segments_.front().records) {
+  while (!segments_.empty() && segments_.front().ends.empty()) {
     fs::remove(fs::path(dir_) / released_name(segments_.front().seq), ec);
     fs::remove(segments_.front().path, ec);
     segments_.pop_front();

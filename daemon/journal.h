@@ -41,14 +41,12 @@ class Journal {
   struct Segment {
     std::uint64_t seq;
     std::string path;
-    std::uint64_t records = 0;
-    std::uint64_t released = 0;
     std::uint64_t bytes = 0;
     std::deque<std::uint64_t> ends;  ///< where each record not yet released ends
   };
-  /// Notes in "released-SEQ" how many bytes of a segment are safe elsewhere, so that a
+  /// Notes in "released-SEQ" how many bytes of segment `seq` are safe elsewhere, so that a
   /// recovery after a crash replays only the rest.
-  void save_released(const Segment& seg, std::uint64_t bytes);
+  void save_released(std::uint64_t seq, std::uint64_t bytes);
   void open_segment();
   void close_fd();
 

@@ -160,19 +160,37 @@ std::uint64_t last_spool_segment(const std::string& dir) {
   return last;
 }
 
+std::vector<std::uint64_t> read_numbers_file(const std::string& path) {
+  std::vector<std::uint64_t> out;
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    unsigned long long n;
+    while (std::fscanf(f, "%llu", &n) == 1) out.push_back(n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+void write_numbers_file(const std::string& path, std::initializer_list<std::uint64_t> numbers) {
+  std::string text;
+  for (auto n : numbers) text += (text.empty() ? "" : " ") + std::to_string(n);
+  text += '\n';
+  const std::string tmp = path + ".new";
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    const bool ok = std::fputs(text.c_str(), f) >= 0;
+    std::error_code ec;
+    if (std::fclose(f) == 0 && ok) fs::rename(tmp, path, ec);
+  }
+}
+
 namespace {
 constexpr const char* kPositionFile = "read-position";
 
 /// The "SEQ OFFSET" an earlier run left in read-position; false when there is none.
 bool read_position(const std::string& dir, std::uint64_t& seq, std::uint64_t& offset) {
-  unsigned long long s = 0, o = 0;
-  bool ok = false;
-  if (std::FILE* f = std::fopen((fs::path(dir) / kPositionFile).c_str(), "r")) {
-    ok = std::fscanf(f, "%llu %llu", &s, &o) == 2;
-    std::fclose(f);
-  }
-  seq = s, offset = o;
-  return ok;
+  std::vector<std::uint64_t> n = read_numbers_file((fs::path(dir) / kPositionFile).string());
+  if (n.size() != 2) return false;
+  seq = n[0], offset = n[1];
+  return true;
 }
 }  // namespace
 
@@ -234,14 +252,8 @@ void Spool::save_position() {
     fs::remove(path, ec);
     return;
   }
-  // Written beside and renamed over, so the file is always whole. No fsync: a process crash
-  // keeps it; a power loss may lose it, and then the segment's start is written again.
-  const fs::path tmp = fs::path(dir_) / (std::string(kPositionFile) + ".new");
-  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
-    const bool ok = std::fprintf(f, "%llu %llu\n", static_cast<unsigned long long>(segments_.front().seq),
-                                 static_cast<unsigned long long>(read_offset_)) > 0;
-    if (std::fclose(f) == 0 && ok) fs::rename(tmp, path, ec);
-  }
+  // After a power loss it may be lost, and then the segment's start is written again.
+  write_numbers_file(path.string(), {segments_.front().seq, read_offset_});
 }
 
 void Spool::close_writer() {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,11 @@ std::string numbered_file_name(std::string_view prefix, std::uint64_t seq, std::
 /// The number of a file named as numbered_file_name() would; false for any other name.
 bool parse_numbered_file_name(std::string_view name, std::string_view prefix,
                               std::string_view suffix, std::uint64_t& seq);
+/// The unsigned numbers a small text file holds (none when it is missing or unreadable).
+std::vector<std::uint64_t> read_numbers_file(const std::string& path);
+/// Replaces `path` with the numbers, whole: written beside and renamed over. No fsync — a
+/// process crash keeps it, a power loss may leave the older file.
+void write_numbers_file(const std::string& path, std::initializer_list<std::uint64_t> numbers);
 /// Removes the spool's saved read position unless it names a segment that exists: before new
 /// segments are made (journal recovery), so that one cannot inherit an old position.
 void forget_stale_read_position(const std::string& dir);
