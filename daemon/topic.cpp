@@ -3,6 +3,7 @@
 #include <mosquitto.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace roomtemp {
@@ -23,11 +24,24 @@ namespace {
 // splitting all of them for every message would be work for nothing.
 constexpr std::size_t kMaxLevels = 7;
 
-// The levels of `topic`, but no more than kMaxLevels + 1 (enough to tell "too many").
-std::vector<std::string_view> split_levels(std::string_view topic) {
-  std::vector<std::string_view> levels;
+// The levels of a topic, but no more than kMaxLevels + 1 (enough to tell "too many"): a
+// fixed array, as every MQTT message is split (twice) on its way in.
+class Levels {
+ public:
+  std::size_t size() const { return count_; }
+  std::string_view operator[](std::size_t i) const { return at_[i]; }
+  bool full() const { return count_ == at_.size(); }
+  void push_back(std::string_view level) { at_[count_++] = level; }
+
+ private:
+  std::array<std::string_view, kMaxLevels + 1> at_;
+  std::size_t count_ = 0;
+};
+
+Levels split_levels(std::string_view topic) {
+  Levels levels;
   size_t start = 0;
-  while (levels.size() <= kMaxLevels) {
+  while (!levels.full()) {
     size_t slash = topic.find('/', start);
     levels.push_back(topic.substr(start, slash == std::string_view::npos ? slash : slash - start));
     if (slash == std::string_view::npos) break;
