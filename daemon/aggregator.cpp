@@ -215,6 +215,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) 
       return true;
     });
   }
+  std::optional<SeriesKey> key;  // made once, when the first window changed
   for (std::size_t w = 0; w < s.windows.size(); ++w) {
     WindowStats st = s.windows[w].stats(now);
     wake = std::min(wake, s.windows[w].next_drop());
@@ -223,10 +224,12 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) 
     if (!changed) continue;
     s.last[w] = st;
     s.has_last |= 1u << w;
-    const KeyParts parts = split_key(*s.key);
-    out.push_back({SeriesKey{std::string(parts.building), std::string(parts.room),
-                             std::string(parts.metric)},
-                   w, windows_[w], st});
+    if (!key) {
+      const KeyParts parts = split_key(*s.key);
+      key = SeriesKey{std::string(parts.building), std::string(parts.room),
+                      std::string(parts.metric)};
+    }
+    out.push_back({*key, w, windows_[w], st});
   }
   s.republish = 0;
   if (wake != INT64_MAX && wake != s.wake_at) {
