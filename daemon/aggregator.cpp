@@ -325,9 +325,11 @@ std::string average_json(const SeriesKey& key, Duration window, const WindowStat
   doc["metric"] = key.metric;
   doc["window"] = format_duration(window);
   if (s.count > 0) {
-    doc["avg"] = s.avg();
-    doc["min"] = s.min;
-    doc["max"] = s.max;
+    // + 0.0 turns a negative zero (from a database written before readings were normalized)
+    // into 0: "-0.0" is not a temperature anybody measured.
+    doc["avg"] = s.avg() + 0.0;
+    doc["min"] = s.min + 0.0;
+    doc["max"] = s.max + 0.0;
   } else {
     doc["avg"] = nullptr;
     doc["min"] = nullptr;

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -83,12 +84,28 @@ void list_keys(const Section& section, std::vector<std::string>& out) {
   }
 }
 
+/// Why libpq would refuse `dsn` before connecting (an unknown keyword, a malformed URI, a
+/// missing '='), or nullopt when it parses. A typo must not look like a database outage.
+std::optional<std::string> dsn_problem(const std::string& dsn) {
+  char* message = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &message);
+  if (options) {
+    PQconninfoFree(options);
+    return std::nullopt;
+  }
+  std::string why = message ? message : "libpq cannot parse it";
+  if (message) PQfreemem(message);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return why;
+}
+
 /// Walks the YAML tree, filling a Config and collecting every error with its position.
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
   std::vector<ConfigError> errors;
+  std::vector<FileReference> files;
 
   void error(const YAML::Mark& mark, std::string message) {
     errors.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
@@ -141,6 +158,13 @@ class Reader {
       return;
     }
     if (scalar(n, q)) out = n.Scalar();
+  }
+
+  /// A key naming a file read at start: remembered with its position for load_config.
+  void file(const YAML::Node& map, const std::string& where, const char* key, std::string& out) {
+    string(map, where, key, out);
+    if (const YAML::Node n = map[key]; n && !out.empty())
+      files.push_back({qualify(where, key), out, n.Mark().line + 1, n.Mark().column + 1});
   }
 
   void boolean(const YAML::Node& map, const std::string& where, const char* key, bool& out) {
@@ -252,12 +276,12 @@ class Reader {
     if (m.keepalive > std::chrono::seconds(65535))
       error(n["keepalive"].Mark(), "mqtt.keepalive: at most 65535s");
     string(n, w, "username", m.username);
-    string(n, w, "password_file", m.password_file);
+    file(n, w, "password_file", m.password_file);
     if (auto t = n["tls"]) {
       if (check_map(t, "mqtt.tls", kMqttTlsKeys)) {
-        string(t, "mqtt.tls", "ca_file", m.tls.ca_file);
-        string(t, "mqtt.tls", "cert_file", m.tls.cert_file);
-        string(t, "mqtt.tls", "key_file", m.tls.key_file);
+        file(t, "mqtt.tls", "ca_file", m.tls.ca_file);
+        file(t, "mqtt.tls", "cert_file", m.tls.cert_file);
+        file(t, "mqtt.tls", "key_file", m.tls.key_file);
         if (m.tls.cert_file.empty() != m.tls.key_file.empty())
           error(t.Mark(), "mqtt.tls: cert_file and key_file go together");
         if (!m.tls.cert_file.empty() && m.tls.ca_file.empty())
@@ -285,7 +309,8 @@ class Reader {
     if (!check_map(n, w, kPostgresKeys)) return;
     string(n, w, "dsn", p.dsn);
     if (p.dsn.empty()) error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
-    string(n, w, "password_file", p.password_file);
+    else if (auto why = dsn_problem(p.dsn)) error(n["dsn"].Mark(), "postgres.dsn: " + *why);
+    file(n, w, "password_file", p.password_file);
     boolean(n, w, "migrate", p.migrate);
     integer(n, w, "batch_max_rows", p.batch_max_rows, 1, 1'000'000);
     duration(n, w, "batch_max_delay", p.batch_max_delay, std::chrono::milliseconds(1));
@@ -447,6 +472,7 @@ ConfigResult parse_config(const std::string& text, const std::string& file) {
     reader.error(e.mark, "YAML syntax: " + e.msg);
   }
   result.errors = std::move(reader.errors);
+  result.files = std::move(reader.files);
   if (result.errors.empty()) result.config = std::move(c);
   return result;
 }
@@ -466,7 +492,21 @@ ConfigResult load_config(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), path);
+  ConfigResult result = parse_config(text.str(), path);
+  // A password or certificate that cannot be read would stop the daemon later, after it
+  // touched the network: say so now, at the key.
+  for (const FileReference& f : result.files) {
+    std::ifstream probe(f.path, std::ios::binary);
+    if (probe) {
+      char byte;
+      probe.read(&byte, 1);         // a directory opens, then fails to read (EISDIR)
+      if (!probe.bad()) continue;  // an empty file is readable: its content is checked later
+    }
+    result.errors.push_back({path, f.line, f.column,
+                             f.key + ": cannot read '" + f.path + "': " + std::strerror(errno)});
+  }
+  if (!result.errors.empty()) result.config.reset();
+  return result;
 }
 
 std::string read_secret_file(const std::string& path) {

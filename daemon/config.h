@@ -111,16 +111,27 @@ struct Config {
   const MetricConfig* find_metric(std::string_view name) const;
 };
 
+/// A key naming a file that roomtempd reads once, at start (passwords, TLS material), and
+/// where the key was written.
+struct FileReference {
+  std::string key;  ///< dotted, e.g. "mqtt.password_file"
+  std::string path;
+  int line = 0;
+  int column = 0;
+};
+
 /// The outcome of reading a config: a config, or every problem found.
 struct ConfigResult {
   std::optional<Config> config;
   std::vector<ConfigError> errors;
+  std::vector<FileReference> files;  ///< every non-empty file key, for load_config to check
 };
 
-/// Parses YAML text; `file` names it in errors.
+/// Parses YAML text; `file` names it in errors. Pure: looks at no other file.
 ConfigResult parse_config(const std::string& text, const std::string& file);
 
-/// Reads and parses a file.
+/// Reads and parses a file, then checks that every file it names can be read (as the user
+/// running it: --check-config in the unit's ExecStartPre runs as roomtempd's user).
 ConfigResult load_config(const std::string& path);
 
 /// Every key the parser accepts, dotted ("mqtt.tls.ca_file"), in file order; a metric's keys

@@ -96,13 +96,19 @@ class Daemon {
         writer_(config.postgres, queue_, spool_, metrics_),
         aggregator_(config.averages.windows, config.averages.dedupe_horizon) {}
 
-  /// Migrations and warm start; PostgreSQL being down is not fatal (readings spool).
-  void prepare() { prepare_database(*config_, aggregator_); }
+  /// The spool, migrations and warm start. A spool that cannot be written is fatal (throws):
+  /// without it, a PostgreSQL outage would lose readings. PostgreSQL being down is not (the
+  /// writer migrates when it first connects; readings wait in the spool meanwhile).
+  void prepare() {
+    spool_.open();
+    prepare_database(*config_, aggregator_);
+  }
   int run(SignalCatcher& signals);
 
  private:
   void start();
-  void stop();
+  /// Returns the exit code: 0, or 1 when accepted readings could not be kept.
+  int stop(SignalCatcher& signals);
   void tick();
   void reload();
   void averages_loop();
@@ -139,6 +145,8 @@ Readiness Daemon::readiness() const {
   if (!r.mqtt && subscriber_) r.mqtt_error = subscriber_->last_error();
   r.postgres = writer_.connected();
   if (!r.postgres) r.postgres_error = writer_.last_error();
+  r.spool_error = writer_.spool_error();
+  r.spool = r.spool_error.empty();
   return r;
 }
 
@@ -156,10 +164,11 @@ std::string Daemon::status_line() {
   char buf[320];
   std::snprintf(buf, sizeof buf,
                 "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
-                "queue %llu, spool %llu bytes",
+                "queue %llu, spool %llu bytes%s",
                 subscriber_ && subscriber_->ready() ? "up" : "down",
                 writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
-                get(metrics_.queue_depth), get(metrics_.spool_bytes));
+                get(metrics_.queue_depth), get(metrics_.spool_bytes),
+                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)");
   return buf;
 }
 
@@ -198,8 +207,8 @@ void Daemon::start() {
   averages_thread_ = std::thread([this] { averages_loop(); });
   subscriber_ = std::make_unique<MqttClient>(
       c.mqtt, c.mqtt.client_id, true,
-      [this](std::string_view topic, std::string_view payload) {
-        ingest_.on_message(topic, payload);
+      [this](std::string_view topic, std::string_view payload, bool retained) {
+        ingest_.on_message(topic, payload, retained);
       },
       metrics_);
   subscriber_->start();
@@ -211,7 +220,7 @@ void Daemon::start() {
   }
 }
 
-void Daemon::stop() {
+int Daemon::stop(SignalCatcher& signals) {
   auto log = component_log("main");
   // Order matters: first no new input (readings the MQTT thread holds still go in, past the
   // queue limit), then the writer drains everything to PostgreSQL or the spool.
@@ -219,6 +228,13 @@ void Daemon::stop() {
   if (subscriber_) subscriber_->stop();
   if (http_) http_->stop();
   queue_.close();
+  // The writer ends within its shutdown budget; a second SIGTERM/SIGINT ends it at once.
+  while (!writer_.finished()) {
+    if (signals.wait(std::chrono::milliseconds(100)) == SignalCatcher::Event::stop) {
+      log->warn("second stop signal: giving up on what is not written yet");
+      writer_.abandon();
+    }
+  }
   writer_.join();
   {
     std::lock_guard lock(averages_mutex_);
@@ -235,6 +251,7 @@ void Daemon::stop() {
     publisher_->stop();
   }
   log->info("stopped: {}", status_line());
+  return writer_.lost() == 0 ? 0 : 1;
 }
 
 namespace {
@@ -377,8 +394,7 @@ int Daemon::run(SignalCatcher& signals) {
       case SignalCatcher::Event::stop:
         component_log("main")->info("stopping");
         notify::stopping();
-        stop();
-        return 0;
+        return stop(signals);
       case SignalCatcher::Event::reload:
         reload();
         break;

@@ -186,8 +186,9 @@ void HttpApi::register_routes() {
   open.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     const Readiness r = deps_.readiness();
     nlohmann::json body = {{"mqtt", r.mqtt ? "up" : "down"},
-                           {"postgres", r.postgres ? "up" : "down"}};
-    if (r.mqtt && r.postgres) {
+                           {"postgres", r.postgres ? "up" : "down"},
+                           {"spool", r.spool ? "writable" : "unwritable"}};
+    if (r.mqtt && r.postgres && r.spool) {
       body["status"] = "ready";
       res.status = 200;
     } else {
@@ -196,6 +197,7 @@ void HttpApi::register_routes() {
       if (!r.postgres)
         down += std::string(down.empty() ? "" : ", ") + "postgresql" +
                 (r.postgres_error.empty() ? "" : " (" + r.postgres_error + ")");
+      if (!r.spool) down += std::string(down.empty() ? "" : ", ") + "spool (" + r.spool_error + ")";
       body["status"] = "not ready";
       body["error"] = "down: " + down;
       res.status = 503;

@@ -23,9 +23,11 @@ struct Config;
 /// What /readyz reports.
 struct Readiness {
   bool mqtt = false;
-  bool postgres = false;
+  bool postgres = false;  ///< connected and migrated
+  bool spool = true;      ///< the spool can be written (else an outage would lose readings)
   std::string mqtt_error;
   std::string postgres_error;
+  std::string spool_error;
 };
 
 /// What the REST handlers read from the rest of the daemon.

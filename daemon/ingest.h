@@ -38,7 +38,10 @@ class Ingest {
   std::shared_ptr<const Config> config() const { return config_.load(); }
 
   /// An MQTT message (network thread). Blocks while the queue is full (back-pressure).
-  void on_message(std::string_view topic, std::string_view payload);
+  /// `retained`: the broker replayed its stored copy because we (re)subscribed. Such a copy
+  /// is a reading only if it carries its own timestamp (then storing and counting it is
+  /// idempotent); without one its time is unknown and it is skipped (counted and logged).
+  void on_message(std::string_view topic, std::string_view payload, bool retained = false);
 
   /// A reading from another source (HTTP POST): validated like MQTT input. On refusal the
   /// rejection is kept under `source` (e.g. "http:POST /v1/readings") with `raw` as payload.
@@ -48,8 +51,10 @@ class Ingest {
   /// missing field): kept like any rejection.
   void reject_input(std::string_view source, std::string_view raw, const Refusal& refusal);
 
-  /// Shutdown: from now on input still arriving is queued past the limit (never dropped).
-  void begin_shutdown() { queue_.lift_limit(); }
+  /// Shutdown: from now on input still arriving is queued past the limit (never dropped),
+  /// and in journal mode a journal that cannot be written is retried for a bounded time
+  /// only, after which the input goes to the writer without it.
+  void begin_shutdown();
 
  private:
   void accept(Reading&& r);
@@ -62,8 +67,11 @@ class Ingest {
   RejectionPublisher publish_rejection_;
   ReadingSink on_accepted_;
   RateLimit reject_log_limit_{10};
+  RateLimit retained_log_limit_{1};
   SeriesLimiter limiter_;
   Journal* journal_ = nullptr;
+  /// Set by begin_shutdown: the end of the journal's retries (steady clock, in ns; 0: none).
+  std::atomic<std::int64_t> journal_retry_until_{0};
   std::mutex journal_order_;  ///< journal order must equal queue order
 };
 

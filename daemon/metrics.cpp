@@ -84,8 +84,17 @@ std::string Metrics::render() const {
          get(queue_depth));
   metric(out, "roomtemp_mqtt_connected", "gauge", "1 while connected to the broker.",
          get(mqtt_connected));
-  metric(out, "roomtemp_mqtt_reconnects_total", "counter", "Connections to the broker made.",
-         get(mqtt_reconnects));
+  metric(out, "roomtemp_mqtt_reconnects_total", "counter",
+         "Connections to the broker made again after the first one.", get(mqtt_reconnects));
+  metric(out, "roomtemp_retained_skipped_total", "counter",
+         "Retained sensor messages replayed by the broker without a timestamp: not new readings.",
+         get(retained_skipped));
+  metric(out, "roomtemp_spool_writable", "gauge",
+         "1 while the spool directory can be written (0: PostgreSQL down would lose readings).",
+         get(spool_writable));
+  metric(out, "roomtemp_readings_lost_total", "counter",
+         "Accepted readings that shutdown could write neither to PostgreSQL nor to the spool.",
+         get(readings_lost));
   metric(out, "roomtemp_postgres_connected", "gauge", "1 while connected to PostgreSQL.",
          get(postgres_connected));
   metric(out, "roomtemp_write_errors_total", "counter", "Failed write attempts to PostgreSQL.",

@@ -38,7 +38,13 @@ struct Metrics {
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<int> mqtt_connected{0};
   std::atomic<int> postgres_connected{0};
-  std::atomic<std::uint64_t> mqtt_reconnects{0};
+  std::atomic<std::uint64_t> mqtt_reconnects{0};  ///< connections after the first
+  /// Retained sensor messages the broker replayed on (re)subscribing that carry no timestamp:
+  /// not new readings (their time is unknown), so not stored or counted again.
+  std::atomic<std::uint64_t> retained_skipped{0};
+  /// Accepted readings that could be neither written nor spooled before shutdown gave up.
+  std::atomic<std::uint64_t> readings_lost{0};
+  std::atomic<int> spool_writable{1};  ///< 0 while the spool cannot be written
   std::atomic<std::uint64_t> averages_published{0};
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{0};  ///< batches that needed ON CONFLICT (a copy was stored)

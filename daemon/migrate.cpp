@@ -37,6 +37,18 @@ std::vector<std::string> apply_migrations(pqxx::connection& conn) {
   return applied;
 }
 
+std::vector<std::string> missing_migrations(pqxx::connection& conn) {
+  pqxx::read_transaction txn(conn);
+  std::vector<std::string> missing;
+  const bool table = !txn.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null();
+  for (const auto& m : embedded_migrations()) {
+    if (!table ||
+        txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.name).empty())
+      missing.push_back(m.name);
+  }
+  return missing;
+}
+
 int ensure_partitions(pqxx::connection& conn) {
   pqxx::work txn(conn);
   auto r = txn.exec("SELECT roomtemp_ensure_partitions(1, 7)");

@@ -20,6 +20,9 @@ const std::vector<Migration>& embedded_migrations();
 /// applied. Throws pqxx exceptions on failure.
 std::vector<std::string> apply_migrations(pqxx::connection& conn);
 
+/// The embedded migrations the database has not applied (all of them when it has none).
+std::vector<std::string> missing_migrations(pqxx::connection& conn);
+
 /// Creates the daily `readings` partitions around today. Returns how many were created.
 int ensure_partitions(pqxx::connection& conn);
 

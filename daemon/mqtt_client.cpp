@@ -246,7 +246,8 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
   self->connected_ = true;
   if (self->subscribe_) {
     self->metrics_.mqtt_connected = 1;
-    self->metrics_.mqtt_reconnects.fetch_add(1, std::memory_order_relaxed);
+    if (std::exchange(self->connected_before_, true))
+      self->metrics_.mqtt_reconnects.fetch_add(1, std::memory_order_relaxed);
     self->pending_subacks_ = static_cast<int>(self->config_.subscriptions.size());
     for (const auto& filter : self->config_.subscriptions) {
       int src = mosquitto_subscribe(m, nullptr, filter.c_str(), self->config_.qos);
@@ -318,7 +319,8 @@ void MqttClient::on_message(mosquitto*, void* p, const mosquitto_message* msg) {
   if (!self->handler_) return;
   std::string_view payload(static_cast<const char*>(msg->payload),
                            msg->payloadlen > 0 ? static_cast<std::size_t>(msg->payloadlen) : 0);
-  self->handler_(msg->topic ? std::string_view(msg->topic) : std::string_view(), payload);
+  self->handler_(msg->topic ? std::string_view(msg->topic) : std::string_view(), payload,
+                 msg->retain);
 }
 
 void MqttClient::on_publish(mosquitto*, void* p, int) {

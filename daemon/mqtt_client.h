@@ -32,7 +32,10 @@ int read_waiting_packets(mosquitto* m, const std::atomic<bool>* while_set = null
 /// for back-pressure.
 class MqttClient {
  public:
-  using MessageHandler = std::function<void(std::string_view topic, std::string_view payload)>;
+  /// `retained`: the broker's stored copy, replayed because we (re)subscribed, not a message
+  /// published just now.
+  using MessageHandler =
+      std::function<void(std::string_view topic, std::string_view payload, bool retained)>;
 
   /// `client_id` overrides config.client_id; `subscribe` false makes a publish-only client
   /// with a clean session.
@@ -81,6 +84,7 @@ class MqttClient {
   std::atomic<bool> connected_{false};
   std::atomic<bool> subscribed_{false};
   std::atomic<int> pending_subacks_{0};
+  bool connected_before_ = false;  ///< network thread only: a connect after this one is a reconnect
   bool started_ = false;
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -120,6 +120,20 @@ class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
   unsigned wanted_ = 0;
 };
 
+/// How a refusal names what a field held instead of a number.
+const char* kind_name(FieldCollector::Kind kind) {
+  switch (kind) {
+    case FieldCollector::Kind::null: return "null";
+    case FieldCollector::Kind::string: return "a string";
+    case FieldCollector::Kind::other: return "not a single value";
+    case FieldCollector::Kind::absent:
+    case FieldCollector::Kind::number: break;
+  }
+  return "something else";
+}
+
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 }  // namespace
 
 std::optional<Micros> parse_timestamp_text(std::string_view text) { return parse_rfc3339(text); }
@@ -129,19 +143,30 @@ std::optional<Micros> epoch_seconds_to_micros(double seconds) {
   return static_cast<Micros>(std::llround(seconds * 1e6));
 }
 
+std::optional<Micros> epoch_number_to_micros(double number) {
+  if (std::isfinite(number) && number >= kEpochMillisecondsFrom)
+    return epoch_seconds_to_micros(number / 1000);
+  return epoch_seconds_to_micros(number);
+}
+
 bool parse_payload(std::string_view payload, std::string_view metric, PayloadFields& out,
                    Refusal& refusal) {
   if (payload.size() > kMaxPayloadBytes)
     return fail(refusal, RejectReason::too_large,
                 "payload of " + std::to_string(payload.size()) + " bytes exceeds 4096");
-  std::string_view text = trim(payload);
+  std::string_view text = payload;
+  // Some sensors (and editors that wrote a test payload) start UTF-8 text with a byte order
+  // mark; JSON and numbers never begin with one, so it is skipped rather than refused.
+  if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
+  text = trim(text);
   if (text.empty()) return fail(refusal, RejectReason::bad_payload, "empty payload");
 
   if (text.front() != '{') {
     double v;
     if (!parse_bare_number(text, v))
       return fail(refusal, RejectReason::bad_payload,
-                  "payload is neither a number nor a JSON object");
+                  "payload is neither a number nor a JSON object: it begins with " +
+                      printable(text.substr(0, 16), 40));
     if (!std::isfinite(v)) return fail(refusal, RejectReason::not_finite, "value is not finite");
     out = PayloadFields{v, std::nullopt, std::nullopt};
     return true;
@@ -155,7 +180,7 @@ bool parse_payload(std::string_view payload, std::string_view metric, PayloadFie
 
   using Kind = FieldCollector::Kind;
   const FieldCollector::Field* found = &fields.metric;
-  const char* key = "metric";
+  std::string_view key = metric;
   if (found->kind == Kind::absent) {
     found = &fields.value;
     key = "value";
@@ -165,7 +190,9 @@ bool parse_payload(std::string_view payload, std::string_view metric, PayloadFie
                 "JSON object has neither \"" + std::string(metric) + "\" nor \"value\"");
   if (found->kind != Kind::number)
     return fail(refusal, RejectReason::bad_payload,
-                std::string("the ") + key + " is not a number");
+                "\"" + printable(key, 64) + "\" is " + kind_name(found->kind) +
+                    ", not a number" +
+                    (found->kind == Kind::string ? " (write 22.5, not \"22.5\")" : ""));
   out.value = found->number;
   if (!std::isfinite(out.value))
     return fail(refusal, RejectReason::not_finite, "value is not finite");
@@ -182,10 +209,10 @@ bool parse_payload(std::string_view payload, std::string_view metric, PayloadFie
                     "timestamp is not RFC 3339 with an offset");
       break;
     case Kind::number:
-      out.ts = epoch_seconds_to_micros(fields.timestamp.number);
+      out.ts = epoch_number_to_micros(fields.timestamp.number);
       if (!out.ts)
         return fail(refusal, RejectReason::bad_timestamp,
-                    "timestamp is not a number of seconds between 1970 and 9999");
+                    "timestamp is not epoch seconds or milliseconds between 1970 and 9999");
       break;
     case Kind::other:
       return fail(refusal, RejectReason::bad_timestamp,

@@ -24,7 +24,8 @@ struct Refusal {
 };
 
 /// Parses a bare number or a JSON object whose value key is `metric` or `value`, with optional
-/// `timestamp` (RFC 3339 or epoch seconds) and `sensor_id`. Returns false and fills `refusal`
+/// `timestamp` (RFC 3339, epoch seconds or epoch milliseconds) and `sensor_id`. A leading
+/// UTF-8 byte order mark is skipped. Returns false and fills `refusal`
 /// when the payload is unusable. Does not check the value's range.
 bool parse_payload(std::string_view payload, std::string_view metric, PayloadFields& out,
                    Refusal& refusal);
@@ -35,5 +36,13 @@ std::optional<Micros> parse_timestamp_text(std::string_view text);
 /// Converts epoch seconds (possibly fractional) to Micros; nullopt when not representable
 /// or before 1970.
 std::optional<Micros> epoch_seconds_to_micros(double seconds);
+
+/// A numeric timestamp at or past this is epoch milliseconds, not seconds: as seconds it would
+/// lie after the year 5138, as milliseconds it is any time since 1973-03-03.
+inline constexpr double kEpochMillisecondsFrom = 1e11;
+
+/// A numeric `timestamp` as sensors send it: epoch seconds, or epoch milliseconds when at least
+/// kEpochMillisecondsFrom. nullopt when not representable or before 1970.
+std::optional<Micros> epoch_number_to_micros(double number);
 
 }  // namespace roomtemp

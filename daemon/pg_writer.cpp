@@ -42,6 +42,14 @@ constexpr auto kMaxBackoff = std::chrono::seconds(5);
 constexpr auto kPartitionCheckEvery = std::chrono::minutes(30);
 /// After the queue closes (shutdown), how long the writer keeps replaying the spool.
 constexpr auto kShutdownDrainBudget = std::chrono::seconds(4);
+/// After the queue closes, how long the writer keeps trying to put a batch somewhere when
+/// PostgreSQL and the spool both refuse it. Within the 10 s a stop may take, with the MQTT
+/// disconnect and the final publish before and after it.
+constexpr auto kShutdownWriteBudget = std::chrono::seconds(5);
+/// How often an idle writer checks that the spool can still be written.
+constexpr auto kSpoolCheckEvery = std::chrono::seconds(10);
+/// An outage that goes on is logged again this often (and whenever its reason changes).
+constexpr auto kOutageReminder = std::chrono::minutes(5);
 
 }  // namespace
 
@@ -74,12 +82,33 @@ std::string PgWriter::last_error() const {
   return last_error_;
 }
 
+std::string PgWriter::spool_error() const {
+  std::lock_guard lock(error_mutex_);
+  return spool_error_;
+}
+
+void PgWriter::prepare_schema() {
+  auto log = component_log("writer");
+  if (config_.migrate) {
+    for (const auto& name : apply_migrations(*conn_)) log->info("applied migration {}", name);
+  } else if (auto missing = missing_migrations(*conn_); !missing.empty()) {
+    std::string list;
+    for (const auto& name : missing) list += (list.empty() ? "" : ", ") + name;
+    throw std::runtime_error("the database lacks migration(s) " + list +
+                             " and postgres.migrate is false: run roomtempd --migrate");
+  }
+  if (int created = ensure_partitions(*conn_); created > 0)
+    log->info("created {} daily partition(s)", created);
+  next_partition_check_ = std::chrono::steady_clock::now() + kPartitionCheckEvery;
+}
+
 bool PgWriter::ensure_connected() {
   if (conn_) return true;
   const auto now = std::chrono::steady_clock::now();
   if (now < next_connect_attempt_) return false;
   try {
     conn_ = pg_connect(config_);
+    prepare_schema();
     pqxx::nontransaction setup(*conn_);
     // The staging table lives as long as the connection; rows vanish at each commit.
     setup.exec(
@@ -90,7 +119,7 @@ bool PgWriter::ensure_connected() {
     metrics_.postgres_connected = 1;
     backoff_ = std::chrono::milliseconds(250);
     component_log("writer")->info("connected to PostgreSQL");
-    next_partition_check_ = {};
+    last_logged_error_.clear();
     return true;
   } catch (const std::exception& e) {
     conn_.reset();
@@ -117,10 +146,18 @@ void PgWriter::disconnect(const std::string& why) {
     std::lock_guard lock(error_mutex_);
     last_error_ = msg;
   }
-  if (was)
-    component_log("writer")->warn("PostgreSQL unavailable: {}; readings go to the spool", msg);
-  else
+  // Logged when it starts, when its reason changes (the database appears but lacks its
+  // tables, say) and every few minutes while it lasts: never silence during an outage.
+  const auto now = std::chrono::steady_clock::now();
+  if (was || msg != last_logged_error_ || now - last_logged_at_ >= kOutageReminder) {
+    component_log("writer")->warn("PostgreSQL unavailable: {}; readings go to the spool ({} "
+                                  "bytes there)",
+                                  msg, spool_.bytes());
+    last_logged_error_ = msg;
+    last_logged_at_ = now;
+  } else {
     component_log("writer")->debug("PostgreSQL still unavailable: {}", msg);
+  }
   next_connect_attempt_ = std::chrono::steady_clock::now() + backoff_;
   backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, kMaxBackoff);
 }
@@ -344,15 +381,43 @@ void PgWriter::handle(std::vector<Inbound> batch) {
   while (true) {
     try {
       spool_.append(batch);
+      set_spool_error("");
       return;
     } catch (const std::exception& e) {
       // A spool that cannot be written (disk full, permissions) leaves no safe place for the
-      // batch: keep it and retry, which holds back the queue and so the broker.
+      // batch: keep it and retry, which holds back the queue and so the broker. At shutdown
+      // the retries end with the budget: a stop must end, and says what it could not keep.
+      set_spool_error(e.what());
+      if (shutdown_budget_spent()) return give_up(batch, e.what());
       component_log("writer")->error("{}; retrying in 1s", e.what());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      for (int i = 0; i < 10 && !abandon_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (write_directly()) return;
     }
   }
+}
+
+void PgWriter::set_spool_error(const std::string& why) {
+  std::lock_guard lock(error_mutex_);
+  spool_error_ = why;
+}
+
+bool PgWriter::shutdown_budget_spent() {
+  if (!queue_.closed()) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (!shutdown_deadline_) shutdown_deadline_ = now + kShutdownWriteBudget;
+  return abandon_ || now >= *shutdown_deadline_;
+}
+
+void PgWriter::give_up(const std::vector<Inbound>& batch, const std::string& why) {
+  std::size_t readings = 0;
+  for (const auto& item : batch) readings += std::holds_alternative<Reading>(item);
+  lost_.fetch_add(batch.size(), std::memory_order_relaxed);
+  metrics_.readings_lost.fetch_add(readings, std::memory_order_relaxed);
+  component_log("writer")->critical(
+      "stopping without {} accepted reading(s) and {} rejection(s): PostgreSQL is unavailable "
+      "({}) and the spool cannot be written ({})",
+      readings, batch.size() - readings, last_error(), why);
 }
 
 void PgWriter::probe() {
@@ -369,13 +434,23 @@ void PgWriter::probe() {
   }
 }
 
+void PgWriter::check_spool() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_spool_check_) return;
+  next_spool_check_ = now + kSpoolCheckEvery;
+  try {
+    spool_.check_writable();
+    set_spool_error("");
+  } catch (const std::exception& e) {
+    if (spool_error().empty())
+      component_log("writer")->error("{}: readings would be lost should PostgreSQL go away",
+                                     e.what());
+    set_spool_error(e.what());
+  }
+}
+
 void PgWriter::run() {
   pthread_setname_np(pthread_self(), "pg writer");
-  try {
-    spool_.open();
-  } catch (const std::exception& e) {
-    component_log("writer")->error("spool {}: {}", "open", e.what());
-  }
   std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   while (true) {
     ensure_connected();
@@ -385,7 +460,7 @@ void PgWriter::run() {
     if (closed) {
       if (spool_.empty() || !connected_) break;
       if (!drain_deadline) drain_deadline = std::chrono::steady_clock::now() + kShutdownDrainBudget;
-      if (std::chrono::steady_clock::now() > *drain_deadline) break;
+      if (std::chrono::steady_clock::now() > *drain_deadline || abandon_) break;
       continue;
     }
     if (spool_.full() && !queue_.closed()) {
@@ -400,7 +475,10 @@ void PgWriter::run() {
     auto batch = queue_.pop_batch(batch_max_rows_.load(),
                                   std::chrono::milliseconds(batch_max_delay_ms_.load()), idle);
     metrics_.queue_depth = queue_.size();
-    if (batch.empty()) probe();
+    if (batch.empty()) {
+      probe();
+      check_spool();
+    }
     const std::size_t n = batch.size();
     handle(std::move(batch));
     if (journal_ && n) journal_->release(n);
@@ -408,6 +486,7 @@ void PgWriter::run() {
   if (!spool_.empty())
     component_log("writer")->info("{} bytes stay in the spool until PostgreSQL returns",
                                   spool_.bytes());
+  finished_ = true;
 }
 
 }  // namespace roomtemp

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,8 +34,17 @@ class PgWriter {
   ~PgWriter();
 
   void start();
-  /// Returns once the queue is closed and everything in it is committed or spooled.
+  /// Returns once the queue is closed and everything in it is committed or spooled, or, when
+  /// neither PostgreSQL nor the spool takes it, once the shutdown budget is spent (what is
+  /// left is then counted in roomtemp_readings_lost_total and logged).
   void join();
+  /// True once the writer thread has ended.
+  bool finished() const { return finished_.load(); }
+  /// Stop now (a second SIGTERM): give up on what PostgreSQL and the spool do not take at
+  /// once, counting it as lost.
+  void abandon() { abandon_ = true; }
+  /// Accepted readings given up at shutdown (0 after a clean stop).
+  std::uint64_t lost() const { return lost_.load(); }
 
   /// Journal mode: batches the writer has committed or spooled are released from it.
   void set_journal(Journal* journal) { journal_ = journal; }
@@ -47,9 +57,14 @@ class PgWriter {
   /// Batch limits can change on reload.
   void set_batch_limits(std::size_t max_rows, Duration max_delay);
 
+  /// Connected to PostgreSQL, and its schema is migrated.
   bool connected() const { return connected_.load(); }
   /// The last connection or write error, for /readyz.
   std::string last_error() const;
+  /// False while the spool cannot be written (PostgreSQL down would then lose readings).
+  bool spool_writable() const { return spool_error().empty(); }
+  /// Why the spool cannot be written, "" while it can.
+  std::string spool_error() const;
 
  private:
   void run();
@@ -72,9 +87,18 @@ class PgWriter {
   bool quarantine(const Inbound& item, const std::string& why);
   /// Writes spooled batches to PostgreSQL while it works; true when the spool is empty.
   bool drain_spool();
+  /// Applies the migrations the database lacks (postgres.migrate) or checks there are none;
+  /// throws when the schema is not usable. Run on every new connection, so a database that
+  /// was missing at start, or created afterwards, is migrated when it first answers.
+  void prepare_schema();
   void maintain_partitions();
   void probe();
+  void check_spool();
   void handle(std::vector<Inbound> batch);
+  /// Shutdown only: true when the budget for writing what is left is spent (or abandon()).
+  bool shutdown_budget_spent();
+  void set_spool_error(const std::string& why);
+  void give_up(const std::vector<Inbound>& batch, const std::string& why);
 
   PostgresConfig config_;
   BoundedQueue<Inbound>& queue_;
@@ -85,6 +109,14 @@ class PgWriter {
   std::unique_ptr<pqxx::connection> conn_;
   std::thread thread_;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> abandon_{false};
+  std::atomic<std::uint64_t> lost_{0};
+  std::optional<std::chrono::steady_clock::time_point> shutdown_deadline_;
+  std::string spool_error_;  ///< guarded by error_mutex_
+  std::chrono::steady_clock::time_point next_spool_check_{};
+  std::string last_logged_error_;  ///< writer thread only: the outage reason last logged
+  std::chrono::steady_clock::time_point last_logged_at_{};
   std::atomic<std::size_t> batch_max_rows_;
   std::atomic<std::int64_t> batch_max_delay_ms_;
   mutable std::mutex error_mutex_;

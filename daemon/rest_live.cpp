@@ -81,8 +81,10 @@ std::optional<Refusal> reading_from_json(const json& item, const std::string& de
   if (auto ts = item.find("timestamp"); ts != item.end() && !ts->is_null()) {
     std::optional<Micros> t;
     if (ts->is_string()) t = parse_rfc3339(ts->get<std::string>());
-    else if (ts->is_number()) t = epoch_seconds_to_micros(ts->get<double>());
-    if (!t) return Refusal{RejectReason::bad_timestamp, "timestamp is not RFC 3339 or epoch seconds"};
+    else if (ts->is_number()) t = epoch_number_to_micros(ts->get<double>());
+    if (!t)
+      return Refusal{RejectReason::bad_timestamp,
+                     "timestamp is not RFC 3339, epoch seconds or epoch milliseconds"};
     out.ts = *t;
   }
   if (auto sid = item.find("sensor_id"); sid != item.end() && !sid->is_null()) {

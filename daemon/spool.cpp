@@ -212,8 +212,29 @@ std::string Spool::segment_path(std::uint64_t seq) const {
   return (fs::path(dir_) / spool_segment_name(seq)).string();
 }
 
+void Spool::check_writable() {
+  const std::string probe = (fs::path(dir_) / ".write-check").string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0;
+  int error = errno;
+  if (ok) {
+    ok = ::write(fd, "x", 1) == 1 && ::fdatasync(fd) == 0;
+    if (!ok) error = errno;
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+  metrics_.spool_writable.store(ok ? 1 : 0, std::memory_order_relaxed);
+  if (!ok)
+    throw std::runtime_error("spool.dir " + dir_ + " cannot be written (" + std::strerror(error) +
+                             ")");
+}
+
 void Spool::open() {
-  fs::create_directories(dir_);
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec)
+    throw std::runtime_error("spool.dir " + dir_ + " cannot be created (" + ec.message() + ")");
+  check_writable();
   std::vector<Segment> found;
   for (const auto& entry : fs::directory_iterator(dir_)) {
     std::uint64_t seq;
@@ -272,7 +293,11 @@ void Spool::append(const std::vector<Inbound>& batch) {
     Segment seg{next_seq_++, "", 0};
     seg.path = segment_path(seg.seq);
     writer_ = std::fopen(seg.path.c_str(), "ab");
-    if (!writer_) throw std::runtime_error("cannot create " + seg.path + ": " + std::strerror(errno));
+    if (!writer_) {
+      metrics_.spool_writable.store(0, std::memory_order_relaxed);
+      --next_seq_;
+      throw std::runtime_error("cannot create " + seg.path + ": " + std::strerror(errno));
+    }
     segments_.push_back(seg);
   }
   std::string buf;
@@ -293,8 +318,10 @@ void Spool::append(const std::vector<Inbound>& batch) {
       component_log("spool")->error("cannot cut {} back to {} bytes: {}", back.path, back.size,
                                     std::strerror(errno));
     }
+    metrics_.spool_writable.store(0, std::memory_order_relaxed);
     throw std::runtime_error("cannot write " + back.path + ": " + why);
   }
+  metrics_.spool_writable.store(1, std::memory_order_relaxed);
   segments_.back().size += buf.size();
   bytes_ += buf.size();
   metrics_.readings_spooled.fetch_add(batch.size(), std::memory_order_relaxed);

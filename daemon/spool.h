@@ -23,8 +23,13 @@ class Spool {
   Spool(std::string dir, std::uint64_t max_bytes, Metrics& metrics);
   ~Spool();
 
-  /// Creates the directory and finds segments left by an earlier run.
+  /// Creates the directory, checks that it can be written (check_writable) and finds
+  /// segments left by an earlier run. Throws std::runtime_error naming the directory.
   void open();
+
+  /// Creates, syncs and removes a small file in the directory: what a segment needs. Throws
+  /// std::runtime_error saying why not; keeps roomtemp_spool_writable up to date either way.
+  void check_writable();
 
   bool empty() const { return segments_.empty(); }
   /// True when appending would go past max_bytes (the writer then stops taking input).

@@ -57,6 +57,7 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config) {
   if (!m)
     return Refusal{RejectReason::unknown_metric, "unknown metric '" + printable(r.metric) + "'"};
   if (!std::isfinite(r.value)) return Refusal{RejectReason::not_finite, "value is not finite"};
+  r.value += 0.0;  // -0 (a sensor's "-0.0") is stored and published as 0
   if (r.value < m->min || r.value > m->max)
     return Refusal{RejectReason::out_of_range, number_text(r.value) + " is outside [" +
                                                    number_text(m->min) + ", " +
@@ -76,7 +77,7 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config) {
 }
 
 Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
-                         const Config& config) {
+                         const Config& config, bool* stamped_on_arrival) {
   auto reject = [&](RejectReason reason, std::string_view detail) -> Inbound {
     return make_rejection(now, topic, payload, reason, detail);
   };
@@ -97,6 +98,7 @@ Inbound classify_message(std::string_view topic, std::string_view payload, Micro
   Refusal refusal;
   if (!parse_payload(payload, parts.metric, fields, refusal))
     return reject(refusal.reason, refusal.detail);
+  if (stamped_on_arrival) *stamped_on_arrival = !fields.ts;
   Reading r{fields.ts.value_or(now), std::move(parts.building), std::move(parts.room),
             std::move(parts.metric), fields.value, std::move(fields.sensor_id), now};
   if (auto bad = check_reading(r, config)) return reject(bad->reason, bad->detail);

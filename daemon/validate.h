@@ -30,8 +30,9 @@ Rejection make_rejection(Micros received_at, std::string_view topic, std::string
 /// Returns the refusal, or nullopt when the reading is acceptable.
 std::optional<Refusal> check_reading(Reading& r, const Config& config);
 
-/// Turns one MQTT message into a Reading or a Rejection.
+/// Turns one MQTT message into a Reading or a Rejection. `stamped_on_arrival` (when given) is
+/// set to whether an accepted reading carried no timestamp of its own.
 Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
-                         const Config& config);
+                         const Config& config, bool* stamped_on_arrival = nullptr);
 
 }  // namespace roomtemp

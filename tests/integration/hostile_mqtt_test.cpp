@@ -239,7 +239,8 @@ std::vector<BadMessage> bad_mqtt_messages() {
   payload("epoch -1e18", ts + "-1e18}", "bad_timestamp");
   payload("epoch 1e300", ts + "1e300}", "bad_timestamp");
   payload("timestamp in 9999", ts + R"("9999-12-31T23:59:59Z"})", "future_timestamp");
-  payload("epoch in 9999", ts + "253402300799}", "future_timestamp");
+  // (253402300799, 9999 in seconds, is read as milliseconds since 1e11: a time in 1978.)
+  payload("epoch in 9999", ts + "253402300799000}", "future_timestamp");
   payload("month 13", ts + R"("2024-13-01T00:00:00Z"})", "bad_timestamp");
   payload("February 30", ts + R"("2024-02-30T00:00:00Z"})", "bad_timestamp");
   payload("timestamp is a word", ts + R"("yesterday"})", "bad_timestamp");

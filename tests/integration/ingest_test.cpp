@@ -440,5 +440,61 @@ TEST_F(IngestTest, ReadyzFollowsPostgres) {
       wait_until([&] { return own.query_count("SELECT count(*) FROM readings") == 1; }, 15s));
 }
 
+// A sensor that publishes retained: the broker hands its stored copy to every new
+// subscription, so roomtempd sees it again at each of its restarts and each broker restart.
+// A copy with a timestamp is the same reading (stored once, counted once); one without is
+// not a new reading (its time is unknown): skipped and counted, never stored again.
+TEST_F(IngestTest, RetainedSensorMessagesAreNotNewReadingsWhenTheBrokerReplaysThem) {
+  Broker broker(BrokerOptions{.persistence = true});  // keeps retained messages across restarts
+  db_ = unique_name("retained");
+  pg_->create_database(db_);
+  Daemon daemon(default_config(broker, *pg_, dir_, {.database = db_}));
+  ASSERT_TRUE(daemon.wait_ready(30s));
+
+  const std::string untimed = "buildings/R/rooms/untimed/temperature";
+  const std::string timed = "buildings/R/rooms/timed/temperature";
+  {
+    MqttClient sensor(broker.port());
+    sensor.publish(untimed, "21.5", 1, true);
+    sensor.publish(timed, R"({"temperature": 19.5, "timestamp": ")" + rfc3339(recent(30)) + "\"}",
+                   1, true);
+  }
+  wait_rows(2);
+  // Retained copies arrive live with the retain flag clear: both were new readings.
+  EXPECT_EQ(daemon.metric("roomtemp_retained_skipped_total"), 0);
+
+  const std::string count_of = "SELECT count(*) FROM readings WHERE room = ";
+  auto live_count = [&](const std::string& room) {
+    const HttpResponse r =
+        daemon.http_get("/v1/buildings/R/rooms/" + room + "/temperature/average?window=1h");
+    auto doc = nlohmann::json::parse(r.body, nullptr, false);
+    return doc.is_object() && doc.contains("count") ? doc["count"].get<long long>() : -1;
+  };
+  auto expect_each_once = [&](double skipped, const char* after) {
+    EXPECT_TRUE(wait_until(
+        [&] { return daemon.metric("roomtemp_retained_skipped_total") >= skipped; }, 15s))
+        << after << ": the broker's replay of the untimed message never came";
+    std::this_thread::sleep_for(500ms);  // time for a wrongly stored copy to be committed
+    EXPECT_EQ(count(count_of + "'untimed'"), 1) << after;
+    EXPECT_EQ(count(count_of + "'timed'"), 1) << after;
+    EXPECT_EQ(live_count("untimed"), 1) << after;
+    EXPECT_EQ(live_count("timed"), 1) << after;
+    EXPECT_EQ(daemon.metric("roomtemp_retained_skipped_total"), skipped) << after;
+    EXPECT_EQ(count("SELECT count(*) FROM rejected_readings"), 0) << after;
+  };
+
+  ASSERT_EQ(daemon.restart(), 0);
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  expect_each_once(1, "after a restart of roomtempd");
+  EXPECT_NE(daemon.log().find("skipped the retained message on " + untimed), std::string::npos);
+
+  broker.stop();
+  broker.start();
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  expect_each_once(2, "after a restart of the broker");
+  // The first connection is no reconnect; the one after the broker restart is.
+  EXPECT_EQ(daemon.metric("roomtemp_mqtt_reconnects_total"), 1);
+}
+
 }  // namespace
 }  // namespace roomtemp::harness

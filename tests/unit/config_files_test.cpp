@@ -46,6 +46,48 @@ TEST(LoadConfig, ErrorsNameTheFile) {
   std::filesystem::remove(path);
 }
 
+// Files the daemon reads once at start: a missing one is a configuration error at its key,
+// found by --check-config, not a failure after the daemon touched the network.
+TEST(LoadConfig, AFileKeyNamingNoReadableFileIsAnErrorAtTheKey) {
+  const std::string path = temp_path("roomtemp_config_files.yaml");
+  const std::string missing = temp_path("roomtemp_no_such_password");
+  const std::string present = temp_path("roomtemp_present_password");
+  std::filesystem::remove(missing);
+  {
+    std::ofstream(present) << "secret\n";
+    std::ofstream out(path);
+    out << kDsnOnly                                      // lines 1-2
+        << "  password_file: " << present << "\n"        // 3
+        << "mqtt:\n"                                     // 4
+        << "  username: u\n"                             // 5
+        << "  password_file: " << missing << "\n"        // 6, the value at column 18
+        << "  tls: { ca_file: " << ::testing::TempDir() << " }\n";  // 7, a directory, column 19
+  }
+  ConfigResult r = load_config(path);
+  EXPECT_FALSE(r.config.has_value());
+  ASSERT_EQ(r.errors.size(), 2u) << dump(r);
+  EXPECT_EQ(r.errors[0].to_string().rfind(path + ":6:18: mqtt.password_file: cannot read '" +
+                                              missing + "'", 0),
+            0u)
+      << r.errors[0].to_string();
+  EXPECT_TRUE(contains(r.errors[0].message, "No such file")) << r.errors[0].to_string();
+  EXPECT_EQ(r.errors[1].line, 7) << r.errors[1].to_string();
+  EXPECT_EQ(r.errors[1].column, 19) << r.errors[1].to_string();
+  EXPECT_TRUE(contains(r.errors[1].message, "mqtt.tls.ca_file")) << r.errors[1].to_string();
+
+  // Once the file is there, the same config loads.
+  std::ofstream(missing) << "pw\n";
+  {
+    std::ofstream out(path);
+    out << kDsnOnly << "mqtt:\n  username: u\n  password_file: " << missing << "\n";
+  }
+  ConfigResult ok = load_config(path);
+  EXPECT_TRUE(ok.config.has_value()) << dump(ok);
+  std::filesystem::remove(path);
+  std::filesystem::remove(missing);
+  std::filesystem::remove(present);
+}
+
 TEST(LoadConfig, MissingFile) {
   const std::string path = temp_path("roomtemp_no_such_config.yaml");
   ConfigResult r = load_config(path);

@@ -273,7 +273,7 @@ TEST(ConfigDuration, NumberWithoutUnit) {
   ConfigError e = one_error(
       "mqtt:\n"
       "  keepalive: 30\n"  // line 2, value at column 14
-      "postgres: {dsn: x}\n");
+      "postgres: {dsn: dbname=x}\n");
   EXPECT_AT(e, 2, 14);
   EXPECT_MENTIONS(e, "mqtt.keepalive");
   EXPECT_MENTIONS(e, "30");
@@ -286,7 +286,7 @@ TEST(ConfigDuration, BadSpellings) {
     EXPECT_MENTIONS(e, "averages.publish_interval");
     EXPECT_MENTIONS(e, d);
   }
-  EXPECT_MENTIONS(one_error("postgres:\n  dsn: x\n  batch_max_delay: 200\n"),
+  EXPECT_MENTIONS(one_error("postgres:\n  dsn: dbname=x\n  batch_max_delay: 200\n"),
                   "postgres.batch_max_delay");
   EXPECT_MENTIONS(one_error(std::string(kDsnOnly) + "spool:\n  fsync_interval: fast\n"),
                   "spool.fsync_interval");

@@ -1,5 +1,6 @@
 // Sensor payloads (SPEC §3): a bare number, or a JSON object with the metric's name or
-// `value`, an optional `timestamp` (RFC 3339 or epoch seconds) and `sensor_id`; at most 4 KiB.
+// `value`, an optional `timestamp` (RFC 3339, epoch seconds or milliseconds) and `sensor_id`;
+// at most 4 KiB, a leading UTF-8 byte order mark skipped.
 #include "payload.h"
 
 #include <gtest/gtest.h>
@@ -53,6 +54,33 @@ TEST(ParsePayloadBare, Numbers) {
     EXPECT_FALSE(p.fields.ts.has_value()) << c.text;
     EXPECT_FALSE(p.fields.sensor_id.has_value()) << c.text;
   }
+}
+
+TEST(ParsePayload, LeadingByteOrderMarkIsSkipped) {
+  const std::string bom = "\xEF\xBB\xBF";
+  Parsed bare = parse(bom + "22.5");
+  ASSERT_TRUE(bare.ok) << bare.refusal.detail;
+  EXPECT_EQ(bare.fields.value, 22.5);
+  Parsed object = parse(bom + R"({"temperature": 21.5, "sensor_id": "s1"})");
+  ASSERT_TRUE(object.ok) << object.refusal.detail;
+  EXPECT_EQ(object.fields.value, 21.5);
+  // Only at the very start: anywhere else it is not part of a number.
+  EXPECT_TRUE(Refused(parse("22.5" + bom), RejectReason::bad_payload));
+  EXPECT_TRUE(Refused(parse(bom + bom + "22.5"), RejectReason::bad_payload));
+}
+
+TEST(ParsePayload, AValueOfTheWrongKindIsNamedByItsKey) {
+  Parsed text = parse(R"({"temperature": "22.5"})");
+  ASSERT_TRUE(Refused(text, RejectReason::bad_payload));
+  EXPECT_NE(text.refusal.detail.find("\"temperature\""), std::string::npos) << text.refusal.detail;
+  EXPECT_NE(text.refusal.detail.find("string"), std::string::npos) << text.refusal.detail;
+  Parsed value = parse(R"({"value": null})", "humidity");
+  ASSERT_TRUE(Refused(value, RejectReason::bad_payload));
+  EXPECT_NE(value.refusal.detail.find("\"value\" is null"), std::string::npos)
+      << value.refusal.detail;
+  Parsed metric = parse(R"({"humidity": [40]})", "humidity");
+  ASSERT_TRUE(Refused(metric, RejectReason::bad_payload));
+  EXPECT_NE(metric.refusal.detail.find("\"humidity\""), std::string::npos) << metric.refusal.detail;
 }
 
 TEST(ParsePayloadBare, SurroundingWhitespaceIsIgnored) {
@@ -241,7 +269,8 @@ TEST(ParsePayloadTimestamp, EpochSeconds) {
       {"1733056496.25", kDec1 + 250'000},
       {"0", 0},
       {"1709164800", 1709164800LL * 1'000'000},
-      {"253402300799", 253402300799LL * 1'000'000},  // 9999-12-31T23:59:59Z
+      {"99999999999", 99999999999LL * 1'000'000},  // 5138-11-16T09:46:39Z, the last read as seconds
+      {"253402300799000", 253402300799LL * 1'000'000},  // 9999-12-31T23:59:59Z in milliseconds
   };
   for (const auto& c : cases) {
     Parsed p = parse(std::string(R"({"temperature": 20, "timestamp": )") + c.ts + "}");
@@ -277,7 +306,7 @@ TEST(ParsePayloadTimestamp, UnparsableIsBadTimestamp) {
            R"("")",
            R"("1733056496")",  // epoch seconds must be a number, not text
            "-1",               // before 1970
-           "253402300800",     // after 9999
+           "253402300800000",  // after 9999 (epoch milliseconds)
            "1e300",
            "true",
            "[1733056496]",
@@ -300,6 +329,24 @@ TEST(EpochSecondsToMicros, Conversions) {
   EXPECT_EQ(epoch_seconds_to_micros(-0.5), std::nullopt);
   EXPECT_EQ(epoch_seconds_to_micros(std::numeric_limits<double>::quiet_NaN()), std::nullopt);
   EXPECT_EQ(epoch_seconds_to_micros(std::numeric_limits<double>::infinity()), std::nullopt);
+}
+
+TEST(ParsePayloadTimestamp, EpochMillisecondsAreRecognisedWhereSecondsCannotBe) {
+  // Many sensors send milliseconds. A number of seconds that large would be after the year
+  // 5138, so from kEpochMillisecondsFrom on the number is read as milliseconds.
+  Parsed ms = parse(R"({"temperature": 20, "timestamp": 1733056496123})");
+  ASSERT_TRUE(ms.ok) << ms.refusal.detail;
+  EXPECT_EQ(*ms.fields.ts, kDec1 + 123'000);
+  Parsed s = parse(R"({"temperature": 20, "timestamp": 1733056496})");
+  ASSERT_TRUE(s.ok);
+  EXPECT_EQ(*s.fields.ts, kDec1);
+  // Either side of the boundary.
+  EXPECT_EQ(epoch_number_to_micros(kEpochMillisecondsFrom - 1),
+            epoch_seconds_to_micros(kEpochMillisecondsFrom - 1));
+  EXPECT_EQ(epoch_number_to_micros(kEpochMillisecondsFrom),
+            epoch_seconds_to_micros(kEpochMillisecondsFrom / 1000));
+  EXPECT_EQ(epoch_number_to_micros(-1), std::nullopt);
+  EXPECT_EQ(epoch_number_to_micros(std::numeric_limits<double>::infinity()), std::nullopt);
 }
 
 TEST(ParseTimestampText, IsRfc3339) {

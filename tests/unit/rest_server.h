@@ -40,7 +40,7 @@ class RestServer {
     api_ = std::make_unique<HttpApi>(config->http.listen,
                                      HttpDeps{metrics_, *ingest_, *aggregator_,
                                               [] {
-                                                return Readiness{true, true, "", ""};
+                                                return Readiness{.mqtt = true, .postgres = true};
                                               },
                                               [this] { return config_.load(); }});
     api_->start();

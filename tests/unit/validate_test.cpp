@@ -110,6 +110,18 @@ TEST(ClassifyMessage, JsonWithEverything) {
   EXPECT_EQ(*r.sensor_id, "s1");
 }
 
+TEST(ClassifyMessage, NegativeZeroBecomesZero) {
+  // Stored and published as 0, never as "-0.0" (PostgreSQL and JSON both keep the sign).
+  for (const char* payload : {"-0", "-0.0", R"({"temperature": -0.0})", R"({"value": -0e5})"}) {
+    Inbound in = classify(kTopic, payload);
+    ASSERT_TRUE(Accepted(in)) << payload;
+    EXPECT_FALSE(std::signbit(std::get<Reading>(in).value)) << payload;
+  }
+  Reading posted{kNow, "B1", "101", "temperature", -0.0, std::nullopt, kNow};
+  ASSERT_FALSE(check_reading(posted, default_config()));
+  EXPECT_FALSE(std::signbit(posted.value));
+}
+
 TEST(ClassifyMessage, ValueKeyAndEpochSeconds) {
   Inbound in = classify(kTopic, R"({"value": -3.5, "timestamp": 1733056400})");
   ASSERT_TRUE(Accepted(in));
