@@ -77,10 +77,12 @@ MigrationState prepare_database(const Config& config, Aggregator& aggregator) {
     notify::extend_timeout(kStartStepTime);
     warm_aggregator(*conn, config, aggregator);
     return MigrationState::done;
-  } catch (const pqxx::broken_connection& e) {
-    std::string msg = e.what();
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    log->warn("PostgreSQL unreachable at start ({}); readings will wait in the spool", msg);
+  } catch (const std::exception& e) {
+    // Not there yet (a boot race, a database still to be created) or not migrated while
+    // postgres.migrate is off: the writer keeps trying, migrates when it can, /readyz says
+    // why meanwhile, and readings wait in the spool. The live windows then start empty.
+    log->warn("PostgreSQL not usable at start ({}); readings will wait in the spool",
+              one_line(e.what()));
     return MigrationState::postgres_unreachable;
   }
 }
@@ -100,6 +102,8 @@ class Daemon {
   /// without it, a PostgreSQL outage would lose readings. PostgreSQL being down is not (the
   /// writer migrates when it first connects; readings wait in the spool meanwhile).
   void prepare() {
+    // Journal segments left by a crash become spool segments first, so the spool finds them.
+    Journal::recover_into_spool(config_->spool.dir + "/journal", config_->spool.dir);
     spool_.open();
     prepare_database(*config_, aggregator_);
   }
@@ -174,9 +178,7 @@ std::string Daemon::status_line() {
 
 void Daemon::start() {
   const Config& c = *config_;
-  // Journal segments left by a crash replay through the spool, before anything new.
   const std::string journal_dir = c.spool.dir + "/journal";
-  Journal::recover_into_spool(journal_dir, c.spool.dir);
   writer_.set_recovered_sink([this](const Reading& r) { aggregator_.add(r, now_micros()); });
   if (c.spool.journal) {
     journal_ = std::make_unique<Journal>(journal_dir, metrics_);
@@ -246,8 +248,10 @@ int Daemon::stop(SignalCatcher& signals) {
   if (journal_) journal_->close_clean();
   publish_averages();  // the final numbers, with every accepted reading in them
   if (publisher_) {
-    if (!publisher_->wait_published(std::chrono::seconds(2)))
-      log->warn("some MQTT publishes were not acknowledged before exit");
+    if (const auto unacked = publisher_->wait_published(std::chrono::seconds(2)))
+      log->warn("{} average message(s) were not acknowledged by the broker before exit; "
+                "subscribers keep the previous retained values",
+                unacked);
     publisher_->stop();
   }
   log->info("stopped: {}", status_line());

@@ -91,4 +91,16 @@ bool RateLimit::allow(std::uint64_t& suppressed) {
   return true;
 }
 
+std::string one_line(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    const bool gap = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!gap) out += c;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 }  // namespace roomtemp

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace roomtemp {
 
@@ -17,6 +18,10 @@ void set_log_level(const std::string& level);
 
 /// The logger of a component ("ingest", "mqtt", "writer", "http", "main", …).
 std::shared_ptr<spdlog::logger> component_log(const std::string& component);
+
+/// A library's message (libpq's span lines, with tabs) as one log line: line breaks and tabs
+/// become single spaces, and the ends are trimmed.
+std::string one_line(std::string_view message);
 
 /// Lets through at most `per_second` events per second; counts the rest so the next line
 /// that passes can say how many were suppressed.

@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   CLI::App app{"roomtempd: MQTT temperature readings into PostgreSQL, with rolling averages"};
   std::string config_path = "/etc/roomtemp/roomtemp.yaml";
   bool check_config = false, migrate = false, version = false;
-  app.add_option("-c,--config", config_path, "configuration file (YAML)");
-  app.add_flag("--check-config", check_config, "validate the configuration and exit");
+  app.add_option("-c,--config", config_path, "configuration file (YAML)")->capture_default_str();
+  app.add_flag("--check-config", check_config,
+               "validate the configuration (and the files it names); exit 0 when valid, 2 when not");
   app.add_flag("--migrate", migrate, "apply database migrations and exit");
   app.add_flag("-V,--version", version, "print the version and exit");
   try {

@@ -213,26 +213,25 @@ void MqttClient::report_connect_failure(const std::string& why) {
 }
 
 bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retain) {
-  {
-    // libmosquitto calls on_publish for every message it hands over (QoS 0: sent; QoS 1:
-    // PUBACK), so every publish is counted until then.
-    std::lock_guard lock(mutex_);
-    ++unacked_;
-  }
-  int rc = mosquitto_publish(mosq_.get(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                             payload.data(), qos, retain);
+  // Only QoS >= 1 publishes are remembered until their PUBACK (on_publish with their id).
+  // on_publish also comes for QoS 0 messages once written, but not for those a lost
+  // connection drops: counting those made an exit warn about publishes nobody waits for.
+  // The lock is held across the call so that on_publish (on the network thread: with
+  // mosquitto_threaded_set the library never writes from this thread) cannot see the id first.
+  std::lock_guard lock(publish_mutex_);
+  int mid = 0;
+  const int rc = mosquitto_publish(mosq_.get(), &mid, topic.c_str(),
+                                   static_cast<int>(payload.size()), payload.data(), qos, retain);
   // While disconnected, QoS ≥ 1 publishes are queued by the library and rc is NO_CONN.
-  if (rc != MOSQ_ERR_SUCCESS && !(rc == MOSQ_ERR_NO_CONN && qos > 0)) {
-    std::lock_guard lock(mutex_);
-    --unacked_;
-    return false;
-  }
-  return true;
+  const bool queued = rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0);
+  if (queued && qos > 0) unacked_.insert(mid);
+  return queued;
 }
 
-bool MqttClient::wait_published(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return unacked_ <= 0; });
+std::size_t MqttClient::wait_published(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(publish_mutex_);
+  all_published_.wait_for(lock, timeout, [&] { return unacked_.empty(); });
+  return unacked_.size();
 }
 
 void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
@@ -323,11 +322,10 @@ void MqttClient::on_message(mosquitto*, void* p, const mosquitto_message* msg) {
                  msg->retain);
 }
 
-void MqttClient::on_publish(mosquitto*, void* p, int) {
+void MqttClient::on_publish(mosquitto*, void* p, int mid) {
   auto* self = static_cast<MqttClient*>(p);
-  std::lock_guard lock(self->mutex_);
-  --self->unacked_;
-  self->changed_.notify_all();
+  std::lock_guard lock(self->publish_mutex_);
+  if (self->unacked_.erase(mid) && self->unacked_.empty()) self->all_published_.notify_all();
 }
 
 }  // namespace roomtemp

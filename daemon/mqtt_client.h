@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 
 #include "config.h"
 #include "metrics.h"
@@ -58,8 +59,9 @@ class MqttClient {
 
   /// Publishes (thread-safe). QoS ≥ 1 messages made while disconnected wait in memory.
   bool publish(const std::string& topic, std::string_view payload, int qos, bool retain);
-  /// Waits until every QoS ≥ 1 publish was acknowledged, or the timeout passes.
-  bool wait_published(std::chrono::milliseconds timeout);
+  /// Waits until every QoS ≥ 1 publish was acknowledged, or the timeout passes. Returns how
+  /// many are still unacknowledged (QoS 0 publishes are never waited for).
+  std::size_t wait_published(std::chrono::milliseconds timeout);
 
  private:
   static void on_connect(mosquitto*, void* self, int rc);
@@ -89,7 +91,10 @@ class MqttClient {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::string last_error_;
-  std::int64_t unacked_ = 0;
+  /// Its own lock: held across mosquitto_publish, which may call on_log (that takes mutex_).
+  std::mutex publish_mutex_;
+  std::condition_variable all_published_;
+  std::unordered_set<int> unacked_;  ///< message ids of QoS ≥ 1 publishes not acknowledged yet
   std::thread network_;
   std::atomic<bool> stopping_{false};
   std::chrono::steady_clock::time_point stop_deadline_{};  // set before stopping_

@@ -132,16 +132,7 @@ void PgWriter::disconnect(const std::string& why) {
   const bool was = connected_.exchange(false);
   conn_.reset();
   metrics_.postgres_connected = 0;
-  // libpq messages span lines; a log event is one line.
-  std::string msg;
-  for (char c : why) {
-    if (c == '\n' || c == '\t') {
-      if (!msg.empty() && msg.back() != ' ') msg += ' ';
-    } else {
-      msg += c;
-    }
-  }
-  while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+  const std::string msg = one_line(why);  // libpq messages span lines; a log event is one line
   {
     std::lock_guard lock(error_mutex_);
     last_error_ = msg;
@@ -284,9 +275,7 @@ PgWriter::WriteResult PgWriter::write_batch(const std::vector<Inbound>& batch,
   } catch (const pqxx::sql_error& e) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
     if (data_refused(e)) {
-      last_refusal_ = e.what();
-      while (!last_refusal_.empty() && (last_refusal_.back() == '\n' || last_refusal_.back() == ' '))
-        last_refusal_.pop_back();
+      last_refusal_ = one_line(e.what());
       return WriteResult::refused;
     }
     component_log("writer")->error("writing a batch of {} failed: {}", batch.size(), e.what());

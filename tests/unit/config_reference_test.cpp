@@ -236,10 +236,20 @@ TEST_F(ReadmeConfiguration, DocumentsNoUnknownKey) {
   }
 }
 
-// The default column says what the example config (checked above to be the defaults) says.
+// The default column says what the example config (checked above to be the defaults) says;
+// a key without a default says **required**, and a config without it is refused naming it.
 TEST_F(ReadmeConfiguration, DefaultsAreTheExampleConfigsValues) {
   for (const auto& row : rows_) {
     SCOPED_TRACE(row.key);
+    if (trim(row.default_value) == "**required**") {
+      const ConfigResult without = parse_config("log:\n  level: info\n", "required.yaml");
+      EXPECT_TRUE(std::any_of(without.errors.begin(), without.errors.end(),
+                              [&](const ConfigError& e) {
+                                return e.message.find(row.key + " is required") != std::string::npos;
+                              }))
+          << "README says required, but a config without it is accepted" << dump(without);
+      continue;
+    }
     const std::string text = code_of(row.default_value);
     ASSERT_FALSE(text.empty()) << "the default is written `like this`: " << row.default_value;
     auto it = example_.find(row.key);

@@ -40,7 +40,9 @@ class RestServer {
     api_ = std::make_unique<HttpApi>(config->http.listen,
                                      HttpDeps{metrics_, *ingest_, *aggregator_,
                                               [] {
-                                                return Readiness{.mqtt = true, .postgres = true};
+                                                Readiness ready;
+                                                ready.mqtt = ready.postgres = true;
+                                                return ready;
                                               },
                                               [this] { return config_.load(); }});
     api_->start();
