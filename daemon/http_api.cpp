@@ -2,12 +2,11 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
 
@@ -146,8 +145,8 @@ const std::vector<RouteInfo>& Routes::registered() const { return table_->routes
 
 void Routes::add(const char* method, const std::string& pattern, Access access, Handler handler) {
   table_->routes.push_back({method, pattern, access});
-  auto guarded = [table = table_, access, handler = std::move(handler)](
-                     const httplib::Request& req, httplib::Response& res) {
+  auto guarded = [table = table_, access, handler = std::move(handler)](const httplib::Request& req,
+                                                                        httplib::Response& res) {
     if (table->allow(access, req, res)) handler(req, res);
   };
   if (std::string_view(method) == "GET")
@@ -212,24 +211,24 @@ void HttpApi::register_routes() {
   register_live_routes(routes_, deps_);
   register_history_routes(routes_, deps_);
   auto& s = *server_;
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const BadRequest& e) {
-      return send_error(res, 400, e.what());
-    } catch (const NotFound& e) {
-      return send_error(res, 404, e.what());
-    } catch (const Unavailable& e) {
-      return send_error(res, 503, e.what());
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    component_log("http")->error("{} {}: {}", req.method, req.path, what);
-    send_error(res, 500, "internal error");
-  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const BadRequest& e) {
+          return send_error(res, 400, e.what());
+        } catch (const NotFound& e) {
+          return send_error(res, 404, e.what());
+        } catch (const Unavailable& e) {
+          return send_error(res, 503, e.what());
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        component_log("http")->error("{} {}: {}", req.method, req.path, what);
+        send_error(res, 500, "internal error");
+      });
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     // What cpp-httplib refuses by itself, in SPEC.md §5's statuses (400, 401, 404, 503).
@@ -238,9 +237,10 @@ void HttpApi::register_routes() {
     } else if (res.status >= 500) {
       send_error(res, 503, "the server could not answer");
     } else {
-      send_error(res, 400, res.status == 413   ? "the request body is larger than 1 MiB"
-                           : res.status == 414 ? "the request line is too long"
-                                               : "bad request");
+      send_error(res, 400,
+                 res.status == 413   ? "the request body is larger than 1 MiB"
+                 : res.status == 414 ? "the request line is too long"
+                                     : "bad request");
     }
   });
 }
