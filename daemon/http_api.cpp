@@ -2,11 +2,14 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 
@@ -82,6 +85,8 @@ struct Routes::Table {
   httplib::Server& server;
   std::function<std::shared_ptr<const Config>()> config;
   std::vector<RouteInfo> routes;
+  /// routes[i].pattern compiled as httplib compiles it, to tell a 405 from a 404.
+  std::vector<std::regex> patterns;
   TokenFiles tokens;
   RateLimit unreadable_log{1};
 
@@ -143,8 +148,19 @@ Routes Routes::with_access(Access access) const {
 
 const std::vector<RouteInfo>& Routes::registered() const { return table_->routes; }
 
+std::vector<std::string> Routes::methods_at(const std::string& path) const {
+  std::set<std::string> methods;
+  for (std::size_t i = 0; i < table_->routes.size(); ++i) {
+    if (!std::regex_match(path, table_->patterns[i])) continue;
+    methods.insert(table_->routes[i].method);
+    if (table_->routes[i].method == "GET") methods.insert("HEAD");
+  }
+  return {methods.begin(), methods.end()};
+}
+
 void Routes::add(const char* method, const std::string& pattern, Access access, Handler handler) {
   table_->routes.push_back({method, pattern, access});
+  table_->patterns.emplace_back(pattern);
   auto guarded = [table = table_, access, handler = std::move(handler)](const httplib::Request& req,
                                                                         httplib::Response& res) {
     if (table->allow(access, req, res)) handler(req, res);
@@ -229,9 +245,23 @@ void HttpApi::register_routes() {
         component_log("http")->error("{} {}: {}", req.method, req.path, what);
         send_error(res, 500, "internal error");
       });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    // What cpp-httplib refuses by itself, in SPEC.md §5's statuses (400, 401, 404, 503).
+    // What cpp-httplib refuses by itself, in the statuses the README's REST API section lists.
+    // Its router answers 404 to a method no route serves at a path (400 to CONNECT and TRACE,
+    // which it never routes); when some route does serve the path, that is a 405.
+    const bool unrouted = res.status == 404 ||
+                          (res.status == 400 && (req.method == "CONNECT" || req.method == "TRACE"));
+    if (unrouted) {
+      const auto allowed = routes_.methods_at(req.path);
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {
+        std::string allow;
+        for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+        res.set_header("Allow", allow);
+        return send_error(res, 405, req.method + " is not allowed here; allowed: " + allow);
+      }
+    }
     if (res.status == 404) {
       send_error(res, 404, "not found");
     } else if (res.status >= 500) {

@@ -1,4 +1,5 @@
-// The OpenAPI 3.0 description of the REST API, one operation per row of SPEC.md §5.
+// The OpenAPI 3.0 description of the REST API, one operation per route of the README's
+// REST API section.
 // Built once at first use; served as-is at GET /openapi.json.
 #include "openapi.h"
 
@@ -418,7 +419,10 @@ json document() {
                  {"version", ROOMTEMP_VERSION},
                  {"description",
                   "Room temperature monitoring: live rolling averages from MQTT, history from "
-                  "PostgreSQL. Errors are {\"error\": \"…\"}. With http.token_file and "
+                  "PostgreSQL. Errors are {\"error\": \"…\"}. A method a path does not "
+                  "serve answers 405 with an Allow header naming the ones it does (GET paths "
+                  "also answer HEAD); a path not listed here answers 404. With "
+                  "http.token_file and "
                   "http.read_token_file set, writes and reads need \"Authorization: Bearer "
                   "<token>\"."}};
   doc["paths"] = paths();
