@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "process_metrics.h"
+
 namespace roomtemp {
 
 void Histogram::observe(double seconds) {
@@ -102,6 +104,7 @@ std::string Metrics::render() const {
       "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
       "# TYPE roomtemp_write_batch_seconds histogram\n";
   write_batch_seconds.render("roomtemp_write_batch_seconds", out);
+  render_process_metrics(out);
   return out;
 }
 

@@ -24,7 +24,8 @@ class Histogram {
   std::atomic<std::uint64_t> sum_micros_{0};
 };
 
-/// Every counter and gauge of SPEC.md §6. Threads update them with relaxed atomics.
+/// Every counter and gauge of the README's metrics list. Threads update them with relaxed
+/// atomics.
 struct Metrics {
   std::atomic<std::uint64_t> readings_received{0};  ///< every sensor message and POSTed reading
   std::atomic<std::uint64_t> readings_accepted{0};
@@ -50,7 +51,8 @@ struct Metrics {
     readings_rejected[static_cast<int>(r)].fetch_add(1, std::memory_order_relaxed);
   }
 
-  /// The Prometheus text exposition of everything above.
+  /// The Prometheus text exposition of everything above, then the process's own figures
+  /// and the build (process_metrics.h).
   std::string render() const;
 };
 
