@@ -48,7 +48,11 @@ json time_param(const std::string& name, const std::string& description) {
 json from_param() {
   return time_param("from", "start of the range, inclusive (default: one hour before `to`)");
 }
-json to_param() { return time_param("to", "end of the range, exclusive (default: now)"); }
+json to_param() {
+  return time_param("to",
+                    "end of the range, exclusive (default: the end of the current second, so "
+                    "every reading stamped up to now is in)");
+}
 json window_param(const std::string& description) {
   return query_param("window", ref("Duration"), description);
 }
@@ -237,16 +241,24 @@ json schemas() {
   return s;
 }
 
+/// An average's 400s: a history query's, and a range that is not whole milliseconds.
+constexpr const char* kAverageBadRequest =
+    "a bad id or parameter, both window and from/to, from ≥ to, a range over 366d, or from..to "
+    "not whole milliseconds";
+
 json paths() {
   json p;
   const std::string room_path = "/v1/buildings/{building}/rooms/{room}/{metric}";
   const std::string range_note =
       " Give `window` for the live window, or `from`/`to` (either defaults) for history "
-      "from PostgreSQL; not both.";
+      "from PostgreSQL; not both. For history, `window` is always to − from, spelled as a "
+      "configured duration is (the largest of d, h, m, s, ms that spells it exactly: a day is "
+      "1d, 90 s is 90s), so from..to must be whole milliseconds.";
 
   {
     json r = {{"200", ok("the average", ref("Average"))}};
     add_history_errors(r, "the room never reported this metric (or the live window is unknown)");
+    r["400"]["description"] = kAverageBadRequest;
     p[room_path + "/average"]["get"] = operation(
         "A room's average: the live window (as the retained MQTT message) or any [from, to)." +
             range_note,
@@ -257,6 +269,7 @@ json paths() {
   {
     json r = {{"200", ok("the average over every room", ref("Average"))}};
     add_history_errors(r, "the building never reported this metric");
+    r["400"]["description"] = kAverageBadRequest;
     p["/v1/buildings/{building}/{metric}/average"]["get"] =
         operation("A building's average over all its rooms, live or over [from, to)." + range_note,
                   {building(), metric(), window_param("a configured live window (default 15m)"),

@@ -1,5 +1,5 @@
 // REST routes answered from PostgreSQL: averages over any [from, to), raw readings, series
-// and histograms of one room's metric (SPEC.md §5).
+// and histograms of one room's metric (README, REST API).
 //
 // Every query is parameterised, read-only, bounded by a row/point/bin limit and by the
 // session's statement_timeout, and runs on the calling HTTP worker's own connection.
@@ -31,7 +31,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-/// `from` defaults to this long before `to`; `to` defaults to now.
+/// `from` defaults to this long before `to`.
 constexpr Micros kDefaultSpan = 3600 * kMicrosPerSecond;
 constexpr std::int64_t kDefaultLimit = 1000;
 constexpr std::int64_t kDefaultBins = 10;
@@ -120,10 +120,15 @@ struct Range {
   Micros span() const { return to - from; }
 };
 
-/// `from` and `to` from the query string: to defaults to now, from to one hour before to.
+/// The end of the second now is in: `to`'s default. Every reading stamped up to now falls
+/// before it, and a range with a whole-second `from` then spans whole seconds.
+Micros end_of_this_second() { return (now_micros() / kMicrosPerSecond + 1) * kMicrosPerSecond; }
+
+/// `from` and `to` from the query string, one rule for every history route, room or building:
+/// to defaults to the end of the current second, from to one hour before to.
 Range time_range(const httplib::Request& req) {
   Range r;
-  r.to = params::optional_time(req, "to").value_or(now_micros());
+  r.to = params::optional_time(req, "to").value_or(end_of_this_second());
   r.from = params::optional_time(req, "from").value_or(r.to - kDefaultSpan);
   if (r.from >= r.to) throw BadRequest("'from' must be earlier than 'to'");
   if (r.span() > kMaxHistorySpan)
@@ -195,6 +200,14 @@ json number_or_null(const pqxx::field& f) {
 void history_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
                      const SeriesKey& key) {
   const Range range = time_range(req);
+  // The window is always to − from, spelled as a configured duration is (README, REST API).
+  // Those are whole milliseconds: a range that is not gets a 400, not a window that is not
+  // to − from.
+  constexpr Micros kMicrosPerMilli = 1000;
+  if (range.span() % kMicrosPerMilli != 0)
+    throw BadRequest("an average's window is to − from in whole milliseconds; from..to spans " +
+                     std::to_string(range.span()) + " µs");
+  const Duration window{range.span() / kMicrosPerMilli};
   const WindowStats stats = read_only(deps, [&](pqxx::transaction_base& txn) {
     const char* select = "SELECT count(*), sum(value), min(value), max(value)";
     const pqxx::row row =
@@ -218,9 +231,6 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
     }
     return s;
   });
-  // The window is to − from; sub-millisecond remainders are dropped from its spelling only.
-  const Duration window =
-      std::chrono::duration_cast<Duration>(std::chrono::microseconds(range.span()));
   send_json(res, average_json(key, window, stats));
 }
 

@@ -1,4 +1,4 @@
-// History over REST (SPEC.md §5): averages over [from, to), raw readings, series and
+// History over REST (README, REST API): averages over [from, to), raw readings, series and
 // histograms, all answered from PostgreSQL, checked against numbers this test computes itself
 // from the readings it published; bad parameters (400), unknown rooms (404), PostgreSQL down
 // (503) and back; the OpenAPI description.
@@ -16,15 +16,15 @@
 #include <optional>
 #include <set>
 
+#include "duration.h"
 #include "harness/harness.h"
 #include "openapi.h"
+#include "timeutil.h"
 
 namespace roomtemp::harness {
 namespace {
 
 using json = nlohmann::json;
-
-
 
 /// What the REST API must answer for a set of readings, computed here.
 struct Stats {
@@ -204,7 +204,7 @@ TEST_F(RestHistoryTest, RoomAverageOverARangeIsExactAndHalfOpen) {
   EXPECT_EQ(st.count, 30u);
   expect_stats(doc, st);
 
-  // The same as SPEC.md §3's own statement.
+  // The same as the README's own statement (Topics and payloads).
   const Rows sql = pg_->query(
       "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building='B1' "
       "AND room='101' AND metric='temperature' AND ts >= '" +
@@ -248,6 +248,75 @@ TEST_F(RestHistoryTest, BuildingAverageCoversEveryRoomOfThatBuildingOnly) {
       get("/v1/buildings/B2/temperature/average?to=" + rfc3339(t0_ + 30 * kMinute, 0, 0));
   EXPECT_EQ(only_to["window"], "1h");
   expect_stats(only_to, stats_of(select("B2", "", t0_ - 30 * kMinute, t0_ + 30 * kMinute)));
+}
+
+/// The one rule of an average's window (README, REST API): `window` is a duration as the
+/// config spells one, its shortest spelling, and exactly to − from.
+void expect_window_is_to_minus_from(const json& doc) {
+  SCOPED_TRACE(doc.dump());
+  ASSERT_TRUE(doc["window"].is_string() && doc["from"].is_string() && doc["to"].is_string());
+  const auto window = parse_duration(doc["window"].get<std::string>());
+  const auto from = parse_rfc3339(doc["from"].get<std::string>());
+  const auto to = parse_rfc3339(doc["to"].get<std::string>());
+  ASSERT_TRUE(window && from && to);
+  EXPECT_EQ(*to - *from, std::chrono::microseconds(*window).count());
+  EXPECT_EQ(doc["window"], format_duration(*window));
+}
+
+TEST_F(RestHistoryTest, AverageWindowIsToMinusFromForRoomAndBuilding) {
+  const std::string room = room_path("B1", "101", "average?");
+  const std::string building = "/v1/buildings/B1/temperature/average?";
+  for (const std::string& path : {room, building}) {
+    SCOPED_TRACE(path);
+    const bool is_room = path == room;
+    // from and to given: a day, 90 s, 1.5 s.
+    for (const std::int64_t span : {86400 * kSecond, 90 * kSecond, std::int64_t{1500 * 1000}}) {
+      const json doc = get(path + range_query(t0_, t0_ + span));
+      expect_window_is_to_minus_from(doc);
+      EXPECT_EQ(doc["from"], expected_time(t0_));
+      EXPECT_EQ(doc["to"], expected_time(t0_ + span));
+      expect_stats(doc, stats_of(select("B1", is_room ? "101" : "", t0_, t0_ + span)));
+    }
+
+    // Only from (a whole second a day before the readings): to is the end of the second the
+    // request was answered in, so the window is whole seconds too.
+    const std::int64_t from = t0_ - 86400 * kSecond;
+    const std::int64_t before = now_micros();
+    const json since = get(path + "from=" + rfc3339(from, 0, 0));
+    const std::int64_t after = now_micros();
+    expect_window_is_to_minus_from(since);
+    EXPECT_EQ(since["from"], expected_time(from));
+    const auto to = parse_rfc3339(since["to"].get<std::string>());
+    ASSERT_TRUE(to);
+    EXPECT_EQ(*to % kSecond, 0) << since;
+    EXPECT_GE(*to, (before / kSecond + 1) * kSecond) << since;
+    EXPECT_LE(*to, (after / kSecond + 1) * kSecond) << since;
+    expect_stats(since, stats_of(select("B1", is_room ? "101" : "", from, *to)));
+
+    // Only to (with a fraction): from is an hour before it.
+    const std::int64_t until = t0_ + 30 * kMinute + 123'456;
+    const json hour = get(path + "to=" + rfc3339(until, 0, 6));
+    expect_window_is_to_minus_from(hour);
+    EXPECT_EQ(hour["window"], format_duration(std::chrono::hours(1)));
+    EXPECT_EQ(hour["to"], expected_time(until));
+    expect_stats(hour, stats_of(select("B1", is_room ? "101" : "", until - 3600 * kSecond, until)));
+
+    // A range that is not whole milliseconds has no window to spell: 400.
+    expect_error(path + range_query(t0_, t0_ + kSecond + 1), 400);
+    expect_error(path + "to=" + rfc3339(t0_, 0, 0) + "&from=" + rfc3339(t0_ - 1, 0, 6), 400);
+  }
+
+  // The other history routes take the same defaults: with neither from nor to, the hour
+  // before the end of the current second.
+  const json pts = get(room_path("B1", "101", "series?step=15m"));
+  ASSERT_EQ(pts.size(), 4u) << pts;
+  const auto from = parse_rfc3339(pts.front()["from"].get<std::string>());
+  const auto to = parse_rfc3339(pts.back()["to"].get<std::string>());
+  ASSERT_TRUE(from && to) << pts;
+  EXPECT_EQ(*to % kSecond, 0) << pts;
+  EXPECT_EQ(*to - *from, 3600 * kSecond) << pts;
+  EXPECT_LE(*to, (now_micros() / kSecond + 1) * kSecond) << pts;
+  EXPECT_GT(*to, now_micros() - 5 * kSecond) << pts;
 }
 
 TEST_F(RestHistoryTest, ReadingsComeOldestFirstWithTiesBySensorAndRespectTheLimit) {
