@@ -71,9 +71,40 @@ json error(const std::string& description) {
 
 /// The error answers a history query can give.
 void add_history_errors(json& responses, const std::string& not_found) {
-  responses["400"] = error("a bad id or parameter, from ≥ to, or a range over 366d");
+  responses["400"] = error(
+      "a bad id or parameter (a format other than json or csv too), from ≥ to, or a range "
+      "over 366d");
   responses["404"] = error(not_found);
   responses["503"] = error("PostgreSQL is unreachable, or the query took over 10s");
+}
+
+/// The `format` parameter of a route that answers rows (readings, series).
+json format_param() {
+  return query_param("format", {{"type", "string"}, {"enum", {"json", "csv"}}},
+                     "json or csv; without it, CSV when Accept prefers text/csv to "
+                     "application/json, else JSON. Another value is a 400.");
+}
+
+/// A 200 of rows: a JSON array of `item`, or the same as CSV (RFC 4180, CRLF line ends): a
+/// header naming the JSON keys in order, a record per object, null as an empty field.
+json rows_ok(const std::string& description, const std::string& item,
+             json headers = json::object()) {
+  headers["Content-Disposition"] = {
+      {"description",
+       "CSV only: attachment; filename=\"{building}_{room}_{metric}_{route}_{from}_{to}.csv\""},
+      {"schema", {{"type", "string"}}}};
+  headers["Vary"] = {{"description", "Accept"}, {"schema", {{"type", "string"}}}};
+  json response = {{"description", description},
+                   {"headers", std::move(headers)},
+                   {"content", content({{"type", "array"}, {"items", ref(item)}})}};
+  response["content"]["text/csv"] = {
+      {"schema",
+       {{"type", "string"},
+        {"description",
+         "sent as text/csv; charset=utf-8: a header line with the JSON answer's keys, then one "
+         "record per object (RFC 4180, CRLF); times RFC 3339 UTC, numbers that read back to "
+         "the same double, null empty"}}}};
+  return response;
 }
 
 json operation(const std::string& summary, json parameters, json responses) {
@@ -243,8 +274,8 @@ json schemas() {
 
 /// An average's 400s: a history query's, and a range that is not whole milliseconds.
 constexpr const char* kAverageBadRequest =
-    "a bad id or parameter, both window and from/to, from ≥ to, a range over 366d, or from..to "
-    "not whole milliseconds";
+    "a bad id or parameter (format other than json included: an average is not rows), both "
+    "window and from/to, from ≥ to, a range over 366d, or from..to not whole milliseconds";
 
 json paths() {
   json p;
@@ -277,40 +308,42 @@ json paths() {
                   r);
   }
   {
-    json r = {{"200",
-               {{"description", "readings with from ≤ ts < to, oldest first"},
-                {"headers",
-                 {{"X-Truncated",
-                   {{"description", "true when more readings exist than limit"},
-                    {"schema", {{"type", "string"}}}}}}},
-                {"content", content({{"type", "array"}, {"items", ref("StoredReading")}})}}}};
+    json r = {{"200", rows_ok("readings with from ≤ ts < to, oldest first", "StoredReading",
+                              {{"X-Truncated",
+                                {{"description", "true when more readings exist than limit"},
+                                 {"schema", {{"type", "string"}}}}}})}};
     add_history_errors(r, "the room never reported this metric");
     p[room_path + "/readings"]["get"] = operation(
-        "Raw stored readings of a room, oldest first.",
+        "Raw stored readings of a room, oldest first; as JSON or CSV.",
         {building(), room(), metric(), from_param(), to_param(),
          query_param(
              "limit",
              {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxRows}, {"default", 1000}},
-             "the most readings to return")},
+             "the most readings to return"),
+         format_param()},
         r);
   }
   {
-    json r = {{"200", ok("every step from `from` to `to`, empty ones included",
-                         {{"type", "array"}, {"items", ref("SeriesPoint")}})}};
+    json r = {
+        {"200", rows_ok("every step from `from` to `to`, empty ones included", "SeriesPoint")}};
     add_history_errors(r, "the room never reported this metric");
     p[room_path + "/series"]["get"] = operation(
         "Average, min, max and count per step, steps aligned to `from`; the last step ends at "
         "`to`. At most " +
-            std::to_string(kMaxSeriesPoints) + " steps.",
+            std::to_string(kMaxSeriesPoints) + " steps. As JSON or CSV.",
         {building(), room(), metric(), from_param(), to_param(),
          query_param("step",
                      {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"default", "1h"}},
-                     "the width of a step")},
+                     "the width of a step"),
+         format_param()},
         r);
   }
   {
     json r = {{"200", ok("the histogram", ref("Histogram"))}};
     add_history_errors(r, "the room never reported this metric");
+    r["400"]["description"] =
+        "a bad id or parameter (format other than json included: a histogram is not rows), "
+        "from ≥ to, or a range over 366d";
     p[room_path + "/histogram"]["get"] = operation(
         "The distribution of a room's values over [from, to).",
         {building(), room(), metric(), from_param(), to_param(),
