@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "programs.h"
 #include "rest_server.h"
 #include "version.h"
 
@@ -255,35 +255,17 @@ TEST(ProcStat, FieldsCountFromTheLastParenthesis) {
   EXPECT_FALSE(parse_proc_stat(bad_utime, 100, 4096));
 }
 
-/// The full path of `program` on PATH, or "".
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  for (std::size_t start = 0; start <= dirs.size();) {
-    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-    const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
-}
-
 // Prometheus's own linter, when installed (Debian: prometheus).
 TEST_F(ProcessMetrics, PassesPromtoolCheckMetrics) {
-  const std::string promtool = find_on_path("promtool");
+  const std::string promtool = test_programs::find_on_path("promtool");
   if (promtool.empty()) GTEST_SKIP() << "promtool is not installed; the parser above checked it";
   const auto file = std::filesystem::path(::testing::TempDir()) /
                     ("roomtemp-metrics-" + std::to_string(::getpid()) + ".txt");
   std::ofstream(file) << scrape_text();
-  const std::string command = "'" + promtool + "' check metrics < '" + file.string() + "' 2>&1";
-  FILE* out = ::popen(command.c_str(), "r");
-  ASSERT_NE(out, nullptr);
-  std::string output;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, out)) output += buf;
-  const int status = ::pclose(out);
+  const auto run =
+      test_programs::run_command("'" + promtool + "' check metrics < '" + file.string() + "'");
   std::filesystem::remove(file);
-  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(run.status, 0) << run.output;
 }
 
 }  // namespace
