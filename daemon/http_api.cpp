@@ -2,12 +2,14 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 
@@ -83,6 +85,8 @@ struct Routes::Table {
   httplib::Server& server;
   std::function<std::shared_ptr<const Config>()> config;
   std::vector<RouteInfo> routes;
+  /// routes[i].pattern compiled as httplib compiles it, to tell a 405 from a 404.
+  std::vector<std::regex> patterns;
   TokenFiles tokens;
   RateLimit unreadable_log{1};
 
@@ -144,10 +148,21 @@ Routes Routes::with_access(Access access) const {
 
 const std::vector<RouteInfo>& Routes::registered() const { return table_->routes; }
 
+std::vector<std::string> Routes::methods_at(const std::string& path) const {
+  std::set<std::string> methods;
+  for (std::size_t i = 0; i < table_->routes.size(); ++i) {
+    if (!std::regex_match(path, table_->patterns[i])) continue;
+    methods.insert(table_->routes[i].method);
+    if (table_->routes[i].method == "GET") methods.insert("HEAD");
+  }
+  return {methods.begin(), methods.end()};
+}
+
 void Routes::add(const char* method, const std::string& pattern, Access access, Handler handler) {
   table_->routes.push_back({method, pattern, access});
-  auto guarded = [table = table_, access, handler = std::move(handler)](
-                     const httplib::Request& req, httplib::Response& res) {
+  table_->patterns.emplace_back(pattern);
+  auto guarded = [table = table_, access, handler = std::move(handler)](const httplib::Request& req,
+                                                                        httplib::Response& res) {
     if (table->allow(access, req, res)) handler(req, res);
   };
   if (std::string_view(method) == "GET")
@@ -214,35 +229,50 @@ void HttpApi::register_routes() {
   register_live_routes(routes_, deps_);
   register_history_routes(routes_, deps_);
   auto& s = *server_;
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const BadRequest& e) {
-      return send_error(res, 400, e.what());
-    } catch (const NotFound& e) {
-      return send_error(res, 404, e.what());
-    } catch (const Unavailable& e) {
-      return send_error(res, 503, e.what());
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    component_log("http")->error("{} {}: {}", req.method, req.path, what);
-    send_error(res, 500, "internal error");
-  });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const BadRequest& e) {
+          return send_error(res, 400, e.what());
+        } catch (const NotFound& e) {
+          return send_error(res, 404, e.what());
+        } catch (const Unavailable& e) {
+          return send_error(res, 503, e.what());
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        component_log("http")->error("{} {}: {}", req.method, req.path, what);
+        send_error(res, 500, "internal error");
+      });
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    // What cpp-httplib refuses by itself, in SPEC.md §5's statuses (400, 401, 404, 503).
+    // What cpp-httplib refuses by itself, in the statuses the README's REST API section lists.
+    // Its router answers 404 to a method no route serves at a path (400 to CONNECT and TRACE,
+    // which it never routes); when some route does serve the path, that is a 405.
+    const bool unrouted = res.status == 404 ||
+                          (res.status == 400 && (req.method == "CONNECT" || req.method == "TRACE"));
+    if (unrouted) {
+      const auto allowed = routes_.methods_at(req.path);
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {
+        std::string allow;
+        for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+        res.set_header("Allow", allow);
+        return send_error(res, 405, req.method + " is not allowed here; allowed: " + allow);
+      }
+    }
     if (res.status == 404) {
       send_error(res, 404, "not found");
     } else if (res.status >= 500) {
       send_error(res, 503, "the server could not answer");
     } else {
-      send_error(res, 400, res.status == 413   ? "the request body is larger than 1 MiB"
-                           : res.status == 414 ? "the request line is too long"
-                                               : "bad request");
+      send_error(res, 400,
+                 res.status == 413   ? "the request body is larger than 1 MiB"
+                 : res.status == 414 ? "the request line is too long"
+                                     : "bad request");
     }
   });
 }

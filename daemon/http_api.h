@@ -75,6 +75,10 @@ class Routes {
   /// Every route registered so far, in order.
   const std::vector<RouteInfo>& registered() const;
 
+  /// The methods some route serves at `path`, as an `Allow` header lists them ("GET, HEAD":
+  /// httplib answers HEAD wherever it answers GET); empty when no route's pattern matches.
+  std::vector<std::string> methods_at(const std::string& path) const;
+
  private:
   struct Table;
   void add(const char* method, const std::string& pattern, Access access, Handler handler);

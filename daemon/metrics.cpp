@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "process_metrics.h"
+
 namespace roomtemp {
 
 void Histogram::observe(double seconds) {
@@ -59,8 +61,9 @@ std::string Metrics::render() const {
          "Sensor messages and POSTed readings received, valid or not.", get(readings_received));
   metric(out, "roomtemp_readings_accepted_total", "counter", "Readings that passed validation.",
          get(readings_accepted));
-  out += "# HELP roomtemp_readings_rejected_total Input refused, by reason.\n"
-         "# TYPE roomtemp_readings_rejected_total counter\n";
+  out +=
+      "# HELP roomtemp_readings_rejected_total Input refused, by reason.\n"
+      "# TYPE roomtemp_readings_rejected_total counter\n";
   for (int i = 0; i < kRejectReasonCount; ++i) {
     out += "roomtemp_readings_rejected_total{reason=\"";
     out += reason_name(static_cast<RejectReason>(i));
@@ -80,8 +83,7 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_spool_corrupt_records_total", "counter",
          "Spool records skipped because their checksum or length was damaged.",
          get(spool_corrupt_records));
-  metric(out, "roomtemp_queue_depth", "gauge", "Items waiting for the writer.",
-         get(queue_depth));
+  metric(out, "roomtemp_queue_depth", "gauge", "Items waiting for the writer.", get(queue_depth));
   metric(out, "roomtemp_mqtt_connected", "gauge", "1 while connected to the broker.",
          get(mqtt_connected));
   metric(out, "roomtemp_mqtt_reconnects_total", "counter",
@@ -107,9 +109,11 @@ std::string Metrics::render() const {
          get(rows_refused));
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
-  out += "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
-         "# TYPE roomtemp_write_batch_seconds histogram\n";
+  out +=
+      "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
+      "# TYPE roomtemp_write_batch_seconds histogram\n";
   write_batch_seconds.render("roomtemp_write_batch_seconds", out);
+  render_process_metrics(out);
   return out;
 }
 

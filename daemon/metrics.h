@@ -24,7 +24,8 @@ class Histogram {
   std::atomic<std::uint64_t> sum_micros_{0};
 };
 
-/// Every counter and gauge of SPEC.md §6. Threads update them with relaxed atomics.
+/// Every counter and gauge of the README's metrics list. Threads update them with relaxed
+/// atomics.
 struct Metrics {
   std::atomic<std::uint64_t> readings_received{0};  ///< every sensor message and POSTed reading
   std::atomic<std::uint64_t> readings_accepted{0};
@@ -47,15 +48,17 @@ struct Metrics {
   std::atomic<int> spool_writable{1};  ///< 0 while the spool cannot be written
   std::atomic<std::uint64_t> averages_published{0};
   std::atomic<std::uint64_t> write_errors{0};
-  std::atomic<std::uint64_t> staged_batches{0};  ///< batches that needed ON CONFLICT (a copy was stored)
-  std::atomic<std::uint64_t> rows_refused{0};    ///< rows PostgreSQL refused, kept as rejections
+  std::atomic<std::uint64_t> staged_batches{
+      0};  ///< batches that needed ON CONFLICT (a copy was stored)
+  std::atomic<std::uint64_t> rows_refused{0};  ///< rows PostgreSQL refused, kept as rejections
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {
     readings_rejected[static_cast<int>(r)].fetch_add(1, std::memory_order_relaxed);
   }
 
-  /// The Prometheus text exposition of everything above.
+  /// The Prometheus text exposition of everything above, then the process's own figures
+  /// and the build (process_metrics.h).
   std::string render() const;
 };
 

@@ -1,4 +1,5 @@
-// The OpenAPI 3.0 description of the REST API, one operation per row of SPEC.md §5.
+// The OpenAPI 3.0 description of the REST API, one operation per route of the README's
+// REST API section.
 // Built once at first use; served as-is at GET /openapi.json.
 #include "openapi.h"
 
@@ -47,7 +48,11 @@ json time_param(const std::string& name, const std::string& description) {
 json from_param() {
   return time_param("from", "start of the range, inclusive (default: one hour before `to`)");
 }
-json to_param() { return time_param("to", "end of the range, exclusive (default: now)"); }
+json to_param() {
+  return time_param("to",
+                    "end of the range, exclusive (default: the end of the current second, so "
+                    "every reading stamped up to now is in)");
+}
 json window_param(const std::string& description) {
   return query_param("window", ref("Duration"), description);
 }
@@ -66,9 +71,40 @@ json error(const std::string& description) {
 
 /// The error answers a history query can give.
 void add_history_errors(json& responses, const std::string& not_found) {
-  responses["400"] = error("a bad id or parameter, from ≥ to, or a range over 366d");
+  responses["400"] = error(
+      "a bad id or parameter (a format other than json or csv too), from ≥ to, or a range "
+      "over 366d");
   responses["404"] = error(not_found);
   responses["503"] = error("PostgreSQL is unreachable, or the query took over 10s");
+}
+
+/// The `format` parameter of a route that answers rows (readings, series).
+json format_param() {
+  return query_param("format", {{"type", "string"}, {"enum", {"json", "csv"}}},
+                     "json or csv; without it, CSV when Accept prefers text/csv to "
+                     "application/json, else JSON. Another value is a 400.");
+}
+
+/// A 200 of rows: a JSON array of `item`, or the same as CSV (RFC 4180, CRLF line ends): a
+/// header naming the JSON keys in order, a record per object, null as an empty field.
+json rows_ok(const std::string& description, const std::string& item,
+             json headers = json::object()) {
+  headers["Content-Disposition"] = {
+      {"description",
+       "CSV only: attachment; filename=\"{building}_{room}_{metric}_{route}_{from}_{to}.csv\""},
+      {"schema", {{"type", "string"}}}};
+  headers["Vary"] = {{"description", "Accept"}, {"schema", {{"type", "string"}}}};
+  json response = {{"description", description},
+                   {"headers", std::move(headers)},
+                   {"content", content({{"type", "array"}, {"items", ref(item)}})}};
+  response["content"]["text/csv"] = {
+      {"schema",
+       {{"type", "string"},
+        {"description",
+         "sent as text/csv; charset=utf-8: a header line with the JSON answer's keys, then one "
+         "record per object (RFC 4180, CRLF); times RFC 3339 UTC, numbers that read back to "
+         "the same double, null empty"}}}};
+  return response;
 }
 
 json operation(const std::string& summary, json parameters, json responses) {
@@ -236,16 +272,24 @@ json schemas() {
   return s;
 }
 
+/// An average's 400s: a history query's, and a range that is not whole milliseconds.
+constexpr const char* kAverageBadRequest =
+    "a bad id or parameter (format other than json included: an average is not rows), both "
+    "window and from/to, from ≥ to, a range over 366d, or from..to not whole milliseconds";
+
 json paths() {
   json p;
   const std::string room_path = "/v1/buildings/{building}/rooms/{room}/{metric}";
   const std::string range_note =
       " Give `window` for the live window, or `from`/`to` (either defaults) for history "
-      "from PostgreSQL; not both.";
+      "from PostgreSQL; not both. For history, `window` is always to − from, spelled as a "
+      "configured duration is (the largest of d, h, m, s, ms that spells it exactly: a day is "
+      "1d, 90 s is 90s), so from..to must be whole milliseconds.";
 
   {
     json r = {{"200", ok("the average", ref("Average"))}};
     add_history_errors(r, "the room never reported this metric (or the live window is unknown)");
+    r["400"]["description"] = kAverageBadRequest;
     p[room_path + "/average"]["get"] = operation(
         "A room's average: the live window (as the retained MQTT message) or any [from, to)." +
             range_note,
@@ -256,6 +300,7 @@ json paths() {
   {
     json r = {{"200", ok("the average over every room", ref("Average"))}};
     add_history_errors(r, "the building never reported this metric");
+    r["400"]["description"] = kAverageBadRequest;
     p["/v1/buildings/{building}/{metric}/average"]["get"] =
         operation("A building's average over all its rooms, live or over [from, to)." + range_note,
                   {building(), metric(), window_param("a configured live window (default 15m)"),
@@ -263,40 +308,42 @@ json paths() {
                   r);
   }
   {
-    json r = {{"200",
-               {{"description", "readings with from ≤ ts < to, oldest first"},
-                {"headers",
-                 {{"X-Truncated",
-                   {{"description", "true when more readings exist than limit"},
-                    {"schema", {{"type", "string"}}}}}}},
-                {"content", content({{"type", "array"}, {"items", ref("StoredReading")}})}}}};
+    json r = {{"200", rows_ok("readings with from ≤ ts < to, oldest first", "StoredReading",
+                              {{"X-Truncated",
+                                {{"description", "true when more readings exist than limit"},
+                                 {"schema", {{"type", "string"}}}}}})}};
     add_history_errors(r, "the room never reported this metric");
     p[room_path + "/readings"]["get"] = operation(
-        "Raw stored readings of a room, oldest first.",
+        "Raw stored readings of a room, oldest first; as JSON or CSV.",
         {building(), room(), metric(), from_param(), to_param(),
          query_param(
              "limit",
              {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxRows}, {"default", 1000}},
-             "the most readings to return")},
+             "the most readings to return"),
+         format_param()},
         r);
   }
   {
-    json r = {{"200", ok("every step from `from` to `to`, empty ones included",
-                         {{"type", "array"}, {"items", ref("SeriesPoint")}})}};
+    json r = {
+        {"200", rows_ok("every step from `from` to `to`, empty ones included", "SeriesPoint")}};
     add_history_errors(r, "the room never reported this metric");
     p[room_path + "/series"]["get"] = operation(
         "Average, min, max and count per step, steps aligned to `from`; the last step ends at "
         "`to`. At most " +
-            std::to_string(kMaxSeriesPoints) + " steps.",
+            std::to_string(kMaxSeriesPoints) + " steps. As JSON or CSV.",
         {building(), room(), metric(), from_param(), to_param(),
          query_param("step",
                      {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"default", "1h"}},
-                     "the width of a step")},
+                     "the width of a step"),
+         format_param()},
         r);
   }
   {
     json r = {{"200", ok("the histogram", ref("Histogram"))}};
     add_history_errors(r, "the room never reported this metric");
+    r["400"]["description"] =
+        "a bad id or parameter (format other than json included: a histogram is not rows), "
+        "from ≥ to, or a range over 366d";
     p[room_path + "/histogram"]["get"] = operation(
         "The distribution of a room's values over [from, to).",
         {building(), room(), metric(), from_param(), to_param(),
@@ -418,7 +465,10 @@ json document() {
                  {"version", ROOMTEMP_VERSION},
                  {"description",
                   "Room temperature monitoring: live rolling averages from MQTT, history from "
-                  "PostgreSQL. Errors are {\"error\": \"…\"}. With http.token_file and "
+                  "PostgreSQL. Errors are {\"error\": \"…\"}. A method a path does not "
+                  "serve answers 405 with an Allow header naming the ones it does (GET paths "
+                  "also answer HEAD); a path not listed here answers 404. With "
+                  "http.token_file and "
                   "http.read_token_file set, writes and reads need \"Authorization: Bearer "
                   "<token>\"."}};
   doc["paths"] = paths();

@@ -5,7 +5,8 @@ namespace roomtemp {
 
 class Routes;
 
-/// The OpenAPI 3.0 description of the REST API (every route of SPEC.md §5), as JSON text.
+/// The OpenAPI 3.0 description of the REST API (every route the server registers), as JSON
+/// text.
 std::string openapi_json();
 
 /// Serves openapi_json() at GET /openapi.json.

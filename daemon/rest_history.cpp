@@ -1,22 +1,26 @@
 // REST routes answered from PostgreSQL: averages over any [from, to), raw readings, series
-// and histograms of one room's metric (SPEC.md §5).
+// and histograms of one room's metric (README, REST API).
 //
 // Every query is parameterised, read-only, bounded by a row/point/bin limit and by the
-// session's statement_timeout, and runs on the calling HTTP worker's own connection.
+// session's statement_timeout, and runs on the calling HTTP worker's own connection
+// (history_db.h).
 #include <httplib.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aggregator.h"
 #include "config.h"
+#include "history_db.h"
 #include "http_api.h"
-#include "log.h"
-#include "pg_connect.h"
+#include "rest_csv.h"
 #include "rest_params.h"
 
 namespace roomtemp {
@@ -31,84 +35,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-/// `from` defaults to this long before `to`; `to` defaults to now.
+/// `from` defaults to this long before `to`.
 constexpr Micros kDefaultSpan = 3600 * kMicrosPerSecond;
 constexpr std::int64_t kDefaultLimit = 1000;
 constexpr std::int64_t kDefaultBins = 10;
 constexpr auto kDefaultStep = std::chrono::hours(1);
-/// Every history query gives up after this; the answer is then a 503 asking for less.
-constexpr const char* kStatementTimeout = "10s";
-
-/// The SQL state PostgreSQL reports when statement_timeout cancels a query.
-constexpr const char* kQueryCanceled = "57014";
-
-// ---------------------------------------------------------------------------------------
-// Connections: one per HTTP worker thread. cpp-httplib's pool threads live as long as the
-// server, so the connection does too and closes when its thread ends.
-
-struct ThreadConnection {
-  std::string dsn;  ///< what it was opened with: a SIGHUP that changes the DSN reconnects
-  std::unique_ptr<pqxx::connection> conn;
-};
-thread_local ThreadConnection t_pg;
-
-std::string first_line(const char* what) {
-  std::string s(what);
-  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
-  return s;
-}
-
-/// Logs (rate-limited: every handler thread may hit it at once) and answers 503.
-[[noreturn]] void unavailable(const std::string& why) {
-  static RateLimit limit(1);
-  std::uint64_t suppressed = 0;
-  if (limit.allow(suppressed))
-    component_log("http")->warn("history query failed: {}{}", why,
-                                suppressed ? fmt::format(" ({} more suppressed)", suppressed) : "");
-  throw Unavailable(why);
-}
-
-/// This thread's connection, opened (or reopened) when needed; `fresh` says it was just opened.
-pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
-  fresh = false;
-  if (t_pg.conn && t_pg.dsn == pg.dsn && t_pg.conn->is_open()) return *t_pg.conn;
-  t_pg.conn.reset();
-  try {
-    auto conn = pg_connect(pg);
-    // set_variable (not a raw SET) so that libpqxx restores it if it reconnects on its own.
-    conn->set_variable("statement_timeout", std::string("'") + kStatementTimeout + "'");
-    t_pg = {pg.dsn, std::move(conn)};
-  } catch (const std::exception& e) {  // broken_connection, or an unreadable password file
-    unavailable("postgresql unavailable: " + first_line(e.what()));
-  }
-  fresh = true;
-  return *t_pg.conn;
-}
-
-/// Runs `query(txn)` in a read-only transaction and returns what it returns. A connection that
-/// broke since its last use (PostgreSQL restarted) is replaced once before giving up with 503.
-template <typename Query>
-auto read_only(HttpDeps& deps, Query&& query) {
-  const auto config = deps.config();
-  for (int attempt = 0;; ++attempt) {
-    bool fresh = false;
-    try {
-      pqxx::read_transaction txn(thread_connection(config->postgres, fresh));
-      auto answer = query(txn);
-      txn.commit();
-      return answer;
-    } catch (const pqxx::broken_connection& e) {
-      t_pg.conn.reset();
-      if (attempt == 0 && !fresh) continue;
-      unavailable("postgresql unavailable: " + first_line(e.what()));
-    } catch (const pqxx::sql_error& e) {
-      if (e.sqlstate() == kQueryCanceled)
-        unavailable(std::string("the query took longer than ") + kStatementTimeout +
-                    "; ask for a shorter range");
-      throw;  // a bug in our SQL: logged by the exception handler, answered 500
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Request parts.
@@ -120,10 +51,15 @@ struct Range {
   Micros span() const { return to - from; }
 };
 
-/// `from` and `to` from the query string: to defaults to now, from to one hour before to.
+/// The end of the second now is in: `to`'s default. Every reading stamped up to now falls
+/// before it, and a range with a whole-second `from` then spans whole seconds.
+Micros end_of_this_second() { return (now_micros() / kMicrosPerSecond + 1) * kMicrosPerSecond; }
+
+/// `from` and `to` from the query string, one rule for every history route, room or building:
+/// to defaults to the end of the current second, from to one hour before to.
 Range time_range(const httplib::Request& req) {
   Range r;
-  r.to = params::optional_time(req, "to").value_or(now_micros());
+  r.to = params::optional_time(req, "to").value_or(end_of_this_second());
   r.from = params::optional_time(req, "from").value_or(r.to - kDefaultSpan);
   if (r.from >= r.to) throw BadRequest("'from' must be earlier than 'to'");
   if (r.span() > kMaxHistorySpan)
@@ -184,8 +120,79 @@ std::string dump(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json number_or_null(const pqxx::field& f) {
-  return f.is_null() ? json(nullptr) : json(f.as<double>());
+// ---------------------------------------------------------------------------------------
+// Rows of readings and series: a JSON object each, or a CSV record whose header is the JSON
+// object's keys in the same order (null: an empty field).
+
+/// One stored reading, as readings answers it.
+struct StoredReading {
+  static constexpr std::array<std::string_view, 4> kColumns = {"ts", "value", "sensor_id",
+                                                               "received_at"};
+  Micros ts = 0;
+  double value = 0;
+  std::optional<std::string> sensor_id;
+  Micros received_at = 0;
+};
+
+json to_json(const StoredReading& r) {
+  const auto& c = StoredReading::kColumns;
+  json doc;
+  doc[c[0]] = format_rfc3339(r.ts);
+  doc[c[1]] = r.value;
+  doc[c[2]] = r.sensor_id ? json(*r.sensor_id) : json(nullptr);
+  doc[c[3]] = format_rfc3339(r.received_at);
+  return doc;
+}
+
+void write_csv(CsvWriter& csv, const StoredReading& r) {
+  csv.time(r.ts).number(r.value);
+  r.sensor_id ? csv.text(*r.sensor_id) : csv.null();
+  csv.time(r.received_at).end_record();
+}
+
+/// One step of a series; avg, min and max mean something only when count > 0.
+struct SeriesPoint {
+  static constexpr std::array<std::string_view, 6> kColumns = {"from", "to",  "avg",
+                                                               "min",  "max", "count"};
+  Micros from = 0, to = 0;
+  std::uint64_t count = 0;
+  double avg = 0, min = 0, max = 0;
+};
+
+json to_json(const SeriesPoint& p) {
+  const auto& c = SeriesPoint::kColumns;
+  json doc;
+  doc[c[0]] = format_rfc3339(p.from);
+  doc[c[1]] = format_rfc3339(p.to);
+  doc[c[2]] = p.count ? json(p.avg) : json(nullptr);
+  doc[c[3]] = p.count ? json(p.min) : json(nullptr);
+  doc[c[4]] = p.count ? json(p.max) : json(nullptr);
+  doc[c[5]] = p.count;
+  return doc;
+}
+
+void write_csv(CsvWriter& csv, const SeriesPoint& p) {
+  csv.time(p.from).time(p.to);
+  for (double v : {p.avg, p.min, p.max}) p.count ? csv.number(v) : csv.null();
+  csv.integer(p.count).end_record();
+}
+
+/// The answer's body, as JSON or as CSV named after the route, the series and the range. The
+/// body depends on Accept, so caches are told to keep the two apart.
+template <typename Row>
+void send_rows(httplib::Response& res, BodyFormat format, const std::vector<Row>& rows,
+               const char* route, const SeriesKey& key, const Range& range) {
+  res.set_header("Vary", "Accept");
+  if (format == BodyFormat::csv) {
+    CsvWriter csv(Row::kColumns);
+    for (const Row& row : rows) write_csv(csv, row);
+    return send_csv(
+        res, csv.str(),
+        csv_filename({key.building, key.room, key.metric, route}, range.from, range.to));
+  }
+  json list = json::array();
+  for (const Row& row : rows) list.push_back(to_json(row));
+  send_json(res, dump(list));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -195,6 +202,14 @@ json number_or_null(const pqxx::field& f) {
 void history_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
                      const SeriesKey& key) {
   const Range range = time_range(req);
+  // The window is always to − from, spelled as a configured duration is (README, REST API).
+  // Those are whole milliseconds: a range that is not gets a 400, not a window that is not
+  // to − from.
+  constexpr Micros kMicrosPerMilli = 1000;
+  if (range.span() % kMicrosPerMilli != 0)
+    throw BadRequest("an average's window is to − from in whole milliseconds; from..to spans " +
+                     std::to_string(range.span()) + " µs");
+  const Duration window{range.span() / kMicrosPerMilli};
   const WindowStats stats = read_only(deps, [&](pqxx::transaction_base& txn) {
     const char* select = "SELECT count(*), sum(value), min(value), max(value)";
     const pqxx::row row =
@@ -218,9 +233,6 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
     }
     return s;
   });
-  // The window is to − from; sub-millisecond remainders are dropped from its spelling only.
-  const Duration window =
-      std::chrono::duration_cast<Duration>(std::chrono::microseconds(range.span()));
   send_json(res, average_json(key, window, stats));
 }
 
@@ -230,8 +242,9 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
   const SeriesKey key = room_key(req);
   const Range range = time_range(req);
   const std::int64_t limit = params::integer(req, "limit", kDefaultLimit, 1, kMaxRows);
+  const BodyFormat format = requested_format(req, true);
   bool truncated = false;
-  const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
+  const auto list = read_only(deps, [&](pqxx::transaction_base& txn) {
     const pqxx::result rows = txn.exec_params(
         std::string("SELECT ") + kTsMicros +
             ", value, sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint" +
@@ -239,19 +252,17 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
         key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), limit + 1);
     if (rows.empty()) require_known(txn, key);
     truncated = static_cast<std::int64_t>(rows.size()) > limit;
-    json list = json::array();
+    std::vector<StoredReading> list;
     for (const auto& row : rows) {
       if (static_cast<std::int64_t>(list.size()) == limit) break;
-      list.push_back(
-          {{"ts", format_rfc3339(row[0].as<Micros>())},
-           {"value", row[1].as<double>()},
-           {"sensor_id", row[2].is_null() ? json(nullptr) : json(row[2].as<std::string>())},
-           {"received_at", format_rfc3339(row[3].as<Micros>())}});
+      list.push_back({row[0].as<Micros>(), row[1].as<double>(),
+                      row[2].is_null() ? std::nullopt : std::optional(row[2].as<std::string>()),
+                      row[3].as<Micros>()});
     }
     return list;
   });
   if (truncated) res.set_header("X-Truncated", "true");
-  send_json(res, dump(out));
+  send_rows(res, format, list, "readings", key, range);
 }
 
 /// GET …/series?from&to&step: one entry per step aligned to `from`, every step present (count 0
@@ -267,8 +278,9 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
     throw BadRequest("from..to in steps of " + format_duration(step) + " makes " +
                      std::to_string(steps) + " points; at most " +
                      std::to_string(kMaxSeriesPoints) + " (use a larger step)");
+  const BodyFormat format = requested_format(req, true);
 
-  const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
+  const auto points = read_only(deps, [&](pqxx::transaction_base& txn) {
     // ts >= from, so the integer division is a floor.
     const pqxx::result rows = txn.exec_params(
         std::string("SELECT (") + kTsMicros + " - $6::bigint) / $7::bigint AS step," +
@@ -277,29 +289,24 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
         key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), range.from,
         step_us);
     if (rows.empty()) require_known(txn, key);
-    json list = json::array();
+    std::vector<SeriesPoint> points;
     auto row = rows.begin();
     for (std::int64_t i = 0; i < steps; ++i) {
-      const Micros from = range.from + i * step_us;
-      json point = {{"from", format_rfc3339(from)},
-                    {"to", format_rfc3339(std::min(from + step_us, range.to))},
-                    {"avg", nullptr},
-                    {"min", nullptr},
-                    {"max", nullptr},
-                    {"count", 0}};
+      SeriesPoint point;
+      point.from = range.from + i * step_us;
+      point.to = std::min(point.from + step_us, range.to);
       if (row != rows.end() && row[0].as<std::int64_t>() == i) {
-        const auto count = row[1].as<std::uint64_t>();
-        point["avg"] = row[2].as<double>() / static_cast<double>(count);
-        point["min"] = number_or_null(row[3]);
-        point["max"] = number_or_null(row[4]);
-        point["count"] = count;
+        point.count = row[1].as<std::uint64_t>();  // > 0: only steps with readings are rows
+        point.avg = row[2].as<double>() / static_cast<double>(point.count);
+        point.min = row[3].as<double>();
+        point.max = row[4].as<double>();
         ++row;
       }
-      list.push_back(std::move(point));
+      points.push_back(point);
     }
-    return list;
+    return points;
   });
-  send_json(res, dump(out));
+  send_rows(res, format, points, "series", key, range);
 }
 
 /// GET …/histogram?from&to&bins: `bins` equal-width bins from the smallest to the largest
@@ -310,6 +317,7 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
   const SeriesKey key = room_key(req);
   const Range range = time_range(req);
   const std::int64_t bins = params::integer(req, "bins", kDefaultBins, 1, kMaxBins);
+  requested_format(req, false);  // JSON only: a 400 for format=csv, not a JSON surprise
 
   const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
     // One statement, so the bounds and the counts come from the same snapshot.
@@ -346,12 +354,15 @@ void register_history_routes(Routes& s, HttpDeps& deps) {
   // (params::id) rather than the router's 404.
   const std::string room = R"(/v1/buildings/([^/]+)/rooms/([^/]+)/([^/]+))";
 
+  // Averages are one object, live or history: JSON only (format=csv is a 400).
   s.Get(room + "/average", [&deps](const httplib::Request& req, httplib::Response& res) {
+    requested_format(req, false);
     if (!wants_history(req)) return handle_live_room_average(req, res, deps);
     history_average(req, res, deps, room_key(req));
   });
   s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)", [&deps](const httplib::Request& req,
                                                             httplib::Response& res) {
+    requested_format(req, false);
     if (!wants_history(req)) return handle_live_building_average(req, res, deps);
     SeriesKey key{params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
     history_average(req, res, deps, key);

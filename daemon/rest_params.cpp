@@ -72,8 +72,8 @@ std::int64_t integer(const httplib::Request& req, const char* name, std::int64_t
     throw BadRequest(std::string("parameter '") + name + "': '" + v->substr(0, 64) +
                      "' is not an integer");
   if (n < lo || n > hi)
-    throw BadRequest(std::string("parameter '") + name + "' must be between " +
-                     std::to_string(lo) + " and " + std::to_string(hi));
+    throw BadRequest(std::string("parameter '") + name + "' must be between " + std::to_string(lo) +
+                     " and " + std::to_string(hi));
   return n;
 }
 

@@ -1,4 +1,4 @@
-// History over REST (SPEC.md §5): averages over [from, to), raw readings, series and
+// History over REST (README, REST API): averages over [from, to), raw readings, series and
 // histograms, all answered from PostgreSQL, checked against numbers this test computes itself
 // from the readings it published; bad parameters (400), unknown rooms (404), PostgreSQL down
 // (503) and back; the OpenAPI description.
@@ -16,15 +16,15 @@
 #include <optional>
 #include <set>
 
+#include "duration.h"
 #include "harness/harness.h"
 #include "openapi.h"
+#include "timeutil.h"
 
 namespace roomtemp::harness {
 namespace {
 
 using json = nlohmann::json;
-
-
 
 /// What the REST API must answer for a set of readings, computed here.
 struct Stats {
@@ -204,7 +204,7 @@ TEST_F(RestHistoryTest, RoomAverageOverARangeIsExactAndHalfOpen) {
   EXPECT_EQ(st.count, 30u);
   expect_stats(doc, st);
 
-  // The same as SPEC.md §3's own statement.
+  // The same as the README's own statement (Topics and payloads).
   const Rows sql = pg_->query(
       "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building='B1' "
       "AND room='101' AND metric='temperature' AND ts >= '" +
@@ -248,6 +248,75 @@ TEST_F(RestHistoryTest, BuildingAverageCoversEveryRoomOfThatBuildingOnly) {
       get("/v1/buildings/B2/temperature/average?to=" + rfc3339(t0_ + 30 * kMinute, 0, 0));
   EXPECT_EQ(only_to["window"], "1h");
   expect_stats(only_to, stats_of(select("B2", "", t0_ - 30 * kMinute, t0_ + 30 * kMinute)));
+}
+
+/// The one rule of an average's window (README, REST API): `window` is a duration as the
+/// config spells one, its shortest spelling, and exactly to − from.
+void expect_window_is_to_minus_from(const json& doc) {
+  SCOPED_TRACE(doc.dump());
+  ASSERT_TRUE(doc["window"].is_string() && doc["from"].is_string() && doc["to"].is_string());
+  const auto window = parse_duration(doc["window"].get<std::string>());
+  const auto from = parse_rfc3339(doc["from"].get<std::string>());
+  const auto to = parse_rfc3339(doc["to"].get<std::string>());
+  ASSERT_TRUE(window && from && to);
+  EXPECT_EQ(*to - *from, std::chrono::microseconds(*window).count());
+  EXPECT_EQ(doc["window"], format_duration(*window));
+}
+
+TEST_F(RestHistoryTest, AverageWindowIsToMinusFromForRoomAndBuilding) {
+  const std::string room = room_path("B1", "101", "average?");
+  const std::string building = "/v1/buildings/B1/temperature/average?";
+  for (const std::string& path : {room, building}) {
+    SCOPED_TRACE(path);
+    const bool is_room = path == room;
+    // from and to given: a day, 90 s, 1.5 s.
+    for (const std::int64_t span : {86400 * kSecond, 90 * kSecond, std::int64_t{1500 * 1000}}) {
+      const json doc = get(path + range_query(t0_, t0_ + span));
+      expect_window_is_to_minus_from(doc);
+      EXPECT_EQ(doc["from"], expected_time(t0_));
+      EXPECT_EQ(doc["to"], expected_time(t0_ + span));
+      expect_stats(doc, stats_of(select("B1", is_room ? "101" : "", t0_, t0_ + span)));
+    }
+
+    // Only from (a whole second a day before the readings): to is the end of the second the
+    // request was answered in, so the window is whole seconds too.
+    const std::int64_t from = t0_ - 86400 * kSecond;
+    const std::int64_t before = now_micros();
+    const json since = get(path + "from=" + rfc3339(from, 0, 0));
+    const std::int64_t after = now_micros();
+    expect_window_is_to_minus_from(since);
+    EXPECT_EQ(since["from"], expected_time(from));
+    const auto to = parse_rfc3339(since["to"].get<std::string>());
+    ASSERT_TRUE(to);
+    EXPECT_EQ(*to % kSecond, 0) << since;
+    EXPECT_GE(*to, (before / kSecond + 1) * kSecond) << since;
+    EXPECT_LE(*to, (after / kSecond + 1) * kSecond) << since;
+    expect_stats(since, stats_of(select("B1", is_room ? "101" : "", from, *to)));
+
+    // Only to (with a fraction): from is an hour before it.
+    const std::int64_t until = t0_ + 30 * kMinute + 123'456;
+    const json hour = get(path + "to=" + rfc3339(until, 0, 6));
+    expect_window_is_to_minus_from(hour);
+    EXPECT_EQ(hour["window"], format_duration(std::chrono::hours(1)));
+    EXPECT_EQ(hour["to"], expected_time(until));
+    expect_stats(hour, stats_of(select("B1", is_room ? "101" : "", until - 3600 * kSecond, until)));
+
+    // A range that is not whole milliseconds has no window to spell: 400.
+    expect_error(path + range_query(t0_, t0_ + kSecond + 1), 400);
+    expect_error(path + "to=" + rfc3339(t0_, 0, 0) + "&from=" + rfc3339(t0_ - 1, 0, 6), 400);
+  }
+
+  // The other history routes take the same defaults: with neither from nor to, the hour
+  // before the end of the current second.
+  const json pts = get(room_path("B1", "101", "series?step=15m"));
+  ASSERT_EQ(pts.size(), 4u) << pts;
+  const auto from = parse_rfc3339(pts.front()["from"].get<std::string>());
+  const auto to = parse_rfc3339(pts.back()["to"].get<std::string>());
+  ASSERT_TRUE(from && to) << pts;
+  EXPECT_EQ(*to % kSecond, 0) << pts;
+  EXPECT_EQ(*to - *from, 3600 * kSecond) << pts;
+  EXPECT_LE(*to, (now_micros() / kSecond + 1) * kSecond) << pts;
+  EXPECT_GT(*to, now_micros() - 5 * kSecond) << pts;
 }
 
 TEST_F(RestHistoryTest, ReadingsComeOldestFirstWithTiesBySensorAndRespectTheLimit) {
@@ -390,6 +459,228 @@ TEST_F(RestHistoryTest, HistogramCountsEveryValueBetweenMinAndMax) {
   const json none =
       get(room_path("B1", "101", "histogram?" + range_query(t0_ - 3600 * kSecond, t0_)));
   EXPECT_EQ(none, json::parse(R"({"edges":[],"counts":[]})"));
+}
+
+/// A strict RFC 4180 parser: records end with CRLF (the last one too), a field is either bare
+/// (no comma, quote, CR or LF) or quoted with its quotes doubled. Fails the test on anything
+/// else and returns what it read.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= text.size()) {
+          ADD_FAILURE() << "unterminated quoted field";
+          return records;
+        }
+        if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else if (text[i] == '"') {
+          ++i;
+          break;
+        } else {
+          field += text[i];
+        }
+      }
+    } else {
+      while (i < text.size() && text[i] != ',' && text[i] != '\r' && text[i] != '\n') {
+        EXPECT_NE(text[i], '"') << "a quote inside a bare field at " << i;
+        field += text[i++];
+      }
+    }
+    record.push_back(std::move(field));
+    field.clear();
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (text.compare(i, 2, "\r\n") != 0) {
+      ADD_FAILURE() << "a record does not end with CRLF at byte " << i;
+      return records;
+    }
+    i += 2;
+    records.push_back(std::move(record));
+    record.clear();
+  }
+  EXPECT_TRUE(record.empty()) << "the last record has no CRLF";
+  return records;
+}
+
+/// A number field as the JSON answer gives it: empty for null, else the exact same double.
+void expect_same_number(const std::string& field, const nlohmann::ordered_json& value) {
+  if (value.is_null()) {
+    EXPECT_EQ(field, "");
+    return;
+  }
+  char* end = nullptr;
+  const double parsed = std::strtod(field.c_str(), &end);
+  EXPECT_EQ(end, field.c_str() + field.size()) << "not a number: " << field;
+  EXPECT_EQ(parsed, value.get<double>()) << field << " vs " << value;
+}
+
+/// Compares a CSV answer with the JSON answer of the same query: the header is the JSON
+/// objects' keys in order, one record per object, each field what its value is (strings
+/// as they are, numbers to the last bit, null empty).
+void expect_csv_equals_json(const std::string& csv, const nlohmann::ordered_json& list) {
+  const auto records = parse_csv(csv);
+  ASSERT_TRUE(list.is_array()) << list;
+  ASSERT_FALSE(list.empty()) << "compare something";
+  ASSERT_EQ(records.size(), list.size() + 1) << csv;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : list[0].items()) keys.push_back(key);
+  EXPECT_EQ(records[0], keys);
+  for (std::size_t r = 0; r < list.size(); ++r) {
+    SCOPED_TRACE("record " + std::to_string(r + 1) + ": " + list[r].dump());
+    ASSERT_EQ(records[r + 1].size(), keys.size());
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      const auto& value = list[r][keys[k]];
+      const std::string& field = records[r + 1][k];
+      if (value.is_string())
+        EXPECT_EQ(field, value.get<std::string>()) << keys[k];
+      else if (value.is_number_integer())
+        EXPECT_EQ(field, std::to_string(value.get<long long>())) << keys[k];
+      else
+        expect_same_number(field, value);
+    }
+  }
+}
+
+/// The JSON answer of `path` (200 expected) with its keys in the order they were sent.
+nlohmann::ordered_json get_ordered(int port, const std::string& path) {
+  const HttpResponse r = http_get(port, path);
+  EXPECT_EQ(r.status, 200) << path << " → " << r.body;
+  return nlohmann::ordered_json::parse(r.body, nullptr, false);
+}
+
+/// 2026-11-22T11:00:00Z → 20261122T110000Z, as a download's name spells a time.
+std::string compact_time(std::int64_t t) {
+  std::string out;
+  for (char c : expected_time(t))
+    if (c != '-' && c != ':') out += c;
+  return out;
+}
+
+/// GET with extra headers, through httplib (the harness's http_get sends none).
+httplib::Result get_with(int port, const std::string& path, const httplib::Headers& headers) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10);
+  return client.Get(path.c_str(), headers);
+}
+
+TEST_F(RestHistoryTest, ReadingsAnswerCsvThatMatchesTheirJson) {
+  // 62 minutes: readings without sensor_id (empty fields), the one with microseconds, ties.
+  const std::int64_t from = t0_, to = t0_ + 62 * kMinute;
+  const std::string path = room_path("B1", "101", "readings?" + range_query(from, to));
+  const auto list = get_ordered(daemon_->http_port(), path);
+  ASSERT_EQ(list.size(), select("B1", "101", from, to).size());
+  const std::string name =
+      "B1_101_temperature_readings_" + compact_time(from) + "_" + compact_time(to) + ".csv";
+  std::string body;
+  for (const auto& [query, headers] : std::vector<std::pair<std::string, httplib::Headers>>{
+           {"", {{"Accept", "text/csv"}}},
+           {"&format=csv", {}},
+           {"&format=csv", {{"Accept", "application/json"}}},
+           {"", {{"Accept", "application/json;q=0.5, text/csv"}}}}) {
+    SCOPED_TRACE(query + " " + (headers.empty() ? "" : headers.begin()->second));
+    auto res = get_with(daemon_->http_port(), path + query, headers);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(res->get_header_value("Content-Disposition"),
+              "attachment; filename=\"" + name + "\"");
+    EXPECT_FALSE(res->has_header("X-Truncated"));
+    expect_csv_equals_json(res->body, list);
+    if (!body.empty()) {
+      EXPECT_EQ(res->body, body) << "the same query, the same CSV";
+    }
+    body = res->body;
+  }
+
+  // The limit and X-Truncated as in JSON.
+  auto limited = get_with(daemon_->http_port(), path + "&limit=5&format=csv", {});
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->get_header_value("X-Truncated"), "true");
+  expect_csv_equals_json(limited->body, get_ordered(daemon_->http_port(), path + "&limit=5"));
+
+  // A known room with no readings in the range: the header alone.
+  auto none = get_with(
+      daemon_->http_port(),
+      room_path("B1", "101", "readings?format=csv&" + range_query(t0_ - 3600 * kSecond, t0_)), {});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 200);
+  const auto records = parse_csv(none->body);
+  ASSERT_EQ(records.size(), 1u) << none->body;
+  EXPECT_EQ(records[0], (std::vector<std::string>{"ts", "value", "sensor_id", "received_at"}));
+}
+
+TEST_F(RestHistoryTest, SeriesAnswerCsvThatMatchesTheirJson) {
+  // Two empty steps (null numbers), steps with readings, a last step cut short at `to`.
+  const std::int64_t from = t0_ - 2 * 3600 * kSecond, to = t0_ + 70 * kMinute;
+  const std::string path = room_path("B1", "101", "series?" + range_query(from, to) + "&step=20m");
+  const auto points = get_ordered(daemon_->http_port(), path);
+  ASSERT_EQ(points.size(), 10u) << points;
+  EXPECT_TRUE(points[0]["avg"].is_null());
+  auto res = get_with(daemon_->http_port(), path, {{"Accept", "text/csv"}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"B1_101_temperature_series_" + compact_time(from) + "_" +
+                compact_time(to) + ".csv\"");
+  expect_csv_equals_json(res->body, points);
+}
+
+TEST_F(RestHistoryTest, JsonUnlessCsvIsAskedForAndErrorsStayJson) {
+  const std::string r = range_query(t0_, t0_ + 10 * kMinute);
+  const std::string readings = room_path("B1", "101", "readings?" + r);
+  const json list = get(readings);
+  const auto is_json_list = [&](const std::string& query, const httplib::Headers& headers) {
+    auto res = get_with(daemon_->http_port(), readings + query, headers);
+    if (!res || res->status != 200) return false;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json") << query;
+    EXPECT_FALSE(res->has_header("Content-Disposition")) << query;
+    return json::parse(res->body, nullptr, false) == list;
+  };
+  EXPECT_TRUE(is_json_list("", {}));
+  EXPECT_TRUE(is_json_list("&format=json", {}));
+  EXPECT_TRUE(is_json_list("&format=json", {{"Accept", "text/csv"}}));
+  EXPECT_TRUE(is_json_list("", {{"Accept", "*/*"}}));
+  EXPECT_TRUE(is_json_list("", {{"Accept", "text/csv;q=0.5, application/json"}}));
+  EXPECT_TRUE(is_json_list("", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}}));
+
+  // An unknown format is a 400, whatever Accept says; the error is JSON.
+  for (const std::string format : {"xml", "", "CSV", "csv,json"})
+    expect_error(readings + "&format=" + format, 400);
+  // Errors of a CSV request are JSON too.
+  for (const auto& [path, status] : std::vector<std::pair<std::string, int>>{
+           {room_path("B1", "999", "readings?" + r), 404},
+           {room_path("B1", "101", "series?" + r + "&step=abc"), 400},
+           {room_path("B1", "101", "readings?" + r + "&limit=0"), 400}}) {
+    auto res = get_with(daemon_->http_port(), path + "&format=csv", {{"Accept", "text/csv"}});
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, status) << path << " → " << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json") << path;
+    EXPECT_TRUE(json::parse(res->body, nullptr, false).contains("error")) << res->body;
+  }
+
+  // Averages and histograms are one object, not rows: JSON only. format=csv is a 400 there;
+  // Accept: text/csv still gets the JSON.
+  const std::string average = room_path("B1", "101", "average?" + r);
+  const std::string histogram = room_path("B1", "101", "histogram?" + r);
+  for (const std::string& path : {average, histogram, room_path("B1", "101", "average?window=1m"),
+                                  std::string("/v1/buildings/B1/temperature/average?") + r}) {
+    expect_error(path + "&format=csv", 400);
+    auto res = get_with(daemon_->http_port(), path, {{"Accept", "text/csv"}});
+    ASSERT_TRUE(res);
+    EXPECT_NE(res->get_header_value("Content-Type").find("application/json"), std::string::npos)
+        << path;
+  }
+  EXPECT_EQ(get(average + "&format=json"), get(average));
+  EXPECT_EQ(get(histogram + "&format=json"), get(histogram));
 }
 
 TEST_F(RestHistoryTest, BadParametersAre400) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "openapi.h"
+#include "programs.h"
 #include "rest_server.h"
 
 namespace roomtemp {
@@ -206,35 +207,16 @@ TEST_F(ApiContract, ParametersAndReferencesResolve) {
   check_refs(doc());
 }
 
-/// The full path of `program` on PATH, or "".
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  for (std::size_t start = 0; start <= dirs.size();) {
-    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-    const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
-}
-
 // The document is valid OpenAPI 3.0, by openapi-spec-validator (pip or Debian's
 // python3-openapi-spec-validator) when it is installed.
 TEST_F(ApiContract, PassesOpenApiSpecValidator) {
-  const std::string validator = find_on_path("openapi-spec-validator");
+  const std::string validator = test_programs::find_on_path("openapi-spec-validator");
   if (validator.empty()) GTEST_SKIP() << "openapi-spec-validator is not installed";
   const auto file = std::filesystem::path(::testing::TempDir()) / "roomtemp-openapi.json";
   std::ofstream(file) << openapi_json();
-  const std::string command = "'" + validator + "' '" + file.string() + "' 2>&1";
-  FILE* out = ::popen(command.c_str(), "r");
-  ASSERT_NE(out, nullptr);
-  std::string output;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, out)) output += buf;
-  const int status = ::pclose(out);
+  const auto run = test_programs::run_command("'" + validator + "' '" + file.string() + "'");
   std::filesystem::remove(file);
-  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(run.status, 0) << run.output;
 }
 
 }  // namespace
