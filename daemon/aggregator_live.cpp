@@ -1,0 +1,208 @@
+// The aggregator's bulk reads for the dashboard: one building's summary and rooms, every
+// building's summary, and the site's rooms filtered, ordered and paged. A building's answers
+// walk its own rooms (BuildingIndex); only the site-wide ones visit every room series.
+#include <algorithm>
+
+#include "aggregator.h"
+#include "natural_order.h"
+
+namespace roomtemp {
+namespace {
+
+Micros to_micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+/// Building, then room, in natural order.
+bool room_less(std::string_view b1, std::string_view r1, std::string_view b2, std::string_view r2) {
+  if (b1 != b2) return natural_less(b1, b2);
+  return natural_less(r1, r2);
+}
+
+}  // namespace
+
+bool RoomLive::reporting() const {
+  return std::any_of(windows.begin(), windows.end(),
+                     [](const WindowStats& s) { return s.count > 0; });
+}
+
+std::size_t Aggregator::longest_window() const {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < windows_.size(); ++i)
+    if (windows_[i] > windows_[best]) best = i;
+  return best;
+}
+
+RoomLive Aggregator::room_live(Series& s, Micros now) {
+  const KeyParts parts = split_key(*s.key);
+  RoomLive r;
+  r.building = parts.building;
+  r.room = parts.room;
+  r.last_reading = s.last_received;
+  r.windows.reserve(s.windows.size());
+  for (std::size_t w = 0; w < s.windows.size(); ++w) r.windows.push_back(live_stats(s, w, now));
+  if (!s.windows.empty()) {
+    Window& longest = s.windows[longest_window()];
+    r.trend = longest.buckets(now);
+    r.trend_to = (longest.bucket_of(now) + 1) * longest.bucket_width();
+  }
+  return r;
+}
+
+BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& index,
+                                   const std::string& metric, std::size_t rank, Micros now,
+                                   const std::string& only_room, std::vector<RoomLive>* out) {
+  BuildingLive sum;
+  sum.building = b;
+  sum.windows.reserve(windows_.size());
+  if (auto it = series_.find(KeyParts{b, "", metric}); it != series_.end()) {
+    for (std::size_t w = 0; w < windows_.size(); ++w)
+      sum.windows.push_back(live_stats(it->second, w, now));
+  } else {
+    for (auto length : windows_) sum.windows.push_back(Window(to_micros(length)).stats(now));
+  }
+  // The extremes are remembered as series and copied out once, at the end.
+  Series* hottest = nullptr;
+  Series* coldest = nullptr;
+  WindowStats hot{}, cold{};
+  auto room_of = [](const Series* s) { return split_key(*s->key).room; };
+  for (Series* s : index.rooms) {
+    const KeyParts parts = split_key(*s->key);
+    if (parts.metric != metric) continue;
+    ++sum.rooms;
+    bool reporting = false;
+    for (std::size_t w = 0; w < windows_.size() && !reporting; ++w)
+      reporting = live_stats(*s, w, now).count > 0;
+    sum.reporting += reporting;
+    sum.last_reading = std::max(sum.last_reading, s->last_received);
+    if (rank < windows_.size()) {
+      const WindowStats st = live_stats(*s, rank, now);
+      if (st.count > 0) {
+        const double avg = st.avg();
+        if (!hottest || avg > hot.avg() ||
+            (avg == hot.avg() && natural_less(parts.room, room_of(hottest)))) {
+          hottest = s;
+          hot = st;
+        }
+        if (!coldest || avg < cold.avg() ||
+            (avg == cold.avg() && natural_less(parts.room, room_of(coldest)))) {
+          coldest = s;
+          cold = st;
+        }
+      }
+    }
+    if (out && (only_room.empty() || parts.room == only_room)) out->push_back(room_live(*s, now));
+  }
+  if (hottest) sum.hottest = RankedRoom{b, std::string(room_of(hottest)), hot};
+  if (coldest) sum.coldest = RankedRoom{b, std::string(room_of(coldest)), cold};
+  if (out)
+    std::sort(out->begin(), out->end(),
+              [](const RoomLive& x, const RoomLive& y) { return natural_less(x.room, y.room); });
+  return sum;
+}
+
+std::vector<BuildingLive> Aggregator::buildings_live(const std::string& metric, std::size_t rank,
+                                                     Micros now) {
+  std::vector<BuildingLive> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(buildings_.size());
+    for (const auto& [b, index] : buildings_)
+      out.push_back(summarize(b, index, metric, rank, now, "", nullptr));
+  }
+  std::sort(out.begin(), out.end(), [](const BuildingLive& x, const BuildingLive& y) {
+    return natural_less(x.building, y.building);
+  });
+  return out;
+}
+
+std::optional<BuildingView> Aggregator::building_live(const std::string& building,
+                                                      const std::string& metric, std::size_t rank,
+                                                      Micros now, const std::string& room) {
+  std::lock_guard lock(mutex_);
+  auto it = buildings_.find(building);
+  if (it == buildings_.end()) return std::nullopt;
+  BuildingView view;
+  view.summary = summarize(it->first, it->second, metric, rank, now, room, &view.rooms);
+  return view;
+}
+
+RoomPage Aggregator::rooms_live(const RoomQuery& q, Micros now) {
+  /// A matching room and what it is ordered by: `group` first (0 before 1), then `value`.
+  struct Candidate {
+    Series* series;
+    KeyParts parts;
+    int group;
+    double value;
+  };
+  RoomPage page;
+  std::lock_guard lock(mutex_);
+  std::vector<Candidate> found;
+  std::string path;  // "building/room", for the search; its buffer is reused
+  for (auto& [b, index] : buildings_) {
+    for (Series* s : index.rooms) {
+      const KeyParts parts = split_key(*s->key);
+      if (parts.metric != q.metric) continue;
+      if (!q.contains.empty()) {
+        path.assign(parts.building).append(1, '/').append(parts.room);
+        if (!contains_ignoring_case(path, q.contains)) continue;
+      }
+      Candidate c{s, parts, 0, 0};
+      if (q.order == RoomOrder::hottest || q.order == RoomOrder::coldest) {
+        const WindowStats st =
+            q.window < windows_.size() ? live_stats(*s, q.window, now) : WindowStats{};
+        c.group = st.count > 0 ? 0 : 1;
+        c.value = q.order == RoomOrder::hottest ? -st.avg() : st.avg();
+      } else if (q.order == RoomOrder::silent) {
+        bool reporting = false;
+        for (std::size_t w = 0; w < windows_.size() && !reporting; ++w)
+          reporting = live_stats(*s, w, now).count > 0;
+        c.group = reporting ? 1 : 0;
+        c.value = static_cast<double>(s->last_received);
+      }
+      found.push_back(c);
+    }
+  }
+  page.total = found.size();
+  if (q.offset >= found.size() || q.limit == 0) return page;
+  const std::size_t end = std::min(found.size(), q.offset + q.limit);
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(end), found.end(),
+                    [](const Candidate& x, const Candidate& y) {
+                      if (x.group != y.group) return x.group < y.group;
+                      if (x.value != y.value) return x.value < y.value;
+                      return room_less(x.parts.building, x.parts.room, y.parts.building,
+                                       y.parts.room);
+                    });
+  page.rooms.reserve(end - q.offset);
+  for (std::size_t i = q.offset; i < end; ++i)
+    page.rooms.push_back(room_live(*found[i].series, now));
+  return page;
+}
+
+std::optional<std::vector<RoomListing>> Aggregator::rooms_of(const std::string& building) const {
+  std::lock_guard lock(mutex_);
+  auto it = buildings_.find(building);
+  if (it == buildings_.end()) return std::nullopt;
+  std::map<std::string_view, RoomListing> rooms;
+  for (const Series* s : it->second.rooms) {
+    const KeyParts parts = split_key(*s->key);
+    RoomListing& r = rooms[parts.room];
+    r.metrics.emplace_back(parts.metric);
+    r.last_reading = std::max(r.last_reading, s->last_received);
+  }
+  std::vector<RoomListing> out;
+  out.reserve(rooms.size());
+  for (auto& [room, listing] : rooms) {
+    listing.room = room;
+    std::sort(listing.metrics.begin(), listing.metrics.end());
+    out.push_back(std::move(listing));
+  }
+  return out;
+}
+
+std::map<std::string, std::size_t> Aggregator::metrics_reported() const {
+  std::lock_guard lock(mutex_);
+  return {metric_rooms_.begin(), metric_rooms_.end()};
+}
+
+}  // namespace roomtemp
