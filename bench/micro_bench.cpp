@@ -162,6 +162,23 @@ BENCHMARK(BM_DashboardOverviewRooms)
     ->ArgsProduct({{2'000, 100'000}, {0, 1, 2, 3}})
     ->Unit(benchmark::kMillisecond);
 
+/// What GET /v1/overview costs: range(1) 0 a site by name with no rooms listed (the page's
+/// refresh of a large site), 1 with the 12 hottest rooms.
+void BM_DashboardOverview(benchmark::State& state) {
+  auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
+  RoomQuery q;
+  q.metric = "temperature";
+  q.window = 1;
+  q.order = state.range(1) == 1 ? RoomOrder::hottest : RoomOrder::name;
+  q.limit = state.range(1) == 1 ? 12 : 0;
+  for (auto _ : state) benchmark::DoNotOptimize(agg->site_live(q, kNow));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DashboardOverview)
+    ->ArgsProduct({{2'000, 100'000}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+
+
 void BM_DashboardBuilding(benchmark::State& state) {
   auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(agg->building_live("B7", "temperature", 1, kNow));

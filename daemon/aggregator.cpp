@@ -44,6 +44,7 @@ void Aggregator::reset(std::vector<Duration> windows, Duration dedupe_horizon) {
   dirty_.clear();
   schedule_.clear();
   buildings_.clear();
+  ++generation_;
   metric_rooms_.clear();
   series_.clear();
   seen_.clear();

@@ -97,6 +97,12 @@ struct RoomPage {
   std::vector<RoomLive> rooms;
 };
 
+/// The site at a glance: every building's summary, and a page of its rooms.
+struct SiteView {
+  std::vector<BuildingLive> buildings;  ///< in natural order
+  RoomPage rooms;
+};
+
 /// A room as GET /v1/buildings/{b}/rooms lists it.
 struct RoomListing {
   std::string room;
@@ -159,6 +165,9 @@ class Aggregator {
                                             const std::string& room = "");
   /// Rooms of the whole site that match `q`, ordered and paged.
   RoomPage rooms_live(const RoomQuery& q, Micros now);
+  /// Both at once (GET /v1/overview), in one visit of every room series: buildings_live() by
+  /// window q.window, and rooms_live(q). A page of no rooms without a search only counts them.
+  SiteView site_live(const RoomQuery& q, Micros now);
   /// The rooms of a building with their metrics and last reading; nullopt when it never
   /// reported.
   std::optional<std::vector<RoomListing>> rooms_of(const std::string& building) const;
@@ -239,10 +248,33 @@ class Aggregator {
   WindowStats live_stats(Series& s, std::size_t w, Micros now);
   /// A room series' numbers as RoomLive (the lock held).
   RoomLive room_live(Series& s, Micros now);
-  /// Summarises `rooms` of building `b` for `metric`; with `out`, also lists them.
+  /// A room a RoomQuery matched, and what orders it: `group` first (0 before 1), then `value`.
+  struct Candidate {
+    Series* series;
+    KeyParts parts;
+    int group;
+    double value;
+  };
+  /// A RoomQuery on its way through summarize(): the rooms it matched so far.
+  struct Search {
+    const RoomQuery& query;
+    std::vector<Candidate> found;
+    std::string path;  ///< "building/room" of the room at hand (a reused buffer)
+  };
+  /// Summarises the rooms of building `b` for `metric`, hottest and coldest by window `rank`;
+  /// with `out`, also lists them (only `only_room` when not empty); with `search`, adds the
+  /// rooms its query matches (it must rank by `rank`).
   BuildingLive summarize(const std::string& b, const BuildingIndex& index,
                          const std::string& metric, std::size_t rank, Micros now,
-                         const std::string& only_room, std::vector<RoomLive>* out);
+                         const std::string& only_room, std::vector<RoomLive>* out,
+                         Search* search = nullptr);
+  /// The page `q` asks for of the rooms it matched (the lock held).
+  RoomPage page_of(Search& search, Micros now);
+  /// Calls visit(building, index) for every building with `lock` held, letting go of it
+  /// between buildings every few thousand room series, so that ingest never waits long behind
+  /// a site-wide read; when a reset() came in between, calls restart() and starts over.
+  template <typename Visit, typename Restart>
+  void visit_buildings(std::unique_lock<std::mutex>& lock, Visit&& visit, Restart&& restart);
   /// The index of the longest configured window.
   std::size_t longest_window() const;
 
@@ -253,6 +285,8 @@ class Aggregator {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Series, KeyHash, KeyEqual> series_;
   std::map<std::string, BuildingIndex, std::less<>> buildings_;
+  /// Counts reset()s: a site-wide read that let go of the lock starts over when it changed.
+  std::uint64_t generation_ = 0;
   /// Rooms that reported each metric (room series created per metric).
   std::map<std::string, std::size_t, std::less<>> metric_rooms_;
   FingerprintSet seen_;

@@ -2,12 +2,17 @@
 // building's summary, and the site's rooms filtered, ordered and paged. A building's answers
 // walk its own rooms (BuildingIndex); only the site-wide ones visit every room series.
 #include <algorithm>
+#include <thread>
 
 #include "aggregator.h"
 #include "natural_order.h"
 
 namespace roomtemp {
 namespace {
+
+/// Room series a site-wide read visits before it lets go of the lock for a moment: about
+/// 0.3 ms of work.
+constexpr std::size_t kRoomsPerSlice = 2048;
 
 Micros to_micros(Duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -51,7 +56,8 @@ RoomLive Aggregator::room_live(Series& s, Micros now) {
 
 BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& index,
                                    const std::string& metric, std::size_t rank, Micros now,
-                                   const std::string& only_room, std::vector<RoomLive>* out) {
+                                   const std::string& only_room, std::vector<RoomLive>* out,
+                                   Search* search) {
   BuildingLive sum;
   sum.building = b;
   sum.windows.reserve(windows_.size());
@@ -75,23 +81,37 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
       reporting = live_stats(*s, w, now).count > 0;
     sum.reporting += reporting;
     sum.last_reading = std::max(sum.last_reading, s->last_received);
-    if (rank < windows_.size()) {
-      const WindowStats st = live_stats(*s, rank, now);
-      if (st.count > 0) {
-        const double avg = st.avg();
-        if (!hottest || avg > hot.avg() ||
-            (avg == hot.avg() && natural_less(parts.room, room_of(hottest)))) {
-          hottest = s;
-          hot = st;
-        }
-        if (!coldest || avg < cold.avg() ||
-            (avg == cold.avg() && natural_less(parts.room, room_of(coldest)))) {
-          coldest = s;
-          cold = st;
-        }
+    const WindowStats ranked = rank < windows_.size() ? live_stats(*s, rank, now) : WindowStats{};
+    if (ranked.count > 0) {
+      const double avg = ranked.avg();
+      if (!hottest || avg > hot.avg() ||
+          (avg == hot.avg() && natural_less(parts.room, room_of(hottest)))) {
+        hottest = s;
+        hot = ranked;
+      }
+      if (!coldest || avg < cold.avg() ||
+          (avg == cold.avg() && natural_less(parts.room, room_of(coldest)))) {
+        coldest = s;
+        cold = ranked;
       }
     }
     if (out && (only_room.empty() || parts.room == only_room)) out->push_back(room_live(*s, now));
+    if (search) {
+      const RoomQuery& q = search->query;
+      if (!q.contains.empty()) {
+        search->path.assign(parts.building).append(1, '/').append(parts.room);
+        if (!contains_ignoring_case(search->path, q.contains)) continue;
+      }
+      Candidate c{s, parts, 0, 0};
+      if (q.order == RoomOrder::hottest || q.order == RoomOrder::coldest) {
+        c.group = ranked.count > 0 ? 0 : 1;
+        c.value = q.order == RoomOrder::hottest ? -ranked.avg() : ranked.avg();
+      } else if (q.order == RoomOrder::silent) {
+        c.group = reporting ? 1 : 0;
+        c.value = static_cast<double>(s->last_received);
+      }
+      search->found.push_back(c);
+    }
   }
   if (hottest) sum.hottest = RankedRoom{b, std::string(room_of(hottest)), hot};
   if (coldest) sum.coldest = RankedRoom{b, std::string(room_of(coldest)), cold};
@@ -101,14 +121,66 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
   return sum;
 }
 
+RoomPage Aggregator::page_of(Search& search, Micros now) {
+  const RoomQuery& q = search.query;
+  std::vector<Candidate>& found = search.found;
+  RoomPage page;
+  page.total = found.size();
+  if (q.offset >= found.size() || q.limit == 0) return page;
+  const std::size_t end = std::min(found.size(), q.offset + q.limit);
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(end), found.end(),
+                    [](const Candidate& x, const Candidate& y) {
+                      if (x.group != y.group) return x.group < y.group;
+                      if (x.value != y.value) return x.value < y.value;
+                      return room_less(x.parts.building, x.parts.room, y.parts.building,
+                                       y.parts.room);
+                    });
+  page.rooms.reserve(end - q.offset);
+  for (std::size_t i = q.offset; i < end; ++i)
+    page.rooms.push_back(room_live(*found[i].series, now));
+  return page;
+}
+
+template <typename Visit, typename Restart>
+void Aggregator::visit_buildings(std::unique_lock<std::mutex>& lock, Visit&& visit,
+                                 Restart&& restart) {
+  std::size_t visited = 0;
+  std::uint64_t generation = generation_;
+  for (auto it = buildings_.begin(); it != buildings_.end();) {
+    if (visited >= kRoomsPerSlice) {
+      visited = 0;
+      const std::string at = it->first;
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+      // New buildings may have come meanwhile (a map keeps its nodes); after a reset() every
+      // series seen so far is gone.
+      if (generation != generation_) {
+        generation = generation_;
+        restart();
+        it = buildings_.begin();
+        continue;
+      }
+      it = buildings_.lower_bound(at);
+      continue;
+    }
+    visited += it->second.rooms.size() + 1;
+    visit(it->first, it->second);
+    ++it;
+  }
+}
+
 std::vector<BuildingLive> Aggregator::buildings_live(const std::string& metric, std::size_t rank,
                                                      Micros now) {
   std::vector<BuildingLive> out;
   {
-    std::lock_guard lock(mutex_);
-    out.reserve(buildings_.size());
-    for (const auto& [b, index] : buildings_)
-      out.push_back(summarize(b, index, metric, rank, now, "", nullptr));
+    std::unique_lock lock(mutex_);
+    visit_buildings(
+        lock,
+        [&](const std::string& b, const BuildingIndex& index) {
+          out.push_back(summarize(b, index, metric, rank, now, "", nullptr));
+        },
+        [&] { out.clear(); });
   }
   std::sort(out.begin(), out.end(), [](const BuildingLive& x, const BuildingLive& y) {
     return natural_less(x.building, y.building);
@@ -128,55 +200,43 @@ std::optional<BuildingView> Aggregator::building_live(const std::string& buildin
 }
 
 RoomPage Aggregator::rooms_live(const RoomQuery& q, Micros now) {
-  /// A matching room and what it is ordered by: `group` first (0 before 1), then `value`.
-  struct Candidate {
-    Series* series;
-    KeyParts parts;
-    int group;
-    double value;
-  };
-  RoomPage page;
-  std::lock_guard lock(mutex_);
-  std::vector<Candidate> found;
-  std::string path;  // "building/room", for the search; its buffer is reused
-  for (auto& [b, index] : buildings_) {
-    for (Series* s : index.rooms) {
-      const KeyParts parts = split_key(*s->key);
-      if (parts.metric != q.metric) continue;
-      if (!q.contains.empty()) {
-        path.assign(parts.building).append(1, '/').append(parts.room);
-        if (!contains_ignoring_case(path, q.contains)) continue;
-      }
-      Candidate c{s, parts, 0, 0};
-      if (q.order == RoomOrder::hottest || q.order == RoomOrder::coldest) {
-        const WindowStats st =
-            q.window < windows_.size() ? live_stats(*s, q.window, now) : WindowStats{};
-        c.group = st.count > 0 ? 0 : 1;
-        c.value = q.order == RoomOrder::hottest ? -st.avg() : st.avg();
-      } else if (q.order == RoomOrder::silent) {
-        bool reporting = false;
-        for (std::size_t w = 0; w < windows_.size() && !reporting; ++w)
-          reporting = live_stats(*s, w, now).count > 0;
-        c.group = reporting ? 1 : 0;
-        c.value = static_cast<double>(s->last_received);
-      }
-      found.push_back(c);
-    }
+  Search search{q, {}, {}};
+  std::unique_lock lock(mutex_);
+  visit_buildings(
+      lock,
+      [&](const std::string& b, const BuildingIndex& index) {
+        summarize(b, index, q.metric, q.window, now, "", nullptr, &search);
+      },
+      [&] { search.found.clear(); });
+  return page_of(search, now);
+}
+
+SiteView Aggregator::site_live(const RoomQuery& q, Micros now) {
+  SiteView site;
+  Search search{q, {}, {}};
+  // Listing no room of every room needs no list: the buildings' counts add up to it.
+  const bool list = q.limit > 0 || !q.contains.empty();
+  {
+    std::unique_lock lock(mutex_);
+    visit_buildings(
+        lock,
+        [&](const std::string& b, const BuildingIndex& index) {
+          site.buildings.push_back(
+              summarize(b, index, q.metric, q.window, now, "", nullptr, list ? &search : nullptr));
+        },
+        [&] {
+          site.buildings.clear();
+          search.found.clear();
+        });
+    if (list) site.rooms = page_of(search, now);
   }
-  page.total = found.size();
-  if (q.offset >= found.size() || q.limit == 0) return page;
-  const std::size_t end = std::min(found.size(), q.offset + q.limit);
-  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(end), found.end(),
-                    [](const Candidate& x, const Candidate& y) {
-                      if (x.group != y.group) return x.group < y.group;
-                      if (x.value != y.value) return x.value < y.value;
-                      return room_less(x.parts.building, x.parts.room, y.parts.building,
-                                       y.parts.room);
-                    });
-  page.rooms.reserve(end - q.offset);
-  for (std::size_t i = q.offset; i < end; ++i)
-    page.rooms.push_back(room_live(*found[i].series, now));
-  return page;
+  if (!list)
+    for (const BuildingLive& b : site.buildings) site.rooms.total += b.rooms;
+  std::sort(site.buildings.begin(), site.buildings.end(),
+            [](const BuildingLive& x, const BuildingLive& y) {
+              return natural_less(x.building, y.building);
+            });
+  return site;
 }
 
 std::optional<std::vector<RoomListing>> Aggregator::rooms_of(const std::string& building) const {

@@ -184,10 +184,10 @@ void register_overview_routes(Routes& routes, HttpDeps& deps) {
     q.window = c.rank;
     q.limit = static_cast<std::size_t>(params::integer(req, "limit", 50, 0, kMaxRoomsPerPage));
     q.offset = static_cast<std::size_t>(params::integer(req, "offset", 0, 0, INT32_MAX));
+    const SiteView site = deps.aggregator.site_live(q, c.now);
     json buildings = json::array();
-    for (const BuildingLive& b : deps.aggregator.buildings_live(c.metric, c.rank, c.now))
-      buildings.push_back(building_json(c.windows, b));
-    const RoomPage page = deps.aggregator.rooms_live(q, c.now);
+    for (const BuildingLive& b : site.buildings) buildings.push_back(building_json(c.windows, b));
+    const RoomPage& page = site.rooms;
     json items = json::array();
     for (const RoomLive& r : page.rooms) items.push_back(room_json(c.windows, r));
     json body = std::move(c.head);

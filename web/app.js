@@ -24,6 +24,7 @@ const state = {
   answer: null,      // GET /v1/overview or GET /v1/buildings/{b}/live, for the current route
   room: null,        // room view: {listing, answers: Map(metric → answer of …/live?room=)}
   missing: null,     // what the route names has not reported (a building or room view)
+  siteRooms: null,   // rooms of the metric on the whole site, once the overview said
   metric: '',        // the metric shown (the daemon's choice unless ?m= says)
   unit: '',
   windows: [],
@@ -97,11 +98,13 @@ function query(params) {
     .map(([k, v]) => `${k}=${enc(v)}`).join('&');
 }
 
-/// How many rooms the overview asks for: a page of search results or of the worst rooms, and
-/// never fewer than a small site has.
+/// How many rooms the overview asks for: a page of search results or of the worst rooms; all
+/// of a small site's (they show under their buildings); none of a large site's by name.
 function overviewLimit(rt) {
   if (rt.q) return ROOMS_PAGE * (1 + state.more.rooms);
-  return Math.max(SMALL_SITE, rt.sort === 'name' ? 0 : WORST_PAGE * (1 + state.more.rooms));
+  const worst = rt.sort === 'name' ? 0 : WORST_PAGE * (1 + state.more.rooms);
+  const large = state.siteRooms !== null && state.siteRooms > SMALL_SITE;
+  return Math.max(large ? 0 : SMALL_SITE, worst);
 }
 
 async function fetchView(rt) {
@@ -111,6 +114,7 @@ async function fetchView(rt) {
     const answer = await getJSON(`/v1/overview?${query({ metric, sort: rt.sort, q: rt.q, limit: overviewLimit(rt) })}`);
     adopt(answer);
     state.answer = answer;
+    if (!rt.q) state.siteRooms = answer.rooms.total;
   } else if (rt.view === 'building') {
     try {
       const answer = await getJSON(`${buildingPath(rt.building)}/live?${query({ metric })}`);

@@ -55,7 +55,7 @@ function overview(rt) {
     h('strong', { class: reporting < rooms ? 'warn' : null }, reporting.toLocaleString('en')), ' reporting')];
 
   // A small site: every building with its rooms under it, as they all fit.
-  if (!rt.q && o.rooms.total <= o.rooms.items.length) {
+  if (!rt.q && o.rooms.total <= SMALL_SITE && o.rooms.total <= o.rooms.items.length) {
     const byBuilding = new Map();
     for (const r of sortRooms(o.rooms.items, rt.sort, o.window)) {
       if (!byBuilding.has(r.building)) byBuilding.set(r.building, []);
