@@ -119,7 +119,10 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
   if (building == buildings_.end())
     building = buildings_.emplace(std::string(b), BuildingIndex{}).first;
   if (!r.empty()) {
-    building->second.rooms.push_back(&s);
+    auto& rooms = building->second.rooms;
+    auto group = std::find_if(rooms.begin(), rooms.end(), [&](const auto& g) { return g.first == m; });
+    if (group == rooms.end()) group = rooms.insert(rooms.end(), {std::string(m), {}});
+    group->second.push_back(&s);
     auto metric = metric_rooms_.find(m);
     if (metric == metric_rooms_.end()) metric = metric_rooms_.emplace(std::string(m), 0).first;
     ++metric->second;

@@ -216,9 +216,14 @@ class Aggregator {
     Micros last_received = 0;
     bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
-  /// A building's series, so that a building's answers need not look at every series.
+  /// A building's room series by metric, so that a building's answers need not look at every
+  /// series, nor at a series' key to know its metric (reading the key costs a cache miss).
   struct BuildingIndex {
-    std::vector<Series*> rooms;  ///< its room series, every metric, in order of creation
+    /// (metric, its room series in order of creation); a few metrics at most.
+    std::vector<std::pair<std::string, std::vector<Series*>>> rooms;
+    /// The room series of `metric`; null when none.
+    const std::vector<Series*>* of(std::string_view metric) const;
+    std::size_t size() const;
   };
   /// A series' map key is "building\x1froom\x1fmetric"; lookups hash and compare the three
   /// parts in place (KeyParts), so a reading finds its series without building a string.

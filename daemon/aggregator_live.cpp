@@ -26,6 +26,19 @@ bool room_less(std::string_view b1, std::string_view r1, std::string_view b2, st
 
 }  // namespace
 
+const std::vector<Aggregator::Series*>* Aggregator::BuildingIndex::of(
+    std::string_view metric) const {
+  for (const auto& [m, series] : rooms)
+    if (m == metric) return &series;
+  return nullptr;
+}
+
+std::size_t Aggregator::BuildingIndex::size() const {
+  std::size_t n = 0;
+  for (const auto& group : rooms) n += group.second.size();
+  return n;
+}
+
 bool RoomLive::reporting() const {
   return std::any_of(windows.begin(), windows.end(),
                      [](const WindowStats& s) { return s.count > 0; });
@@ -72,9 +85,9 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
   Series* coldest = nullptr;
   WindowStats hot{}, cold{};
   auto room_of = [](const Series* s) { return split_key(*s->key).room; };
-  for (Series* s : index.rooms) {
-    const KeyParts parts = split_key(*s->key);
-    if (parts.metric != metric) continue;
+  static const std::vector<Series*> kNoRooms;
+  const std::vector<Series*>* rooms = index.of(metric);
+  for (Series* s : rooms ? *rooms : kNoRooms) {
     ++sum.rooms;
     bool reporting = false;
     for (std::size_t w = 0; w < windows_.size() && !reporting; ++w)
@@ -85,19 +98,20 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
     if (ranked.count > 0) {
       const double avg = ranked.avg();
       if (!hottest || avg > hot.avg() ||
-          (avg == hot.avg() && natural_less(parts.room, room_of(hottest)))) {
+          (avg == hot.avg() && natural_less(room_of(s), room_of(hottest)))) {
         hottest = s;
         hot = ranked;
       }
       if (!coldest || avg < cold.avg() ||
-          (avg == cold.avg() && natural_less(parts.room, room_of(coldest)))) {
+          (avg == cold.avg() && natural_less(room_of(s), room_of(coldest)))) {
         coldest = s;
         cold = ranked;
       }
     }
-    if (out && (only_room.empty() || parts.room == only_room)) out->push_back(room_live(*s, now));
+    if (out && (only_room.empty() || room_of(s) == only_room)) out->push_back(room_live(*s, now));
     if (search) {
       const RoomQuery& q = search->query;
+      const KeyParts parts = split_key(*s->key);
       if (!q.contains.empty()) {
         search->path.assign(parts.building).append(1, '/').append(parts.room);
         if (!contains_ignoring_case(search->path, q.contains)) continue;
@@ -164,7 +178,7 @@ void Aggregator::visit_buildings(std::unique_lock<std::mutex>& lock, Visit&& vis
       it = buildings_.lower_bound(at);
       continue;
     }
-    visited += it->second.rooms.size() + 1;
+    visited += it->second.size() + 1;
     visit(it->first, it->second);
     ++it;
   }
@@ -244,11 +258,12 @@ std::optional<std::vector<RoomListing>> Aggregator::rooms_of(const std::string& 
   auto it = buildings_.find(building);
   if (it == buildings_.end()) return std::nullopt;
   std::map<std::string_view, RoomListing> rooms;
-  for (const Series* s : it->second.rooms) {
-    const KeyParts parts = split_key(*s->key);
-    RoomListing& r = rooms[parts.room];
-    r.metrics.emplace_back(parts.metric);
-    r.last_reading = std::max(r.last_reading, s->last_received);
+  for (const auto& [metric, series] : it->second.rooms) {
+    for (const Series* s : series) {
+      RoomListing& r = rooms[split_key(*s->key).room];
+      r.metrics.push_back(metric);
+      r.last_reading = std::max(r.last_reading, s->last_received);
+    }
   }
   std::vector<RoomListing> out;
   out.reserve(rooms.size());
