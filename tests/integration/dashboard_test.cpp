@@ -321,6 +321,30 @@ TEST_F(DashboardTest, RoomViewShowsEveryWindowWithMinMaxAndABigChart) {
   EXPECT_NE(dom.find("<title>server-room · HQ · roomtemp</title>"), std::string::npos);
 }
 
+// With http.read_token_file set, the page and its files stay open, the data answers 401, and
+// the page asks for the token instead of showing an error alone (it keeps it in
+// sessionStorage, never in a URL).
+TEST_F(DashboardTest, AsksForTheReadTokenWhenTheDaemonWantsOne) {
+  const std::string token_file = dir_.file("read-token");
+  write_file(token_file, "s3cret-" + unique_name("t") + "\n");
+  pg_->create_database(db_);
+  std::string config = default_config(broker_, *pg_, dir_, {.database = db_, .log_level = "info"});
+  config.replace(config.find("http:\n"), 6, "http:\n  read_token_file: " + token_file + "\n");
+  daemon_ = std::make_unique<Daemon>(config);
+  ASSERT_TRUE(daemon_->wait_ready(30s));
+  url_ = "http://127.0.0.1:" + std::to_string(daemon_->http_port()) + "/";
+  ASSERT_EQ(daemon_->http_get("/v1/overview").status, 401);
+  const std::string dom = browser_->dump_dom(url_);
+  const std::string prompt = element_with(dom, "section", "id=\"token\"");
+  ASSERT_FALSE(prompt.empty()) << dom;
+  EXPECT_EQ(prompt.substr(0, prompt.find('>')).find(" hidden"), std::string::npos)
+      << "the token prompt is not shown:\n"
+      << prompt;
+  EXPECT_NE(dom.find("class=\"status offline\""), std::string::npos) << "no error status";
+  EXPECT_EQ(body_number(dom, "failed"), 0) << "a 401 is a question, not a failure";
+  EXPECT_GE(body_number(dom, "requests").value_or(0), 1);
+}
+
 // A daemon configured with other windows: the page learns them from the API and shows those.
 TEST_F(DashboardTest, ShowsTheWindowsTheDaemonIsConfiguredWith) {
   ASSERT_NO_FATAL_FAILURE(start_daemon({"30s", "5m", "2h"}));
