@@ -178,7 +178,6 @@ BENCHMARK(BM_DashboardOverview)
     ->ArgsProduct({{2'000, 100'000}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
 
-
 void BM_DashboardBuilding(benchmark::State& state) {
   auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(agg->building_live("B7", "temperature", 1, kNow));

@@ -18,7 +18,18 @@ const WORST_PAGE = 12;
 const BUILDINGS_PAGE = 60;
 const BUILDING_ROOMS_PAGE = 60;
 
-const SORTS = { name: 'name', hottest: 'highest first', coldest: 'lowest first', silent: 'silent first' };
+const SORTS = ['name', 'hottest', 'coldest', 'silent'];
+
+/// How an order is called: "hottest first" for a temperature, "highest first" for another metric.
+function orderName(sort) {
+  const temperature = celsius(0, state.unit) !== null;
+  return {
+    name: 'by name',
+    hottest: temperature ? 'hottest first' : 'highest first',
+    coldest: temperature ? 'coldest first' : 'lowest first',
+    silent: 'silent first',
+  }[sort];
+}
 
 const state = {
   answer: null,      // GET /v1/overview or GET /v1/buildings/{b}/live, for the current route
@@ -43,7 +54,7 @@ function route() {
   const rt = {
     view: 'overview',
     q: (params.get('q') || '').trim(),
-    sort: sort in SORTS ? sort : 'name',
+    sort: SORTS.includes(sort) ? sort : 'name',
     metric: params.get('m') || '',
   };
   try {
@@ -59,28 +70,22 @@ function route() {
   return rt;
 }
 
-/// The hash of a view, keeping the metric and order chosen (and `q` when given).
-function hashOf(path, q) {
+const currentPath = () => location.hash.replace(/^#\/?/, '').split('?')[0];
+
+/// The hash of the view at `path` ("", "b/B1", "b/B1/r/101") in the order and metric chosen
+/// now, with `changes` ({q, sort, m}) applied; a search is kept only when given.
+function hashFor(path, changes = {}) {
   const rt = route();
-  const params = new URLSearchParams();
-  if (q) params.set('q', q);
-  if (rt.sort !== 'name') params.set('sort', rt.sort);
-  if (rt.metric) params.set('m', rt.metric);
-  const query = params.toString();
-  return `#/${path}${query ? `?${query}` : ''}`;
+  const params = query({ q: '', sort: rt.sort, m: rt.metric, ...changes });
+  return `#/${path}${params ? `?${params}` : ''}`;
 }
 
 const buildingPath = (b) => `/v1/buildings/${enc(b)}`;
 const roomPath = (b, r) => `${buildingPath(b)}/rooms/${enc(r)}`;
+const buildingHref = (b) => hashFor(`b/${enc(b)}`);
+const roomHref = (b, r) => hashFor(`b/${enc(b)}/r/${enc(r)}`);
 /// The current view with another metric.
-function metricHref(m) {
-  const path = location.hash.replace(/^#\/?/, '').split('?')[0];
-  const rt = route();
-  return `#/${path}?${query({ q: rt.q, sort: rt.sort === 'name' ? '' : rt.sort, m })}`;
-}
-
-const buildingHref = (b) => hashOf(`b/${enc(b)}`);
-const roomHref = (b, r) => hashOf(`b/${enc(b)}/r/${enc(r)}`);
+const metricHref = (m) => hashFor(currentPath(), { q: route().q, m });
 
 function serverNow() {
   return state.clock ? state.clock.server + (Date.now() - state.clock.client) : Date.now();
@@ -93,8 +98,10 @@ function adopt(answer) {
   if (Number.isFinite(t)) state.clock = { server: t, client: Date.now() };
 }
 
+/// "a=1&b=2" of the parameters that have a value (a sort by name is the default: left out).
 function query(params) {
-  return Object.entries(params).filter(([, v]) => v !== '' && v !== undefined && v !== null)
+  return Object.entries(params)
+    .filter(([k, v]) => v !== '' && v !== undefined && v !== null && !(k === 'sort' && v === 'name'))
     .map(([k, v]) => `${k}=${enc(v)}`).join('&');
 }
 
@@ -161,13 +168,7 @@ async function fetchRoom(rt) {
 let typing = null;
 
 function setParam(name, value) {
-  const rt = route();
-  const path = location.hash.replace(/^#\/?/, '').split('?')[0];
-  const params = new URLSearchParams();
-  const next = { q: rt.q, sort: rt.sort === 'name' ? '' : rt.sort, m: rt.metric, [name]: value };
-  for (const [k, v] of Object.entries(next)) if (v) params.set(k, v);
-  const q = params.toString();
-  location.hash = `#/${path}${q ? `?${q}` : ''}`;
+  location.hash = hashFor(currentPath(), { q: route().q, [name]: value });
 }
 
 function syncControls(rt) {
@@ -189,10 +190,10 @@ function syncControls(rt) {
   metric.value = state.metric;
   document.getElementById('metric-box').hidden = state.metrics.length < 2;
   for (const option of sort.options) {
-    if (option.value === 'hottest' || option.value === 'coldest') {
-      const word = celsius(0, state.unit) === null ? (option.value === 'hottest' ? 'Highest' : 'Lowest') : (option.value === 'hottest' ? 'Hottest' : 'Coldest');
-      option.textContent = `${word} first (${state.answer ? state.answer.window : 'average'})`;
-    }
+    const name = orderName(option.value);
+    const ranked = option.value === 'hottest' || option.value === 'coldest';
+    option.textContent = name[0].toUpperCase() + name.slice(1) +
+      (ranked && state.answer ? ` (${state.answer.window})` : '');
   }
 }
 
@@ -210,7 +211,7 @@ function initControls() {
     clearTimeout(typing);
     setParam('q', search.value.trim());
   });
-  document.getElementById('sort').addEventListener('change', (e) => setParam('sort', e.target.value === 'name' ? '' : e.target.value));
+  document.getElementById('sort').addEventListener('change', (e) => setParam('sort', e.target.value));
   document.getElementById('metric').addEventListener('change', (e) => setParam('m', e.target.value));
 }
 

@@ -52,14 +52,15 @@ function headline(entry) {
 
 /// <span class="v" data-window="15m">21.4</span>
 const valueSpan = (cls, w, v) => h('span', { class: cls, 'data-window': w }, fmt(v));
-const unitSpan = () => (state.unit ? h('span', { class: 'u' }, state.unit) : null);
+/// The unit after a value; none after "—".
+const unitSpan = (v) => (state.unit && Number.isFinite(v) ? h('span', { class: 'u' }, state.unit) : null);
 
 /// The row of a room's or building's averages, one per window.
 function windowPills(entry) {
   return state.windows.map((w) => {
     const avg = statsOf(entry, w)?.avg;
     const pill = h('div', { class: 'pill' },
-      h('dt', null, w), h('dd', null, valueSpan('v', w, avg), unitSpan()));
+      h('dt', null, w), h('dd', null, valueSpan('v', w, avg), unitSpan(avg)));
     paint(pill, avg);
     return pill;
   });
@@ -171,7 +172,7 @@ function buildingSummary(b, small) {
 function statTile(w, s, label) {
   const tile = h('div', { class: 'tile', 'data-window': w },
     h('div', { class: 'tile-label' }, label),
-    h('div', { class: 'tile-value' }, valueSpan('v', w, s?.avg), unitSpan()),
+    h('div', { class: 'tile-value' }, valueSpan('v', w, s?.avg), unitSpan(s?.avg)),
     h('div', { class: 'tile-range' },
       h('span', null, 'min ', valueSpan('min', w, s?.min)),
       h('span', null, 'max ', valueSpan('max', w, s?.max))),

@@ -79,7 +79,7 @@ function overview(rt) {
       : h('p', { class: 'notice' }, 'No room matches.'));
     parts.push(showMore(o.rooms.items.length, o.rooms.total, ROOMS_PAGE, () => { state.more.rooms++; refresh(); }));
   } else if (rt.sort !== 'name') {
-    parts.push(h('h2', { class: 'section-title' }, `Rooms ${SORTS[rt.sort]}`,
+    parts.push(h('h2', { class: 'section-title' }, `Rooms, ${orderName(rt.sort)}`,
       h('span', { class: 'muted' }, rt.sort === 'silent' ? ' no readings in any window, then the longest since a reading'
         : ` by their ${o.window} average`)));
     parts.push(h('div', { class: 'grid' }, o.rooms.items.map((r) => roomCard(r, true))));
@@ -87,7 +87,7 @@ function overview(rt) {
   }
   if (!rt.q || shownBuildings.length) {
     parts.push(h('h2', { class: 'section-title' }, rt.q ? `Buildings matching “${rt.q}”` : 'Buildings',
-      h('span', { class: 'muted' }, rt.sort === 'name' ? ' choose one for its rooms' : ` ${SORTS[rt.sort]}`)));
+      h('span', { class: 'muted' }, rt.sort === 'name' ? ' choose one for its rooms' : ` ${orderName(rt.sort)}`)));
     parts.push(h('div', { class: 'building-grid' }, shownBuildings.slice(0, cap).map((b) => buildingSummary(b, false))));
     parts.push(showMore(Math.min(cap, shownBuildings.length), shownBuildings.length, BUILDINGS_PAGE,
       () => { state.more.buildings++; render(route()); }));
@@ -160,7 +160,7 @@ function notFound(text) {
 }
 
 function crumbs(rt) {
-  const items = [h('a', { href: hashOf('') }, 'All buildings')];
+  const items = [h('a', { href: hashFor('') }, 'All buildings')];
   if (rt.view !== 'overview') items.push(h('a', { href: buildingHref(rt.building) }, rt.building));
   if (rt.view === 'room') items.push(h('a', { href: roomHref(rt.building, rt.room) }, rt.room));
   items[items.length - 1].setAttribute('aria-current', 'page');
