@@ -253,18 +253,30 @@ class Aggregator {
   WindowStats live_stats(Series& s, std::size_t w, Micros now);
   /// A room series' numbers as RoomLive (the lock held).
   RoomLive room_live(Series& s, Micros now);
-  /// A room a RoomQuery matched, and what orders it: `group` first (0 before 1), then `value`.
+  /// A room a RoomQuery matched, and what orders it: `group` first (0 before 1), then `value`,
+  /// then the ids (read from the series' key only then: a tie, or the order by name).
   struct Candidate {
     Series* series;
-    KeyParts parts;
     int group;
     double value;
   };
-  /// A RoomQuery on its way through summarize(): the rooms it matched so far.
+  /// The order of a RoomQuery's rooms.
+  static bool candidate_less(const Candidate& x, const Candidate& y);
+  /// A RoomQuery on its way through summarize(): how many rooms it matched, and the first
+  /// offset + limit of them in its order (a heap, the last of them on top), so that a page
+  /// costs that much memory whatever the site's size.
   struct Search {
+    explicit Search(const RoomQuery& q) : query(q) {}
     const RoomQuery& query;
-    std::vector<Candidate> found;
+    std::size_t total = 0;
+    std::vector<Candidate> best;
     std::string path;  ///< "building/room" of the room at hand (a reused buffer)
+    void clear() {
+      total = 0;
+      best.clear();
+    }
+    /// Counts `c` and keeps it if it is among the first offset + limit.
+    void consider(const Candidate& c);
   };
   /// Summarises the rooms of building `b` for `metric`, hottest and coldest by window `rank`;
   /// with `out`, also lists them (only `only_room` when not empty); with `search`, adds the

@@ -116,7 +116,7 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
         search->path.assign(parts.building).append(1, '/').append(parts.room);
         if (!contains_ignoring_case(search->path, q.contains)) continue;
       }
-      Candidate c{s, parts, 0, 0};
+      Candidate c{s, 0, 0};
       if (q.order == RoomOrder::hottest || q.order == RoomOrder::coldest) {
         c.group = ranked.count > 0 ? 0 : 1;
         c.value = q.order == RoomOrder::hottest ? -ranked.avg() : ranked.avg();
@@ -124,7 +124,7 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
         c.group = reporting ? 1 : 0;
         c.value = static_cast<double>(s->last_received);
       }
-      search->found.push_back(c);
+      search->consider(c);
     }
   }
   if (hottest) sum.hottest = RankedRoom{b, std::string(room_of(hottest)), hot};
@@ -135,23 +135,34 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
   return sum;
 }
 
+bool Aggregator::candidate_less(const Candidate& x, const Candidate& y) {
+  if (x.group != y.group) return x.group < y.group;
+  if (x.value != y.value) return x.value < y.value;
+  const KeyParts a = split_key(*x.series->key), b = split_key(*y.series->key);
+  return room_less(a.building, a.room, b.building, b.room);
+}
+
+void Aggregator::Search::consider(const Candidate& c) {
+  ++total;
+  const std::size_t keep = query.offset + query.limit;
+  if (keep == 0) return;
+  if (best.size() < keep) {
+    best.push_back(c);
+    std::push_heap(best.begin(), best.end(), candidate_less);
+  } else if (candidate_less(c, best.front())) {
+    std::pop_heap(best.begin(), best.end(), candidate_less);
+    best.back() = c;
+    std::push_heap(best.begin(), best.end(), candidate_less);
+  }
+}
+
 RoomPage Aggregator::page_of(Search& search, Micros now) {
   const RoomQuery& q = search.query;
-  std::vector<Candidate>& found = search.found;
   RoomPage page;
-  page.total = found.size();
-  if (q.offset >= found.size() || q.limit == 0) return page;
-  const std::size_t end = std::min(found.size(), q.offset + q.limit);
-  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(end), found.end(),
-                    [](const Candidate& x, const Candidate& y) {
-                      if (x.group != y.group) return x.group < y.group;
-                      if (x.value != y.value) return x.value < y.value;
-                      return room_less(x.parts.building, x.parts.room, y.parts.building,
-                                       y.parts.room);
-                    });
-  page.rooms.reserve(end - q.offset);
-  for (std::size_t i = q.offset; i < end; ++i)
-    page.rooms.push_back(room_live(*found[i].series, now));
+  page.total = search.total;
+  std::sort_heap(search.best.begin(), search.best.end(), candidate_less);
+  for (std::size_t i = q.offset; i < search.best.size(); ++i)
+    page.rooms.push_back(room_live(*search.best[i].series, now));
   return page;
 }
 
@@ -214,20 +225,20 @@ std::optional<BuildingView> Aggregator::building_live(const std::string& buildin
 }
 
 RoomPage Aggregator::rooms_live(const RoomQuery& q, Micros now) {
-  Search search{q, {}, {}};
+  Search search(q);
   std::unique_lock lock(mutex_);
   visit_buildings(
       lock,
       [&](const std::string& b, const BuildingIndex& index) {
         summarize(b, index, q.metric, q.window, now, "", nullptr, &search);
       },
-      [&] { search.found.clear(); });
+      [&] { search.clear(); });
   return page_of(search, now);
 }
 
 SiteView Aggregator::site_live(const RoomQuery& q, Micros now) {
   SiteView site;
-  Search search{q, {}, {}};
+  Search search(q);
   // Listing no room of every room needs no list: the buildings' counts add up to it.
   const bool list = q.limit > 0 || !q.contains.empty();
   {
@@ -240,7 +251,7 @@ SiteView Aggregator::site_live(const RoomQuery& q, Micros now) {
         },
         [&] {
           site.buildings.clear();
-          search.found.clear();
+          search.clear();
         });
     if (list) site.rooms = page_of(search, now);
   }
