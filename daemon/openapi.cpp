@@ -7,62 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "http_api.h"
+#include "openapi_build.h"
 #include "rest_params.h"
 #include "version.h"
 
 namespace roomtemp {
 namespace {
 
-using json = nlohmann::ordered_json;
-
-json ref(const std::string& schema) { return {{"$ref", "#/components/schemas/" + schema}}; }
-
-json nullable_number() { return {{"type", "number"}, {"format", "double"}, {"nullable", true}}; }
-json date_time() { return {{"type", "string"}, {"format", "date-time"}}; }
-
-json path_param(const std::string& name, const std::string& description) {
-  return {{"name", name},
-          {"in", "path"},
-          {"required", true},
-          {"description", description},
-          {"schema", ref("Id")}};
-}
-
-json query_param(const std::string& name, json schema, const std::string& description,
-                 bool required = false) {
-  return {{"name", name},
-          {"in", "query"},
-          {"required", required},
-          {"description", description},
-          {"schema", std::move(schema)}};
-}
-
-json building() { return path_param("building", "building id"); }
-json room() { return path_param("room", "room id"); }
-json metric() { return path_param("metric", "a configured metric, e.g. temperature"); }
-
-json time_param(const std::string& name, const std::string& description) {
-  return query_param(name, ref("Time"), description);
-}
-json from_param() {
-  return time_param("from", "start of the range, inclusive (default: one hour before `to`)");
-}
-json to_param() { return time_param("to", "end of the range, exclusive (default: now)"); }
-json window_param(const std::string& description) {
-  return query_param("window", ref("Duration"), description);
-}
-
-json content(const json& schema, const std::string& type = "application/json") {
-  return {{type, {{"schema", schema}}}};
-}
-
-json ok(const std::string& description, const json& schema) {
-  return {{"description", description}, {"content", content(schema)}};
-}
-
-json error(const std::string& description) {
-  return {{"description", description}, {"content", content(ref("Error"))}};
-}
+using namespace openapi;
 
 /// The error answers a history query can give.
 void add_history_errors(json& responses, const std::string& not_found) {
@@ -71,12 +23,6 @@ void add_history_errors(json& responses, const std::string& not_found) {
   responses["503"] = error("PostgreSQL is unreachable, or the query took over 10s");
 }
 
-json operation(const std::string& summary, json parameters, json responses) {
-  json op = {{"summary", summary}};
-  if (!parameters.empty()) op["parameters"] = std::move(parameters);
-  op["responses"] = std::move(responses);
-  return op;
-}
 
 /// Who may call an operation, as http_api.cpp's Routes enforces it: its security requirement
 /// (either token, or none while http.read_token_file / http.token_file are unset) and the 401
@@ -101,118 +47,6 @@ void set_access(json& op, Access access) {
     (*it)["description"] = (*it)["description"].get<std::string>() + "; or " + unreadable;
   else
     responses["503"] = error(unreadable);
-}
-
-json last_reading() {
-  return {{"type", "string"},
-          {"format", "date-time"},
-          {"nullable", true},
-          {"description",
-           "when roomtempd last received a reading of it; null when not known (after a "
-           "restart, only readings received within averages.dedupe_horizon are known)"}};
-}
-
-json integer(const std::string& description) {
-  return {{"type", "integer"}, {"minimum", 0}, {"description", description}};
-}
-
-/// The answers of GET /v1/overview and GET /v1/buildings/{building}/live.
-void add_live_schemas(json& s) {
-  s["WindowNumbers"] = {{"type", "object"},
-                        {"description", "one live window, as GET …/average?window= answers it"},
-                        {"required", {"window", "avg", "min", "max", "count", "from", "to"}},
-                        {"properties",
-                         {{"window", ref("Duration")},
-                          {"avg", nullable_number()},
-                          {"min", nullable_number()},
-                          {"max", nullable_number()},
-                          {"count", {{"type", "integer"}, {"minimum", 0}}},
-                          {"from", date_time()},
-                          {"to", date_time()}}}};
-  s["RoomLive"] = {
-      {"type", "object"},
-      {"required", {"building", "room", "last_reading", "reporting", "windows", "trend"}},
-      {"properties",
-       {{"building", {{"type", "string"}}},
-        {"room", {{"type", "string"}}},
-        {"last_reading", last_reading()},
-        {"reporting", {{"type", "boolean"}, {"description", "it has a reading in some window"}}},
-        {"windows", {{"type", "array"}, {"items", ref("WindowNumbers")}}},
-        {"trend",
-         {{"type", "object"},
-          {"description",
-           "the longest window now, bucket by bucket (30 buckets for 1m, 15m, 1h): the "
-           "average of each, oldest first, null where empty"},
-          {"required", {"window", "from", "to", "avg"}},
-          {"properties",
-           {{"window", ref("Duration")},
-            {"from", date_time()},
-            {"to", date_time()},
-            {"avg", {{"type", "array"}, {"items", nullable_number()}}}}}}}}}};
-  const json ranked = {
-      {"type", "object"},
-      {"nullable", true},
-      {"required", {"room", "avg"}},
-      {"properties",
-       {{"room", {{"type", "string"}}}, {"avg", {{"type", "number"}, {"format", "double"}}}}}};
-  s["BuildingLive"] = {
-      {"type", "object"},
-      {"required",
-       {"building", "rooms", "reporting", "last_reading", "windows", "hottest", "coldest"}},
-      {"properties",
-       {{"building", {{"type", "string"}}},
-        {"rooms", integer("rooms that reported the metric")},
-        {"reporting", integer("of those, rooms with a reading in some live window")},
-        {"last_reading", last_reading()},
-        {"windows",
-         {{"type", "array"},
-          {"description", "the building-wide series (count 0 with null numbers when none)"},
-          {"items", ref("WindowNumbers")}}},
-        {"hottest", ranked},
-        {"coldest", ranked}}},
-      {"description",
-       "hottest and coldest: the rooms with the highest and lowest average of the ranking "
-       "window (null when no room has one)"}};
-  s["MetricChoice"] = {{"type", "object"},
-                       {"required", {"metric", "unit", "rooms"}},
-                       {"properties",
-                        {{"metric", {{"type", "string"}}},
-                         {"unit", {{"type", "string"}}},
-                         {"rooms", integer("rooms that reported it")}}}};
-  const json head = {
-      {"metric", {{"type", "string"}}},
-      {"unit", {{"type", "string"}, {"description", "the metric's configured unit"}}},
-      {"window", ref("Duration")},
-      {"windows", {{"type", "array"}, {"items", ref("Duration")}}},
-      {"metrics",
-       {{"type", "array"},
-        {"description", "the configured metrics, then any reported one no longer configured"},
-        {"items", ref("MetricChoice")}}},
-      {"now", date_time()}};
-  json overview = {
-      {"type", "object"},
-      {"required", {"metric", "unit", "window", "windows", "metrics", "now", "buildings", "rooms"}},
-      {"properties", head}};
-  overview["properties"]["buildings"] = {{"type", "array"}, {"items", ref("BuildingLive")}};
-  overview["properties"]["rooms"] = {
-      {"type", "object"},
-      {"required", {"q", "sort", "offset", "limit", "total", "items"}},
-      {"properties",
-       {{"q", {{"type", "string"}}},
-        {"sort", {{"type", "string"}}},
-        {"offset", {{"type", "integer"}}},
-        {"limit", {{"type", "integer"}}},
-        {"total", integer("rooms that match")},
-        {"items", {{"type", "array"}, {"items", ref("RoomLive")}}}}}};
-  s["Overview"] = std::move(overview);
-  json building = {
-      {"type", "object"},
-      {"required", {"metric", "unit", "window", "windows", "metrics", "now", "building", "rooms"}},
-      {"properties", head}};
-  building["properties"]["building"] = ref("BuildingLive");
-  building["properties"]["rooms"] = {
-      {"type", "array"}, {"description", "in natural order"}, {"items", ref("RoomLive")}};
-  s["BuildingLiveAnswer"] = std::move(building);
 }
 
 json schemas() {
@@ -441,40 +275,7 @@ json paths() {
                 {{"200", ok("rooms", {{"type", "array"}, {"items", ref("RoomSummary")}})},
                  {"400", error("a bad building id")},
                  {"404", error("the building has not reported")}});
-  const json live_metric = query_param(
-      "metric", {{"type", "string"}},
-      "a configured (or reported) metric; default: the first configured metric that has "
-      "rooms");
-  const json rank_window =
-      window_param("the live window that ranks rooms (hottest, coldest; default 15m)");
-  p["/v1/overview"]["get"] = operation(
-      "The whole site in one answer: every building's live summary (its windows, rooms, "
-      "rooms reporting, hottest and coldest room, last reading), and its rooms searched, "
-      "ordered and paged. Visits every room once.",
-      {live_metric, rank_window,
-       query_param("q", {{"type", "string"}, {"maxLength", 129}, {"pattern", "^[A-Za-z0-9_./-]*$"}},
-                   "only rooms whose \"building/room\" contains this, in any case"),
-       query_param("sort",
-                   {{"type", "string"},
-                    {"enum", {"name", "hottest", "coldest", "silent"}},
-                    {"default", "name"}},
-                   "rooms by id (natural order), highest or lowest average first (rooms without "
-                   "one last), or rooms with no reading in any window first, then the longest "
-                   "since a reading"),
-       query_param("limit",
-                   {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}, {"default", 50}},
-                   "the most rooms to list"),
-       query_param("offset", {{"type", "integer"}, {"minimum", 0}, {"default", 0}},
-                   "rooms to skip")},
-      {{"200", ok("the overview", ref("Overview"))},
-       {"400", error("a bad parameter, an unknown metric or a window that is not configured")}});
-  p["/v1/buildings/{building}/live"]["get"] = operation(
-      "One building's live summary and its rooms, each with every window, a trend of the "
-      "longest and when it last reported.",
-      {building(), live_metric, rank_window, query_param("room", ref("Id"), "only this room")},
-      {{"200", ok("the building", ref("BuildingLiveAnswer"))},
-       {"400", error("a bad parameter, an unknown metric or a window that is not configured")},
-       {"404", error("the building has not reported, or the room has no readings of the metric")}});
+  add_live_paths(p);
   {
     json body = {
         {"required", true},
