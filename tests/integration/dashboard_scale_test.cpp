@@ -206,7 +206,9 @@ class DashboardAtScale : public DaemonTest {
       const int r = std::stoi(c.room) - 100;
       for (const std::string& w : kWindows) {
         const std::string avg = v.want.at(c.building + "/" + c.room + " " + w);
-        if (!silent(b, r)) {
+        // The 15m and 1h windows hold a room's readings for the whole test; its 1m window
+        // empties a minute after they were sent, and then "—" is what REST says too.
+        if (!silent(b, r) && w != "1m") {
           EXPECT_NE(avg, "—") << w;
         }
         EXPECT_NE(c.html.find(value_span("v", w, avg)), std::string::npos)
@@ -290,7 +292,9 @@ TEST_F(DashboardAtScale, TwoThousandRooms) {
       seen.insert(c.building);
       for (const std::string& w : kWindows) {
         const std::string avg = v.want.at(c.building + " " + w);
-        EXPECT_NE(avg, "—");
+        if (w != "1m") {  // 1m empties a minute after the readings
+          EXPECT_NE(avg, "—");
+        }
         EXPECT_NE(c.html.find(value_span("v", w, avg)), std::string::npos)
             << "window " << w << ": REST says " << avg << ":\n"
             << c.html;
