@@ -117,6 +117,73 @@ void BM_AggregatorTickQuiet(benchmark::State& state) {
 }
 BENCHMARK(BM_AggregatorTickQuiet)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
+// The dashboard's reads, each holding the aggregator's mutex for its whole run (ingest waits
+// meanwhile), over range(0) rooms in buildings of 100 that each reported once and were
+// published: GET /v1/overview visits every room twice (every building's summary, then the
+// site's rooms ordered, a page of 50); GET /v1/buildings/{b}/live visits one building's.
+std::unique_ptr<Aggregator> dashboard_site(std::size_t rooms) {
+  const Config& c = default_config();
+  auto agg = std::make_unique<Aggregator>(c.averages.windows, c.averages.dedupe_horizon);
+  for (std::size_t i = 0; i < rooms; ++i) {
+    Reading r;
+    r.building = "B" + std::to_string(1 + i / 100);
+    r.room = std::to_string(101 + i % 100);
+    r.metric = "temperature";
+    r.ts = kNow - 1'000'000;
+    r.received_at = kNow;
+    r.value = 15 + static_cast<double>(i * 7919 % 1500) / 100;
+    agg->add(r, kNow);
+  }
+  agg->tick(kNow);
+  return agg;
+}
+
+void BM_DashboardOverviewBuildings(benchmark::State& state) {
+  auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(agg->buildings_live("temperature", 1, kNow));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DashboardOverviewBuildings)->Arg(2'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+/// range(1): 0 rooms by name, 1 hottest first, 2 silent first, 3 a search ("b7/1").
+void BM_DashboardOverviewRooms(benchmark::State& state) {
+  auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
+  RoomQuery q;
+  q.metric = "temperature";
+  q.window = 1;
+  q.order = state.range(1) == 1   ? RoomOrder::hottest
+            : state.range(1) == 2 ? RoomOrder::silent
+                                  : RoomOrder::name;
+  if (state.range(1) == 3) q.contains = "b7/1";
+  for (auto _ : state) benchmark::DoNotOptimize(agg->rooms_live(q, kNow));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DashboardOverviewRooms)
+    ->ArgsProduct({{2'000, 100'000}, {0, 1, 2, 3}})
+    ->Unit(benchmark::kMillisecond);
+
+/// What GET /v1/overview costs: range(1) 0 a site by name with no rooms listed (the page's
+/// refresh of a large site), 1 with the 12 hottest rooms.
+void BM_DashboardOverview(benchmark::State& state) {
+  auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
+  RoomQuery q;
+  q.metric = "temperature";
+  q.window = 1;
+  q.order = state.range(1) == 1 ? RoomOrder::hottest : RoomOrder::name;
+  q.limit = state.range(1) == 1 ? 12 : 0;
+  for (auto _ : state) benchmark::DoNotOptimize(agg->site_live(q, kNow));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DashboardOverview)
+    ->ArgsProduct({{2'000, 100'000}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_DashboardBuilding(benchmark::State& state) {
+  auto agg = dashboard_site(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(agg->building_live("B7", "temperature", 1, kNow));
+}
+BENCHMARK(BM_DashboardBuilding)->Arg(2'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
+
 // Heap bytes per room held by the aggregator with the default windows, measured with
 // mallinfo2: "sparse" rooms reported once (what bench/run's memory step sends), "dense" rooms
 // reported into every bucket of every window for an hour (the most a room can hold; the

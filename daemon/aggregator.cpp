@@ -43,6 +43,9 @@ void Aggregator::reset(std::vector<Duration> windows, Duration dedupe_horizon) {
   dedupe_horizon_ = to_micros(dedupe_horizon);
   dirty_.clear();
   schedule_.clear();
+  buildings_.clear();
+  ++generation_;
+  metric_rooms_.clear();
   series_.clear();
   seen_.clear();
   seen_order_.clear();
@@ -111,6 +114,19 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
   s.windows.reserve(windows_.size());
   for (auto w : windows_) s.windows.emplace_back(to_micros(w));
   s.last.resize(windows_.size());
+  // Buildings that have a room appear in the index; a building-wide series adds nothing.
+  auto building = buildings_.find(b);
+  if (building == buildings_.end())
+    building = buildings_.emplace(std::string(b), BuildingIndex{}).first;
+  if (!r.empty()) {
+    auto& rooms = building->second.rooms;
+    auto group = std::find_if(rooms.begin(), rooms.end(), [&](const auto& g) { return g.first == m; });
+    if (group == rooms.end()) group = rooms.insert(rooms.end(), {std::string(m), {}});
+    group->second.push_back(&s);
+    auto metric = metric_rooms_.find(m);
+    if (metric == metric_rooms_.end()) metric = metric_rooms_.emplace(std::string(m), 0).first;
+    ++metric->second;
+  }
   return s;
 }
 
@@ -132,6 +148,9 @@ std::uint64_t Aggregator::fingerprint(const Reading& r) const {
 
 void Aggregator::remember(const Reading& r) {
   std::lock_guard lock(mutex_);
+  // The warm start's only source of when a room last reported (warm() has its series).
+  if (auto it = series_.find(KeyParts{r.building, r.room, r.metric}); it != series_.end())
+    it->second.last_received = std::max(it->second.last_received, r.received_at);
   if (dedupe_horizon_ <= 0) return;
   const std::uint64_t fp = fingerprint(r);
   if (seen_.insert(fp)) seen_order_.emplace_back(r.received_at, fp);
@@ -175,7 +194,10 @@ void Aggregator::add_to(Series& s, Micros ts, double value, Micros now) {
 void Aggregator::add(const Reading& r, Micros now) {
   std::lock_guard lock(mutex_);
   if (is_duplicate(r, now)) return;
-  add_to(series(r.building, r.room, r.metric), r.ts, r.value, now);
+  Series& room = series(r.building, r.room, r.metric);
+  // A replayed reading (spool, journal) keeps the time it first arrived.
+  room.last_received = std::max(room.last_received, r.received_at > 0 ? r.received_at : now);
+  add_to(room, r.ts, r.value, now);
   add_to(series(r.building, "", r.metric), r.ts, r.value, now);
 }
 
@@ -243,9 +265,12 @@ std::optional<WindowStats> Aggregator::live(const SeriesKey& key, std::size_t wi
   std::lock_guard lock(mutex_);
   auto it = series_.find(KeyParts{key.building, key.room, key.metric});
   if (it == series_.end() || window >= windows_.size()) return std::nullopt;
-  Series& s = it->second;
-  if (s.published(window)) return s.last[window];
-  return s.windows[window].stats(now);
+  return live_stats(it->second, window, now);
+}
+
+WindowStats Aggregator::live_stats(Series& s, std::size_t w, Micros now) {
+  if (s.published(w)) return s.last[w];
+  return s.windows[w].stats(now);
 }
 
 std::vector<RankedRoom> Aggregator::top(const std::string& metric, std::size_t window,

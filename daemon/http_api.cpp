@@ -228,6 +228,7 @@ void HttpApi::register_routes() {
   // The rest needs the read token for GET and the write token for POST, when configured.
   register_live_routes(routes_, deps_);
   register_history_routes(routes_, deps_);
+  register_overview_routes(routes_, deps_);
   auto& s = *server_;
   s.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
@@ -283,6 +284,10 @@ void HttpApi::start() {
   if (!split_host_port(listen_, host, port))
     throw std::runtime_error("http.listen: cannot parse '" + listen_ + "'");
   register_routes();
+  server_->set_logger(
+      [&metrics = deps_.metrics](const httplib::Request&, const httplib::Response&) {
+        metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
+      });
   server_->set_payload_max_length(1 << 20);
   // Without TCP_NODELAY every keep-alive answer waits for the client's delayed ACK (~40 ms):
   // 35 requests/s per connection instead of thousands.

@@ -107,6 +107,9 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_rows_refused_total", "counter",
          "Rows PostgreSQL refused (SQLSTATE class 22/23), kept in rejected_readings instead.",
          get(rows_refused));
+  metric(out, "roomtemp_http_requests_total", "counter",
+         "HTTP requests the REST API and dashboard answered, any path and status.",
+         get(http_requests));
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
   out +=

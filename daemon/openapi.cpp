@@ -8,66 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "http_api.h"
+#include "openapi_build.h"
 #include "rest_params.h"
 #include "version.h"
 
 namespace roomtemp {
 namespace {
 
-using json = nlohmann::ordered_json;
-
-json ref(const std::string& schema) { return {{"$ref", "#/components/schemas/" + schema}}; }
-
-json nullable_number() { return {{"type", "number"}, {"format", "double"}, {"nullable", true}}; }
-json date_time() { return {{"type", "string"}, {"format", "date-time"}}; }
-
-json path_param(const std::string& name, const std::string& description) {
-  return {{"name", name},
-          {"in", "path"},
-          {"required", true},
-          {"description", description},
-          {"schema", ref("Id")}};
-}
-
-json query_param(const std::string& name, json schema, const std::string& description,
-                 bool required = false) {
-  return {{"name", name},
-          {"in", "query"},
-          {"required", required},
-          {"description", description},
-          {"schema", std::move(schema)}};
-}
-
-json building() { return path_param("building", "building id"); }
-json room() { return path_param("room", "room id"); }
-json metric() { return path_param("metric", "a configured metric, e.g. temperature"); }
-
-json time_param(const std::string& name, const std::string& description) {
-  return query_param(name, ref("Time"), description);
-}
-json from_param() {
-  return time_param("from", "start of the range, inclusive (default: one hour before `to`)");
-}
-json to_param() {
-  return time_param("to",
-                    "end of the range, exclusive (default: the end of the current second, so "
-                    "every reading stamped up to now is in)");
-}
-json window_param(const std::string& description) {
-  return query_param("window", ref("Duration"), description);
-}
-
-json content(const json& schema, const std::string& type = "application/json") {
-  return {{type, {{"schema", schema}}}};
-}
-
-json ok(const std::string& description, const json& schema) {
-  return {{"description", description}, {"content", content(schema)}};
-}
-
-json error(const std::string& description) {
-  return {{"description", description}, {"content", content(ref("Error"))}};
-}
+using namespace openapi;
 
 /// The error answers a history query can give.
 void add_history_errors(json& responses, const std::string& not_found) {
@@ -105,13 +53,6 @@ json rows_ok(const std::string& description, const std::string& item,
          "record per object (RFC 4180, CRLF); times RFC 3339 UTC, numbers that read back to "
          "the same double, null empty"}}}};
   return response;
-}
-
-json operation(const std::string& summary, json parameters, json responses) {
-  json op = {{"summary", summary}};
-  if (!parameters.empty()) op["parameters"] = std::move(parameters);
-  op["responses"] = std::move(responses);
-  return op;
 }
 
 /// Who may call an operation, as http_api.cpp's Routes enforces it: its security requirement
@@ -215,9 +156,12 @@ json schemas() {
                            {{"building", {{"type", "string"}}},
                             {"rooms", {{"type", "integer"}, {"description", "rooms reported"}}}}}};
   s["RoomSummary"] = {{"type", "object"},
+                      {"required", {"room", "metrics", "last_reading"}},
                       {"properties",
                        {{"room", {{"type", "string"}}},
-                        {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
+                        {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                        {"last_reading", last_reading()}}}};
+  add_live_schemas(s);
   s["ReadingInput"] = {
       {"type", "object"},
       {"description",
@@ -367,11 +311,13 @@ json paths() {
   p["/v1/buildings"]["get"] =
       operation("The buildings that have reported.", json::array(),
                 {{"200", ok("buildings", {{"type", "array"}, {"items", ref("BuildingSummary")}})}});
-  p["/v1/buildings/{building}/rooms"]["get"] = operation(
-      "The rooms of a building that have reported, with their metrics.", json::array({building()}),
-      {{"200", ok("rooms", {{"type", "array"}, {"items", ref("RoomSummary")}})},
-       {"400", error("a bad building id")},
-       {"404", error("the building has not reported")}});
+  p["/v1/buildings/{building}/rooms"]["get"] =
+      operation("The rooms of a building that have reported, with their metrics and last reading.",
+                json::array({building()}),
+                {{"200", ok("rooms", {{"type", "array"}, {"items", ref("RoomSummary")}})},
+                 {"400", error("a bad building id")},
+                 {"404", error("the building has not reported")}});
+  add_live_paths(p);
   {
     json body = {
         {"required", true},
@@ -409,8 +355,8 @@ json paths() {
        {"400", error("a bad parameter or a window that is not configured")},
        {"404", error("no temperature readings for that building or room")}});
   p["/"]["get"] = operation(
-      "The dashboard: every building and room with live averages and a chart of the last "
-      "hour, refreshing itself.",
+      "The dashboard: every building's live summary, its rooms with live averages, when each "
+      "last reported and a trend, searchable and worst first, refreshing itself.",
       json::array(),
       {{"200",
         {{"description", "an HTML page"},

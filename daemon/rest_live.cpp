@@ -1,4 +1,6 @@
 // REST routes served from memory: live averages, rankings, what reported, and ingest by POST.
+#include "rest_live.h"
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -20,22 +22,6 @@ constexpr std::size_t kMaxPostItems = 10000;
 void send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json");
-}
-
-/// The window a live request asks for: `window=` if given, else 15m when configured, else the
-/// first configured window.
-std::size_t live_window(const httplib::Request& req, const Aggregator& agg) {
-  const auto& windows = agg.windows();
-  auto asked = params::optional_duration(req, "window");
-  if (!asked) {
-    if (auto i = agg.window_index(std::chrono::minutes(15))) return *i;
-    return 0;
-  }
-  if (auto i = agg.window_index(*asked)) return *i;
-  std::string list;
-  for (auto w : windows) list += (list.empty() ? "" : ", ") + format_duration(w);
-  throw BadRequest("window " + format_duration(*asked) + " is not configured (configured: " +
-                   list + ")");
 }
 
 WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
@@ -145,6 +131,20 @@ json parse_body(const httplib::Request& req) {
 
 }  // namespace
 
+std::size_t live_window(const httplib::Request& req, const Aggregator& agg) {
+  const auto& windows = agg.windows();
+  auto asked = params::optional_duration(req, "window");
+  if (!asked) {
+    if (auto i = agg.window_index(std::chrono::minutes(15))) return *i;
+    return 0;
+  }
+  if (auto i = agg.window_index(*asked)) return *i;
+  std::string list;
+  for (auto w : windows) list += (list.empty() ? "" : ", ") + format_duration(w);
+  throw BadRequest("window " + format_duration(*asked) + " is not configured (configured: " + list +
+                   ")");
+}
+
 void handle_live_room_average(const httplib::Request& req, httplib::Response& res,
                               HttpDeps& deps) {
   SeriesKey key{params::id(req.matches[1], "building"), params::id(req.matches[2], "room"),
@@ -191,12 +191,14 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
   s.Get(R"(/v1/buildings/([^/]+)/rooms)", [&deps](const httplib::Request& req,
                                                   httplib::Response& res) {
     const std::string b = params::id(req.matches[1], "building");
-    auto all = deps.aggregator.reported();
-    auto it = all.find(b);
-    if (it == all.end()) throw NotFound("building " + b + " has not reported");
+    const auto rooms = deps.aggregator.rooms_of(b);
+    if (!rooms) throw NotFound("building " + b + " has not reported");
     json out = json::array();
-    for (const auto& [room, metrics] : it->second)
-      out.push_back({{"room", room}, {"metrics", metrics}});
+    for (const RoomListing& r : *rooms)
+      out.push_back({{"room", r.room},
+                     {"metrics", r.metrics},
+                     {"last_reading",
+                      r.last_reading ? json(format_rfc3339(r.last_reading)) : json(nullptr)}});
     send_json(res, 200, out.dump());
   });
 

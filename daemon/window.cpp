@@ -121,6 +121,14 @@ WindowStats Window::stats(Micros now) {
   return s;
 }
 
+std::vector<Bucket> Window::buckets(Micros now) {
+  advance(now);
+  std::vector<Bucket> out(buckets_used_);
+  // The ring holds the newest capacity_ of them; older ones are empty by construction.
+  for (int k = 0; k < capacity_; ++k) out[buckets_used_ - 1 - k] = at(head_ - k);
+  return out;
+}
+
 Micros Window::next_drop() const {
   for (std::int64_t i = head_ - capacity_ + 1; i <= head_; ++i)
     if (at(i).count > 0) return (i + buckets_used_) * bucket_width_;

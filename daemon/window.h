@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "timeutil.h"
 
@@ -70,6 +71,10 @@ class Window {
 
   /// The numbers over the window ending with the bucket holding `now`.
   WindowStats stats(Micros now);
+
+  /// The buckets of the window ending with the one holding `now`, oldest first: bucket_count()
+  /// of them, empty ones zero.
+  std::vector<Bucket> buckets(Micros now);
 
   /// When the oldest non-empty bucket leaves the window (so its numbers change with no new
   /// reading); INT64_MAX when the window is empty.

@@ -39,151 +39,8 @@ const std::vector<Room> kRooms = {
     {"HQ", "server-room", 28.5, 1.4},
 };
 
-// ---------------------------------------------------------------------------------------
-// Chromium.
-
-std::optional<std::string> chromium_path() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-    if (auto p = find_program(name)) return p;
-  return std::nullopt;
-}
-
-/// Headless Chromium, a fresh profile for every run, nothing fetched from the internet.
-class Browser {
- public:
-  explicit Browser(std::string path) : path_(std::move(path)) {}
-
-  /// The DOM after the page ran for 5 s of virtual time (fetches finish first).
-  std::string dump_dom(const std::string& url) {
-    const std::string out = dir_.file("dom-" + std::to_string(++runs_) + ".html");
-    auto args = flags();
-    // Tall enough that every card is on screen: charts load only for those.
-    args.insert(args.end(), {"--window-size=1280,2400", "--dump-dom", url});
-    last_log_ = run_to(out, args);
-    return read_file(out);
-  }
-
-  /// A PNG of the page at 1280×900.
-  std::string screenshot(const std::string& url) {
-    const std::string png = dir_.file("shot-" + std::to_string(++runs_) + ".png");
-    auto args = flags();
-    args.insert(args.end(),
-                {"--window-size=1280,900", "--hide-scrollbars", "--screenshot=" + png, url});
-    last_log_ = run_to(dir_.file("shot.out"), args);
-    return png;
-  }
-
-  /// What Chromium printed (stderr) in its last run: console messages are in there.
-  const std::string& last_log() const { return last_log_; }
-
- private:
-  std::vector<std::string> flags() {
-    const std::string profile = dir_.subdir("profile-" + std::to_string(runs_));
-    return {"--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--user-data-dir=" + profile,
-            "--virtual-time-budget=5000"};
-  }
-
-  /// Runs chromium with `args`, its stdout into `out`; returns its stderr.
-  std::string run_to(const std::string& out, const std::vector<std::string>& args) {
-    ProcessSpec spec;
-    // sh only to send stdout (the DOM) and stderr (logs) to different places.
-    spec.argv = {"/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\"", "sh", out, path_};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.env = {{"HOME", dir_.path()}};
-    const RunResult r = run(std::move(spec), std::chrono::seconds(90));
-    EXPECT_EQ(r.exit_code, 0) << "chromium failed:\n" << r.output;
-    return r.output;
-  }
-
-  std::string path_;
-  TempDir dir_{"roomtemp-chromium"};
-  int runs_ = 0;
-  std::string last_log_;
-};
-
-// ---------------------------------------------------------------------------------------
-// The page's markup and formatting, as web/app.js writes them.
-
-/// Number.prototype.toFixed(1), exactly: the nearest tenth of the double's exact decimal
-/// value, a tie going away from zero (printf would round it to even); "-0.0" shows as "0.0".
-std::string js_fixed1(double x) {
-  char exact[1200];
-  std::snprintf(exact, sizeof exact, "%.1100f", std::fabs(x));  // glibc prints every digit
-  std::string s(exact);
-  const auto dot = s.find('.');
-  std::string whole = s.substr(0, dot);
-  int tenth = s[dot + 1] - '0';
-  const std::string rest = s.substr(dot + 2);
-  if (rest[0] >= '5') {  // at or past the half: up, so a tie goes away from zero
-    if (++tenth == 10) {
-      tenth = 0;
-      whole = std::to_string(std::stoll(whole) + 1);
-    }
-  }
-  std::string text = whole + "." + std::to_string(tenth);
-  if (x < 0 && text != "0.0") text = "-" + text;
-  return text;
-}
-
-/// A number of an average's JSON as the page shows it; "—" for null (an empty window).
-std::string shown(const json& stats, const char* field) {
-  if (stats.is_null() || !stats.contains(field) || stats[field].is_null()) return "—";
-  return js_fixed1(stats[field].get<double>());
-}
-
-/// <span class="v" data-window="15m">21.4</span>
-std::string value_span(const std::string& cls, const std::string& window, const std::string& text) {
-  return "<span class=\"" + cls + "\" data-window=\"" + window + "\">" + text + "</span>";
-}
-
-/// The text from the element that carries `marker` (searching back for `<tag`) to its
-/// closing tag; "" when absent. For elements that do not nest in themselves (cards, sections).
-std::string element_with(const std::string& dom, const std::string& tag,
-                         const std::string& marker) {
-  const auto at = dom.find(marker);
-  if (at == std::string::npos) return "";
-  const auto open = dom.rfind("<" + tag, at);
-  const auto close = dom.find("</" + tag + ">", at);
-  if (open == std::string::npos || close == std::string::npos) return "";
-  return dom.substr(open, close + tag.size() + 3 - open);
-}
-
-/// What lies between two markers ("" when either is absent).
-std::string between(const std::string& text, const std::string& from, const std::string& to) {
-  const auto a = text.find(from);
-  if (a == std::string::npos) return "";
-  const auto b = text.find(to, a + from.size());
-  return b == std::string::npos ? "" : text.substr(a, b - a);
-}
-
 std::string room_card(const std::string& dom, const Room& r) {
-  return element_with(dom, "article",
-                      "data-building=\"" + r.building + "\" data-room=\"" + r.room + "\"");
-}
-
-/// The --hue the page painted an element with, or -1.
-int painted_hue(const std::string& element) {
-  std::smatch m;
-  static const std::regex hue(R"(--hue: (\d+))");
-  return std::regex_search(element, m, hue) ? std::stoi(m[1]) : -1;
-}
-
-/// Chart.js sized and styled the canvas: a chart was drawn in it.
-bool has_chart(const std::string& element) {
-  return element.find("<canvas") != std::string::npos &&
-         element.find("style=\"display: block;") != std::string::npos &&
-         element.find("<span class=\"chart-note\"></span>") != std::string::npos;
+  return dashboard_room_card(dom, r.building, r.room);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -296,6 +153,8 @@ class DashboardTest : public ::testing::Test {
       EXPECT_EQ(browser_->last_log().find(bad), std::string::npos)
           << "console says " << bad << ":\n"
           << browser_->last_log();
+    EXPECT_EQ(body_number(dom, "failed"), 0) << "requests the page counted as failed";
+    EXPECT_EQ(body_number(dom, "overflow"), 0) << "values wider than their box";
   }
 
   static Postgres* pg_;
@@ -368,6 +227,17 @@ TEST_F(DashboardTest, OverviewShowsEveryRoomWithItsLiveAveragesAndTheLastHour) {
       EXPECT_EQ(hue, 130) << "a comfortable room is green";
     else
       EXPECT_LT(hue, 40) << "a hot room is red";
+  }
+  // Each room says when roomtempd last received a reading of it.
+  for (const char* b : {"Annex", "HQ"}) {
+    for (const json& listed : get(std::string("/v1/buildings/") + b + "/rooms")) {
+      const std::string card = room_card(dom, {b, listed["room"], 0, 0});
+      ASSERT_TRUE(listed["last_reading"].is_string()) << listed;
+      EXPECT_NE(card.find("<time datetime=\"" + listed["last_reading"].get<std::string>() + "\""),
+                std::string::npos)
+          << b << "/" << listed["room"] << ": " << listed << "\n"
+          << card;
+    }
   }
   for (const char* b : {"Annex", "HQ"}) {
     SCOPED_TRACE(b);
@@ -449,6 +319,30 @@ TEST_F(DashboardTest, RoomViewShowsEveryWindowWithMinMaxAndABigChart) {
   EXPECT_NE(dom.find("<div class=\"chart big\">"), std::string::npos);
   EXPECT_TRUE(has_chart(element_with(dom, "section", "<div class=\"chart big\">"))) << dom;
   EXPECT_NE(dom.find("<title>server-room · HQ · roomtemp</title>"), std::string::npos);
+}
+
+// With http.read_token_file set, the page and its files stay open, the data answers 401, and
+// the page asks for the token instead of showing an error alone (it keeps it in
+// sessionStorage, never in a URL).
+TEST_F(DashboardTest, AsksForTheReadTokenWhenTheDaemonWantsOne) {
+  const std::string token_file = dir_.file("read-token");
+  write_file(token_file, "s3cret-" + unique_name("t") + "\n");
+  pg_->create_database(db_);
+  std::string config = default_config(broker_, *pg_, dir_, {.database = db_, .log_level = "info"});
+  config.replace(config.find("http:\n"), 6, "http:\n  read_token_file: " + token_file + "\n");
+  daemon_ = std::make_unique<Daemon>(config);
+  ASSERT_TRUE(daemon_->wait_ready(30s));
+  url_ = "http://127.0.0.1:" + std::to_string(daemon_->http_port()) + "/";
+  ASSERT_EQ(daemon_->http_get("/v1/overview").status, 401);
+  const std::string dom = browser_->dump_dom(url_);
+  const std::string prompt = element_with(dom, "section", "id=\"token\"");
+  ASSERT_FALSE(prompt.empty()) << dom;
+  EXPECT_EQ(prompt.substr(0, prompt.find('>')).find(" hidden"), std::string::npos)
+      << "the token prompt is not shown:\n"
+      << prompt;
+  EXPECT_NE(dom.find("class=\"status offline\""), std::string::npos) << "no error status";
+  EXPECT_EQ(body_number(dom, "failed"), 0) << "a 401 is a question, not a failure";
+  EXPECT_GE(body_number(dom, "requests").value_or(0), 1);
 }
 
 // A daemon configured with other windows: the page learns them from the API and shows those.

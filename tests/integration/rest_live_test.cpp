@@ -22,6 +22,7 @@
 #include <set>
 
 #include "harness/harness.h"
+#include "timeutil.h"
 
 namespace roomtemp::harness {
 namespace {
@@ -383,7 +384,9 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
     for (std::size_t i = 0; i < values.size(); ++i)
       samples.push_back({key.substr(0, 2), key.substr(3), now - (100 - 30 * static_cast<std::int64_t>(i)) * kSecond, values[i]});
   samples.push_back({"T3", "301", now - 30 * kMinute, 50.0});
+  const std::int64_t sent = now_micros();
   ASSERT_NO_FATAL_FAILURE(publish(samples));
+  const std::int64_t stored = now_micros();
 
   auto ranked = [&](const std::string& query) {
     std::vector<std::string> out;
@@ -425,9 +428,19 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
   EXPECT_EQ(by_name["T1"]["rooms"], 2) << buildings;
   EXPECT_EQ(by_name["T2"]["rooms"], 2) << buildings;
   EXPECT_EQ(by_name["T3"]["rooms"], 1) << buildings;
-  const json rooms = get_json("/v1/buildings/T1/rooms");
+  // Each room also says when roomtempd last received a reading of it: while the test published.
+  auto without_last_reading = [&](json rooms) {
+    for (auto& r : rooms) {
+      const auto t = parse_rfc3339(r.value("last_reading", ""));
+      EXPECT_TRUE(t && *t >= sent && *t <= stored) << r;
+      r.erase("last_reading");
+    }
+    return rooms;
+  };
+  const json rooms = without_last_reading(get_json("/v1/buildings/T1/rooms"));
   EXPECT_EQ(rooms, json::parse(R"([{"room":"101","metrics":["temperature"]},{"room":"102","metrics":["temperature"]}])"));
-  EXPECT_EQ(get_json("/v1/buildings/T3/rooms"), json::parse(R"([{"room":"301","metrics":["temperature"]}])"));
+  EXPECT_EQ(without_last_reading(get_json("/v1/buildings/T3/rooms")),
+            json::parse(R"([{"room":"301","metrics":["temperature"]}])"));
   expect_error(daemon_->http_get("/v1/buildings/T9/rooms"), 404, "unknown building");
 }
 

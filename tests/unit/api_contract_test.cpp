@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "openapi.h"
 #include "programs.h"
@@ -205,6 +206,72 @@ TEST_F(ApiContract, ParametersAndReferencesResolve) {
     }
   };
   check_refs(doc());
+}
+
+/// Every way `value` breaks `schema` (a schema of `document`, $ref followed): a required
+/// property missing, a property the schema does not list, a wrong type, null where not
+/// nullable. `where` names the place in the answer.
+void shape_errors(const json& document, const json& value, json schema, const std::string& where,
+                  std::vector<std::string>& errors) {
+  while (schema.contains("$ref")) {
+    const std::string ref = schema["$ref"];
+    schema = document["components"]["schemas"][ref.substr(ref.rfind('/') + 1)];
+  }
+  if (value.is_null()) {
+    if (!schema.value("nullable", false)) errors.push_back(where + ": null, not nullable");
+    return;
+  }
+  const std::string type = schema.value("type", "");
+  const bool ok =
+      type.empty() || (type == "object" && value.is_object()) ||
+      (type == "array" && value.is_array()) || (type == "string" && value.is_string()) ||
+      (type == "integer" && value.is_number_integer()) || (type == "number" && value.is_number()) ||
+      (type == "boolean" && value.is_boolean());
+  if (!ok) return errors.push_back(where + ": not " + type + ": " + value.dump());
+  if (value.is_array() && schema.contains("items"))
+    for (std::size_t i = 0; i < value.size(); ++i)
+      shape_errors(document, value[i], schema["items"], where + "[" + std::to_string(i) + "]",
+                   errors);
+  if (!value.is_object()) return;
+  for (const auto& name : schema.value("required", json::array()))
+    if (!value.contains(name)) errors.push_back(where + ": no " + name.get<std::string>());
+  if (!schema.contains("properties")) return;
+  for (const auto& [name, v] : value.items()) {
+    if (!schema["properties"].contains(name))
+      errors.push_back(where + "." + name + ": not in the schema");
+    else
+      shape_errors(document, v, schema["properties"][name], where + "." + name, errors);
+  }
+}
+
+// The live answers the dashboard reads, with a room in them, have the shape the document gives.
+TEST_F(ApiContract, LiveAnswersHaveTheirDocumentedShape) {
+  const Micros now = now_micros();
+  Reading r;
+  r.building = "B1";
+  r.room = "101";
+  r.metric = "temperature";
+  r.ts = now - 1'000'000;
+  r.value = 21.5;
+  r.received_at = now;
+  server_->aggregator().add(r, now);
+  const std::map<std::string, std::string> answers = {
+      {"/v1/overview", "/v1/overview"},
+      {"/v1/buildings/B1/live", "/v1/buildings/{building}/live"},
+      {"/v1/buildings/B1/rooms", "/v1/buildings/{building}/rooms"},
+      {"/v1/buildings", "/v1/buildings"},
+      {"/v1/top", "/v1/top"}};
+  for (const auto& [path, documented] : answers) {
+    SCOPED_TRACE(path);
+    auto res = server_->client().Get(path);
+    ASSERT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
+    ASSERT_TRUE(doc()["paths"].contains(documented));
+    const json& schema = doc()["paths"][documented]["get"]["responses"]["200"]["content"]
+                              ["application/json"]["schema"];
+    std::vector<std::string> errors;
+    shape_errors(doc(), json::parse(res->body), schema, "answer", errors);
+    EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
+  }
 }
 
 // The document is valid OpenAPI 3.0, by openapi-spec-validator (pip or Debian's

@@ -52,6 +52,10 @@ class RestServer {
   }
 
   HttpApi& api() { return *api_; }
+  /// What the live routes answer from: tests feed it readings directly.
+  Aggregator& aggregator() { return *aggregator_; }
+  /// GET /metrics counts requests in here.
+  const Metrics& metrics() const { return metrics_; }
   httplib::Client& client() { return *client_; }
 
   /// Swaps the configuration the handlers see, as a SIGHUP reload does.

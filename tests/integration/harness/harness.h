@@ -2,6 +2,7 @@
 // The integration-test harness: real mosquitto, PostgreSQL and roomtempd on free loopback
 // ports, with RAII cleanup and bounded waits. See tests/integration/README.md.
 #include "harness/broker.h"
+#include "harness/browser.h"
 #include "harness/daemon.h"
 #include "harness/fixture.h"
 #include "harness/mqtt_client.h"
