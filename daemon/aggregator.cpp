@@ -330,8 +330,9 @@ void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {
   std::lock_guard lock(mutex_);
   for (const auto& row : rows) {
     if (row.window >= windows_.size()) continue;
-    for (Series* s : {&series(row.building, row.room, row.metric),
-                      &series(row.building, "", row.metric)}) {
+    Series& room = series(row.building, row.room, row.metric);
+    room.last_received = std::max(room.last_received, row.last_received);
+    for (Series* s : {&room, &series(row.building, "", row.metric)}) {
       s->windows[row.window].add_bucket(row.bucket, row.numbers, now);
       touch(*s);
     }

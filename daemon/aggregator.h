@@ -116,6 +116,7 @@ struct WarmBucket {
   std::size_t window = 0;
   std::int64_t bucket = 0;
   Bucket numbers;
+  Micros last_received = 0;  ///< the latest received_at of the bucket's readings
 };
 
 /// Rolling averages for every room and building, for every configured window. Fed by the MQTT

@@ -444,6 +444,30 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
   expect_error(daemon_->http_get("/v1/buildings/T9/rooms"), 404, "unknown building");
 }
 
+// When a room last reported survives a restart: the warm start reads it with the windows'
+// buckets (not only from the readings remembered for dedupe, which a zero horizon empties).
+TEST_F(RestLiveTest, EachRoomsLastReadingSurvivesARestart) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon(
+      {.averages = "  windows: [1m, 1h]\n  publish_interval: 200ms\n  dedupe_horizon: 0s\n"}));
+  MqttClient sensor(broker_.port());
+  sensor.publish("buildings/LR/rooms/101/temperature", "21.5");
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM readings") == 1; }, 15s));
+  const std::string stored = query(
+      "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM readings")
+                                 .at(0)
+                                 .at(0);
+  auto last_reading = [&] {
+    const json rooms = get_json("/v1/buildings/LR/rooms");
+    return rooms.size() == 1 ? parse_rfc3339(rooms[0].value("last_reading", "")) : std::nullopt;
+  };
+  const auto before = last_reading();
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(daemon_->restart(), 0);
+  ASSERT_TRUE(daemon_->wait_ready(30s));
+  EXPECT_EQ(last_reading(), before) << "stored received_at " << stored;
+  EXPECT_EQ(parse_rfc3339(stored + "Z"), before);
+}
+
 // SPEC §6: every metric name, in Prometheus text format.
 TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
