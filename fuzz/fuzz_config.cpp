@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "config.h"
+#include "config_file.h"
 #include "fuzz_check.h"
 #include "topic.h"
 

@@ -6,8 +6,8 @@
 #include <variant>
 
 #include "fuzz_check.h"
-#include "ingest.h"
-#include "spool.h"
+#include "messages.h"
+#include "record.h"
 #include "timeutil.h"
 
 using namespace roomtemp;

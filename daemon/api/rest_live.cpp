@@ -1,0 +1,247 @@
+// REST routes served from memory: live averages, rankings, what reported, and ingest by POST.
+#include "rest_live.h"
+#include "messages.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "aggregator.h"
+#include "config.h"
+#include "http_api.h"
+#include "ingest.h"
+#include "payload.h"
+#include "rest_params.h"
+
+namespace roomtemp {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kMaxPostItems = 10000;
+
+void send_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
+  auto stats = deps.aggregator.live(key, window, now_micros());
+  if (!stats) {
+    throw NotFound(key.room.empty()
+                       ? "building " + key.building + " has no " + key.metric + " readings"
+                       : "room " + key.building + "/" + key.room + " has no " + key.metric +
+                             " readings");
+  }
+  return *stats;
+}
+
+/// Builds a Reading from one POSTed object, or says why it cannot. `default_metric` applies
+/// when the object names none.
+std::optional<Refusal> reading_from_json(const json& item, const std::string& default_metric,
+                                         Reading& out) {
+  if (!item.is_object()) return Refusal{RejectReason::bad_payload, "item is not a JSON object"};
+  auto text = [&](const char* key, std::string& dst) -> bool {
+    auto it = item.find(key);
+    if (it == item.end() || !it->is_string()) return false;
+    dst = it->get<std::string>();
+    return true;
+  };
+  if (!text("building_id", out.building))
+    return Refusal{RejectReason::bad_id, "building_id (a string) is required"};
+  if (!text("room_id", out.room))
+    return Refusal{RejectReason::bad_id, "room_id (a string) is required"};
+  if (item.contains("metric")) {
+    if (!text("metric", out.metric))
+      return Refusal{RejectReason::unknown_metric, "metric must be a string"};
+  } else {
+    out.metric = default_metric;
+  }
+  auto value = item.find(out.metric);
+  if (value == item.end()) value = item.find("value");
+  if (value == item.end() || !value->is_number())
+    return Refusal{RejectReason::bad_payload,
+                   "a numeric \"" + out.metric + "\" or \"value\" is required"};
+  out.value = value->get<double>();
+  out.received_at = now_micros();
+  out.ts = out.received_at;
+  if (auto ts = item.find("timestamp"); ts != item.end() && !ts->is_null()) {
+    std::optional<Micros> t;
+    if (ts->is_string()) t = parse_rfc3339(ts->get<std::string>());
+    else if (ts->is_number()) t = epoch_number_to_micros(ts->get<double>());
+    if (!t)
+      return Refusal{RejectReason::bad_timestamp,
+                     "timestamp is not RFC 3339, epoch seconds or epoch milliseconds"};
+    out.ts = *t;
+  }
+  if (auto sid = item.find("sensor_id"); sid != item.end() && !sid->is_null()) {
+    if (!sid->is_string()) return Refusal{RejectReason::bad_id, "sensor_id must be a string"};
+    out.sensor_id = sid->get<std::string>();
+  }
+  return std::nullopt;
+}
+
+/// Feeds POSTed readings through the same path as MQTT ones. Returns {accepted, rejections}.
+json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
+  const auto config = deps.config();
+  const std::string default_metric =
+      config->find_metric("temperature") ? "temperature" : config->metrics.front().name;
+  const bool many = body.is_array();
+  if (many && body.size() > kMaxPostItems)
+    throw BadRequest("at most " + std::to_string(kMaxPostItems) + " readings per request");
+  std::size_t accepted = 0;
+  json rejected = json::array();
+  const std::size_t n = many ? body.size() : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const json& item = many ? body[i] : body;
+    Reading r;
+    auto refusal = reading_from_json(item, default_metric, r);
+    const std::string raw = item.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (refusal) {
+      // Kept like any rejected input: counted, logged, stored, published.
+      deps.ingest.reject_input(source, raw, *refusal);
+    } else {
+      refusal = deps.ingest.submit(std::move(r), source, raw);
+    }
+    if (refusal) {
+      rejected.push_back({{"index", i},
+                          {"reason", std::string(reason_name(refusal->reason))},
+                          {"detail", refusal->detail}});
+    } else {
+      ++accepted;
+    }
+  }
+  return {{"accepted", accepted}, {"rejected", rejected}};
+}
+
+json parse_body(const httplib::Request& req) {
+  // nlohmann parses iteratively, but copies and dumps recurse once per level: 100,000 levels
+  // overflow the handler thread's stack. No reading needs more than a few.
+  constexpr int kMaxDepth = 32;
+  json body = json::parse(
+      req.body,
+      [](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxDepth)
+          throw BadRequest("the body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        return true;
+      },
+      false);
+  if (body.is_discarded()) throw BadRequest("the body is not valid JSON");
+  return body;
+}
+
+}  // namespace
+
+std::size_t live_window(const httplib::Request& req, const Aggregator& agg) {
+  const auto& windows = agg.windows();
+  auto asked = params::optional_duration(req, "window");
+  if (!asked) {
+    if (auto i = agg.window_index(std::chrono::minutes(15))) return *i;
+    return 0;
+  }
+  if (auto i = agg.window_index(*asked)) return *i;
+  std::string list;
+  for (auto w : windows) list += (list.empty() ? "" : ", ") + format_duration(w);
+  throw BadRequest("window " + format_duration(*asked) + " is not configured (configured: " + list +
+                   ")");
+}
+
+void handle_live_room_average(const httplib::Request& req, httplib::Response& res,
+                              HttpDeps& deps) {
+  SeriesKey key{params::id(req.matches[1], "building"), params::id(req.matches[2], "room"),
+                params::id(req.matches[3], "metric")};
+  const std::size_t w = live_window(req, deps.aggregator);
+  send_json(res, 200,
+            average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
+}
+
+void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
+                                  HttpDeps& deps) {
+  SeriesKey key{params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
+  const std::size_t w = live_window(req, deps.aggregator);
+  send_json(res, 200,
+            average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
+}
+
+// POSTs need http.token_file's token and GETs http.read_token_file's, when set: Routes checks.
+void register_live_routes(Routes& s, HttpDeps& deps) {
+  s.Get("/v1/top", [&deps](const httplib::Request& req, httplib::Response& res) {
+    const std::string metric = params::id(params::optional(req, "metric").value_or("temperature"),
+                                          "metric");
+    const std::string by = params::optional(req, "by").value_or("avg");
+    if (by != "avg" && by != "min" && by != "max")
+      throw BadRequest("parameter 'by' must be avg, min or max");
+    const std::string order = params::optional(req, "order").value_or("desc");
+    if (order != "asc" && order != "desc") throw BadRequest("parameter 'order' must be asc or desc");
+    const auto n = params::integer(req, "n", 10, 1, 1000);
+    const std::size_t w = live_window(req, deps.aggregator);
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& r : deps.aggregator.top(metric, w, by, order == "desc", n))
+      out.push_back(nlohmann::ordered_json::parse(average_json(SeriesKey{r.building, r.room, metric},
+                                             deps.aggregator.windows()[w], r.stats)));
+    send_json(res, 200, out.dump());
+  });
+
+  s.Get("/v1/buildings", [&deps](const httplib::Request&, httplib::Response& res) {
+    json out = json::array();
+    for (const auto& [b, rooms] : deps.aggregator.reported())
+      out.push_back({{"building", b}, {"rooms", rooms.size()}});
+    send_json(res, 200, out.dump());
+  });
+
+  s.Get(R"(/v1/buildings/([^/]+)/rooms)", [&deps](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    const std::string b = params::id(req.matches[1], "building");
+    const auto rooms = deps.aggregator.rooms_of(b);
+    if (!rooms) throw NotFound("building " + b + " has not reported");
+    json out = json::array();
+    for (const RoomListing& r : *rooms)
+      out.push_back({{"room", r.room},
+                     {"metrics", r.metrics},
+                     {"last_reading",
+                      r.last_reading ? json(format_rfc3339(r.last_reading)) : json(nullptr)}});
+    send_json(res, 200, out.dump());
+  });
+
+  s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
+    json body = parse_body(req);
+    if (!body.is_object() && !body.is_array())
+      throw BadRequest("the body must be a reading object or an array of them");
+    send_json(res, 202, ingest_items(deps, body, "http:POST /v1/readings").dump());
+  });
+
+  // The shapes of the small temperature services roomtemp replaces.
+  s.Post("/temperature", [&deps](const httplib::Request& req, httplib::Response& res) {
+    json body = parse_body(req);
+    if (!body.is_object()) throw BadRequest("the body must be a JSON object");
+    json result = ingest_items(deps, body, "http:POST /temperature");
+    if (result["accepted"] == 1) {
+      send_json(res, 202, json{{"status", "accepted"}}.dump());
+    } else {
+      const auto& r = result["rejected"][0];
+      send_json(res, 400,
+                json{{"error", r["detail"]}, {"reason", r["reason"]}}.dump());
+    }
+  });
+
+  s.Get("/temperature/average", [&deps](const httplib::Request& req, httplib::Response& res) {
+    SeriesKey key{params::id(params::required(req, "building_id"), "building"), "",
+                  "temperature"};
+    if (auto room = params::optional(req, "room_id"); room && !room->empty())
+      key.room = params::id(*room, "room");
+    const std::size_t w = live_window(req, deps.aggregator);
+    const WindowStats st = live_or_404(deps, key, w);
+    json out = {{"building_id", key.building}};
+    if (!key.room.empty()) out["room_id"] = key.room;
+    out["window"] = format_duration(deps.aggregator.windows()[w]);
+    out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
+    out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
+    out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
+    out["count"] = st.count;
+    out["from"] = format_rfc3339(st.from);
+    out["to"] = format_rfc3339(st.to);
+    send_json(res, 200, out.dump());
+  });
+}
+
+}  // namespace roomtemp

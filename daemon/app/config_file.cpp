@@ -1,0 +1,489 @@
+#include "config_file.h"
+
+#include <libpq-fe.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+
+#include "mqtt_client.h"
+#include "topic.h"
+
+namespace roomtemp {
+
+std::string ConfigError::to_string() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+
+namespace {
+
+/// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
+/// other key (check_map) and known_config_keys() lists them for the documentation's tests.
+constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
+                                         "averages", "http",     "limits", "log"};
+constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
+                                          "qos",  "keepalive",    "username",  "password_file",
+                                          "tls",  "subscriptions"};
+constexpr std::string_view kMqttTlsKeys[] = {"ca_file", "cert_file", "key_file"};
+constexpr std::string_view kPostgresKeys[] = {"dsn", "password_file", "migrate", "batch_max_rows",
+                                              "batch_max_delay"};
+constexpr std::string_view kSpoolKeys[] = {"dir", "max_bytes", "journal", "fsync_interval"};
+constexpr std::string_view kMetricKeys[] = {"min", "max", "unit"};
+constexpr std::string_view kAveragesKeys[] = {"windows", "publish_interval", "max_future_skew",
+                                              "dedupe_horizon"};
+constexpr std::string_view kHttpKeys[] = {"listen", "token_file", "read_token_file"};
+constexpr std::string_view kLimitsKeys[] = {"max_series", "series_rate"};
+constexpr std::string_view kLogKeys[] = {"level"};
+
+/// A mapping of the file and the keys it may hold.
+struct Section {
+  std::string_view path;  ///< dotted; "" is the top level, "metrics.<name>" every metric
+  std::span<const std::string_view> keys;
+};
+
+/// Every mapping; a key that names another mapping (or, like metrics, holds mappings named by
+/// the user) is a branch, every other key a value.
+constexpr Section kSections[] = {
+    {"", kTopKeys},
+    {"mqtt", kMqttKeys},
+    {"mqtt.tls", kMqttTlsKeys},
+    {"postgres", kPostgresKeys},
+    {"spool", kSpoolKeys},
+    {"metrics.<name>", kMetricKeys},
+    {"averages", kAveragesKeys},
+    {"http", kHttpKeys},
+    {"limits", kLimitsKeys},
+    {"log", kLogKeys},
+};
+
+/// Appends the dotted keys under `section`, descending into the mappings it holds: the one
+/// of the same name ("mqtt.tls") or those the user names ("metrics.<name>").
+void list_keys(const Section& section, std::vector<std::string>& out) {
+  for (std::string_view key : section.keys) {
+    const std::string dotted = section.path.empty()
+                                   ? std::string(key)
+                                   : std::string(section.path) + "." + std::string(key);
+    bool branch = false;
+    for (const Section& inner : kSections) {
+      if (inner.path != dotted && inner.path != dotted + ".<name>") continue;
+      branch = true;
+      list_keys(inner, out);
+    }
+    if (!branch) out.push_back(dotted);
+  }
+}
+
+/// Why libpq would refuse `dsn` before connecting (an unknown keyword, a malformed URI, a
+/// missing '='), or nullopt when it parses. A typo must not look like a database outage.
+std::optional<std::string> dsn_problem(const std::string& dsn) {
+  char* message = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &message);
+  if (options) {
+    PQconninfoFree(options);
+    return std::nullopt;
+  }
+  std::string why = message ? message : "libpq cannot parse it";
+  if (message) PQfreemem(message);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return why;
+}
+
+/// Walks the YAML tree, filling a Config and collecting every error with its position.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  std::vector<ConfigError> errors;
+  std::vector<FileReference> files;
+
+  void error(const YAML::Mark& mark, std::string message) {
+    errors.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
+  }
+
+  /// Checks that `node` is a map whose keys are all in `allowed`; `where` names it in errors.
+  bool check_map(const YAML::Node& node, const std::string& where,
+                 std::span<const std::string_view> allowed) {
+    // A section whose keys are all commented out means "all defaults".
+    if (node.IsNull() && !where.empty()) return false;
+    if (!node.IsMap()) {
+      error(node.Mark(), (where.empty() ? "the top level" : where) + ": expected a mapping");
+      return false;
+    }
+    std::set<std::string> seen;  // yaml-cpp keeps duplicate keys and lookups see only the first
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      if (!seen.insert(key).second)
+        error(kv.first.Mark(), "key '" + qualify(where, key) + "' is given twice");
+      bool known = false;
+      for (std::string_view a : allowed) known |= key == a;
+      if (!known) {
+        std::string list;
+        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(kv.first.Mark(), "unknown key '" + qualify(where, key) + "' (expected one of: " +
+                                   list + ")");
+      }
+    }
+    return true;
+  }
+
+  static std::string qualify(const std::string& where, const std::string& key) {
+    return where.empty() ? key : where + "." + key;
+  }
+
+  bool scalar(const YAML::Node& n, const std::string& key) {
+    if (!n.IsScalar()) {
+      error(n.Mark(), key + ": expected a single value");
+      return false;
+    }
+    return true;
+  }
+
+  void string(const YAML::Node& map, const std::string& where, const char* key, std::string& out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (n.IsNull()) {
+      out.clear();
+      return;
+    }
+    if (scalar(n, q)) out = n.Scalar();
+  }
+
+  /// A key naming a file read at start: remembered with its position for load_config.
+  void file(const YAML::Node& map, const std::string& where, const char* key, std::string& out) {
+    string(map, where, key, out);
+    if (const YAML::Node n = map[key]; n && !out.empty())
+      files.push_back({qualify(where, key), out, n.Mark().line + 1, n.Mark().column + 1});
+  }
+
+  void boolean(const YAML::Node& map, const std::string& where, const char* key, bool& out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!scalar(n, q)) return;
+    bool v;
+    if (YAML::convert<bool>::decode(n, v)) out = v;
+    else error(n.Mark(), q + ": expected true or false, got '" + n.Scalar() + "'");
+  }
+
+  template <typename Int>
+  void integer(const YAML::Node& map, const std::string& where, const char* key, Int& out,
+               long long lo, long long hi) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!scalar(n, q)) return;
+    long long v;
+    std::istringstream in(n.Scalar());
+    if (!(in >> v) || !in.eof()) {
+      error(n.Mark(), q + ": expected an integer, got '" + n.Scalar() + "'");
+    } else if (v < lo || v > hi) {
+      error(n.Mark(), q + ": " + n.Scalar() + " is out of range [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]");
+    } else {
+      out = static_cast<Int>(v);
+    }
+  }
+
+  bool number(const YAML::Node& n, const std::string& q, double& out) {
+    if (!scalar(n, q)) return false;
+    double v;
+    std::istringstream in(n.Scalar());
+    if (!(in >> v) || !in.eof() || !std::isfinite(v)) {
+      error(n.Mark(), q + ": expected a number, got '" + n.Scalar() + "'");
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool duration_value(const YAML::Node& n, const std::string& q, Duration& out, Duration lo) {
+    if (!scalar(n, q)) return false;
+    auto d = parse_duration(n.Scalar());
+    if (!d) {
+      error(n.Mark(), q + ": expected a duration like 500ms, 10s, 15m, 1h or 7d, got '" +
+                          n.Scalar() + "'");
+      return false;
+    }
+    if (*d < lo) {
+      error(n.Mark(), q + ": " + n.Scalar() + " is shorter than the minimum " +
+                          format_duration(lo));
+      return false;
+    }
+    out = *d;
+    return true;
+  }
+
+  void duration(const YAML::Node& map, const std::string& where, const char* key, Duration& out,
+                Duration lo) {
+    const YAML::Node n = map[key];
+    if (n) duration_value(n, qualify(where, key), out, lo);
+  }
+
+  template <typename Fn>
+  void sequence(const YAML::Node& map, const std::string& where, const char* key, Fn&& each) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify(where, key);
+    if (!n.IsSequence()) {
+      error(n.Mark(), q + ": expected a list");
+      return;
+    }
+    if (n.size() == 0) error(n.Mark(), q + ": must not be empty");
+    for (std::size_t i = 0; i < n.size(); ++i) each(n[i], q + "[" + std::to_string(i) + "]");
+  }
+
+  void read(const YAML::Node& root, Config& c) {
+    if (!root || root.IsNull()) {
+      error(YAML::Mark{}, "the file is empty; postgres.dsn is required");
+      return;
+    }
+    if (!check_map(root, "", kTopKeys)) return;
+    if (auto n = root["mqtt"]) read_mqtt(n, c.mqtt);
+    if (auto n = root["postgres"]) read_postgres(n, c.postgres);
+    else error(root.Mark(), "postgres.dsn is required");
+    if (auto n = root["spool"]) read_spool(n, c.spool);
+    if (auto n = root["metrics"]) read_metrics(n, c);
+    if (auto n = root["averages"]) read_averages(n, c.averages);
+    if (auto n = root["http"]) read_http(n, c.http);
+    if (auto n = root["limits"]) read_limits(n, c.limits);
+    if (auto n = root["log"]) read_log(n, c.log);
+  }
+
+  void read_mqtt(const YAML::Node& n, MqttConfig& m) {
+    const std::string w = "mqtt";
+    if (!check_map(n, w, kMqttKeys)) return;
+    string(n, w, "host", m.host);
+    if (n["host"] && m.host.empty()) error(n["host"].Mark(), "mqtt.host: must not be empty");
+    integer(n, w, "port", m.port, 1, 65535);
+    string(n, w, "client_id", m.client_id);
+    if (n["client_id"] && (m.client_id.empty() || m.client_id.size() > 23 * 10))
+      error(n["client_id"].Mark(), "mqtt.client_id: must be 1 to 230 characters");
+    boolean(n, w, "clean_session", m.clean_session);
+    integer(n, w, "qos", m.qos, 0, 2);
+    duration(n, w, "keepalive", m.keepalive, std::chrono::seconds(5));
+    if (m.keepalive > std::chrono::seconds(65535))
+      error(n["keepalive"].Mark(), "mqtt.keepalive: at most 65535s");
+    string(n, w, "username", m.username);
+    file(n, w, "password_file", m.password_file);
+    if (auto t = n["tls"]) {
+      if (check_map(t, "mqtt.tls", kMqttTlsKeys)) {
+        file(t, "mqtt.tls", "ca_file", m.tls.ca_file);
+        file(t, "mqtt.tls", "cert_file", m.tls.cert_file);
+        file(t, "mqtt.tls", "key_file", m.tls.key_file);
+        if (m.tls.cert_file.empty() != m.tls.key_file.empty())
+          error(t.Mark(), "mqtt.tls: cert_file and key_file go together");
+        if (!m.tls.cert_file.empty() && m.tls.ca_file.empty())
+          error(t.Mark(), "mqtt.tls: a client certificate needs ca_file");
+      }
+    }
+    if (n["subscriptions"]) {
+      m.subscriptions.clear();
+      sequence(n, w, "subscriptions", [&](const YAML::Node& s, const std::string& q) {
+        if (!scalar(s, q)) return;
+        if (!valid_subscription(s.Scalar()))
+          error(s.Mark(), q + ": '" + printable(s.Scalar()) + "' is not a valid MQTT topic filter");
+        else
+          m.subscriptions.push_back(s.Scalar());
+      });
+    }
+  }
+
+  void read_postgres(const YAML::Node& n, PostgresConfig& p) {
+    const std::string w = "postgres";
+    if (n.IsNull()) {
+      error(n.Mark(), "postgres.dsn is required");
+      return;
+    }
+    if (!check_map(n, w, kPostgresKeys)) return;
+    string(n, w, "dsn", p.dsn);
+    if (p.dsn.empty()) error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
+    else if (auto why = dsn_problem(p.dsn)) error(n["dsn"].Mark(), "postgres.dsn: " + *why);
+    file(n, w, "password_file", p.password_file);
+    boolean(n, w, "migrate", p.migrate);
+    integer(n, w, "batch_max_rows", p.batch_max_rows, 1, 1'000'000);
+    duration(n, w, "batch_max_delay", p.batch_max_delay, std::chrono::milliseconds(1));
+  }
+
+  void read_spool(const YAML::Node& n, SpoolConfig& s) {
+    const std::string w = "spool";
+    if (!check_map(n, w, kSpoolKeys)) return;
+    string(n, w, "dir", s.dir);
+    if (s.dir.empty()) error(n["dir"].Mark(), "spool.dir: must not be empty");
+    if (auto b = n["max_bytes"]; b && scalar(b, "spool.max_bytes")) {
+      auto v = parse_byte_size(b.Scalar());
+      if (!v) error(b.Mark(), "spool.max_bytes: expected a size like 512MiB or 1GiB, got '" +
+                                  b.Scalar() + "'");
+      else if (*v < (1u << 20)) error(b.Mark(), "spool.max_bytes: at least 1MiB");
+      else s.max_bytes = *v;
+    }
+    boolean(n, w, "journal", s.journal);
+    duration(n, w, "fsync_interval", s.fsync_interval, Duration(0));
+  }
+
+  void read_metrics(const YAML::Node& n, Config& c) {
+    if (!n.IsMap() || n.size() == 0) {
+      error(n.Mark(), "metrics: expected a mapping of metric names to {min, max, unit}");
+      return;
+    }
+    c.metrics.clear();
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string q = "metrics." + name;
+      if (!seen.insert(name).second) {
+        error(kv.first.Mark(), "key '" + q + "' is given twice");
+        continue;
+      }
+      if (!valid_id(name)) {
+        error(kv.first.Mark(), q + ": a metric name is 1-64 characters of A-Z a-z 0-9 _ - .");
+        continue;
+      }
+      if (name == "value" || name == "timestamp" || name == "sensor_id" ||
+          name == "rooms") {
+        error(kv.first.Mark(), q + ": '" + name + "' is reserved");
+        continue;
+      }
+      MetricConfig m{name, 0, 0, ""};
+      if (kv.second.IsNull()) {
+        error(kv.first.Mark(), q + ": expected {min, max, unit}; min and max are required");
+        continue;
+      }
+      if (!check_map(kv.second, q, kMetricKeys)) continue;
+      bool ok = true;
+      for (const char* k : {"min", "max"}) {
+        if (!kv.second[k]) {
+          error(kv.second.Mark(), q + "." + k + " is required");
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      ok &= number(kv.second["min"], q + ".min", m.min);
+      ok &= number(kv.second["max"], q + ".max", m.max);
+      string(kv.second, q, "unit", m.unit);
+      if (ok && m.min > m.max) {
+        error(kv.second["max"].Mark(), q + ": max must not be below min");
+        continue;
+      }
+      if (ok) c.metrics.push_back(m);
+    }
+  }
+
+  void read_averages(const YAML::Node& n, AveragesConfig& a) {
+    const std::string w = "averages";
+    if (!check_map(n, w, kAveragesKeys)) return;
+    if (n["windows"]) {
+      a.windows.clear();
+      std::set<Duration::rep> seen;
+      sequence(n, w, "windows", [&](const YAML::Node& s, const std::string& q) {
+        Duration d;
+        if (!duration_value(s, q, d, std::chrono::seconds(1))) return;
+        if (d.count() % 1000 != 0) error(s.Mark(), q + ": a window is a whole number of seconds");
+        else if (d > std::chrono::days(31)) error(s.Mark(), q + ": at most 31d");
+        else if (!seen.insert(d.count()).second) error(s.Mark(), q + ": listed twice");
+        else a.windows.push_back(d);
+      });
+    }
+    duration(n, w, "publish_interval", a.publish_interval, std::chrono::milliseconds(10));
+    duration(n, w, "max_future_skew", a.max_future_skew, Duration(0));
+    duration(n, w, "dedupe_horizon", a.dedupe_horizon, Duration(0));
+  }
+
+  void read_http(const YAML::Node& n, HttpConfig& h) {
+    const std::string w = "http";
+    if (!check_map(n, w, kHttpKeys)) return;
+    string(n, w, "listen", h.listen);
+    std::string host;
+    int port;
+    if (!h.listen.empty() && !split_host_port(h.listen, host, port))
+      error(n["listen"].Mark(), "http.listen: expected HOST:PORT or \"\", got '" + h.listen + "'");
+    string(n, w, "token_file", h.token_file);
+    string(n, w, "read_token_file", h.read_token_file);
+  }
+
+  void read_limits(const YAML::Node& n, LimitsConfig& l) {
+    if (!check_map(n, "limits", kLimitsKeys)) return;
+    integer(n, "limits", "max_series", l.max_series, 1, 100'000'000);
+    if (auto r = n["series_rate"]) {
+      double v;
+      if (number(r, "limits.series_rate", v)) {
+        if (v < 0) error(r.Mark(), "limits.series_rate: must not be negative (0 = no limit)");
+        else l.series_rate = v;
+      }
+    }
+  }
+
+  void read_log(const YAML::Node& n, LogConfig& l) {
+    if (!check_map(n, "log", kLogKeys)) return;
+    string(n, "log", "level", l.level);
+    static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
+    if (!kLevels.count(l.level))
+      error(n["level"].Mark(),
+            "log.level: expected trace, debug, info, warn or error, got '" + l.level + "'");
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+
+ConfigResult parse_config(const std::string& text, const std::string& file) {
+  ConfigResult result;
+  Reader reader(file);
+  Config c;
+  c.path = file;
+  try {
+    YAML::Node root = YAML::Load(text);
+    reader.read(root, c);
+  } catch (const YAML::Exception& e) {
+    reader.error(e.mark, "YAML syntax: " + e.msg);
+  }
+  result.errors = std::move(reader.errors);
+  result.files = std::move(reader.files);
+  if (result.errors.empty()) result.config = std::move(c);
+  return result;
+}
+
+std::vector<std::string> known_config_keys() {
+  std::vector<std::string> keys;
+  list_keys(kSections[0], keys);
+  return keys;
+}
+
+ConfigResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult r;
+    r.errors.push_back({path, 0, 0, "cannot open: " + std::string(std::strerror(errno))});
+    return r;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  ConfigResult result = parse_config(text.str(), path);
+  // A password or certificate that cannot be read would stop the daemon later, after it
+  // touched the network: say so now, at the key.
+  for (const FileReference& f : result.files) {
+    std::ifstream probe(f.path, std::ios::binary);
+    if (probe) {
+      char byte;
+      probe.read(&byte, 1);         // a directory opens, then fails to read (EISDIR)
+      if (!probe.bad()) continue;  // an empty file is readable: its content is checked later
+    }
+    result.errors.push_back({path, f.line, f.column,
+                             f.key + ": cannot read '" + f.path + "': " + std::strerror(errno)});
+  }
+  if (!result.errors.empty()) result.config.reset();
+  return result;
+}
+
+
+}  // namespace roomtemp

@@ -1,0 +1,120 @@
+// The framing and encoding of the records the spool and the journal store: one Reading or
+// Rejection per record, `u32 length | u32 crc32 | body`, little-endian.
+#include "record.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+namespace roomtemp {
+
+std::uint32_t record_checksum(std::string_view body) {
+  return static_cast<std::uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
+}
+
+namespace {
+
+
+template <typename T>
+void put(std::string& out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));  // little-endian hosts only (x86_64, arm64)
+  out.append(buf, sizeof(T));
+}
+
+void put_str(std::string& out, const std::string& s) {
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  out += s;
+}
+
+class Cursor {
+ public:
+  explicit Cursor(const std::string& s) : s_(s) {}
+  template <typename T>
+  bool get(T& v) {
+    if (pos_ + sizeof(T) > s_.size()) return false;
+    std::memcpy(&v, s_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool get_str(std::string& v) {
+    std::uint32_t n;
+    if (!get(n) || pos_ + n > s_.size()) return false;
+    v.assign(s_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool done() const { return pos_ == s_.size(); }
+
+ private:
+  const std::string& s_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode_inbound(const Inbound& item) {
+  std::string out;
+  if (const auto* r = std::get_if<Reading>(&item)) {
+    put<std::uint8_t>(out, 1);
+    put<std::int64_t>(out, r->ts);
+    put<std::int64_t>(out, r->received_at);
+    put<double>(out, r->value);
+    put_str(out, r->building);
+    put_str(out, r->room);
+    put_str(out, r->metric);
+    put<std::uint8_t>(out, r->sensor_id ? 1 : 0);
+    if (r->sensor_id) put_str(out, *r->sensor_id);
+  } else {
+    const auto& j = std::get<Rejection>(item);
+    put<std::uint8_t>(out, 2);
+    put<std::int64_t>(out, j.received_at);
+    put<std::uint8_t>(out, static_cast<std::uint8_t>(j.reason));
+    put_str(out, j.topic);
+    put_str(out, j.payload);
+    put_str(out, j.detail);
+  }
+  return out;
+}
+
+bool decode_inbound(const std::string& body, Inbound& out) {
+  Cursor c(body);
+  std::uint8_t type;
+  if (!c.get(type)) return false;
+  if (type == 1) {
+    Reading r;
+    std::uint8_t has_sensor;
+    if (!c.get(r.ts) || !c.get(r.received_at) || !c.get(r.value) || !c.get_str(r.building) ||
+        !c.get_str(r.room) || !c.get_str(r.metric) || !c.get(has_sensor))
+      return false;
+    if (has_sensor) {
+      std::string s;
+      if (!c.get_str(s)) return false;
+      r.sensor_id = std::move(s);
+    }
+    if (!c.done()) return false;
+    out = std::move(r);
+    return true;
+  }
+  if (type == 2) {
+    Rejection j;
+    std::uint8_t reason;
+    if (!c.get(j.received_at) || !c.get(reason) || reason >= kRejectReasonCount ||
+        !c.get_str(j.topic) || !c.get_str(j.payload) || !c.get_str(j.detail) || !c.done())
+      return false;
+    j.reason = static_cast<RejectReason>(reason);
+    out = std::move(j);
+    return true;
+  }
+  return false;
+}
+
+void append_record(std::string& out, const Inbound& item) {
+  std::string body = encode_inbound(item);
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(body.size()));
+  put<std::uint32_t>(out, record_checksum(body));
+  out += body;
+}
+
+}  // namespace roomtemp

@@ -1,0 +1,25 @@
+#pragma once
+// Records of the spool and the journal: `u32 length | u32 crc32 | body`, little-endian, one
+// Reading or Rejection each. Pure encoding; the files are store/spool.h's and store/journal.h's.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "reading.h"
+
+namespace roomtemp {
+
+/// The longest record body a reader accepts; a longer length is damage.
+inline constexpr std::uint32_t kMaxRecordBytes = 1u << 20;
+
+/// The CRC-32 a record carries for its body.
+std::uint32_t record_checksum(std::string_view body);
+
+/// Appends one framed record (length, crc32, body) to `out`; the journal writes the same.
+void append_record(std::string& out, const Inbound& item);
+/// Encodes one record body (exposed for tests and benchmarks).
+std::string encode_inbound(const Inbound& item);
+/// Decodes a record body; false when malformed.
+bool decode_inbound(const std::string& body, Inbound& out);
+
+}  // namespace roomtemp

@@ -1,0 +1,178 @@
+// Sensor topics, ids, the daemon's own output topics and subscription filters (SPEC §3).
+#include "topic.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace roomtemp {
+namespace {
+
+TEST(ValidId, AcceptsTheAllowedAlphabet) {
+  EXPECT_TRUE(valid_id("B1"));
+  EXPECT_TRUE(valid_id("101"));
+  EXPECT_TRUE(valid_id("a"));
+  EXPECT_TRUE(valid_id("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+  EXPECT_TRUE(valid_id("abcdefghijklmnopqrstuvwxyz"));
+  EXPECT_TRUE(valid_id("0123456789_-."));
+  EXPECT_TRUE(valid_id("sensor_1-a.b"));
+  EXPECT_TRUE(valid_id("..."));
+  EXPECT_TRUE(valid_id("-"));
+}
+
+TEST(ValidId, LengthLimitsAreInclusive) {
+  EXPECT_FALSE(valid_id(""));
+  EXPECT_TRUE(valid_id(std::string(1, 'x')));
+  EXPECT_TRUE(valid_id(std::string(64, 'x')));
+  EXPECT_FALSE(valid_id(std::string(65, 'x')));
+}
+
+TEST(ValidId, RejectsOtherCharacters) {
+  for (const char* id :
+       {"room 1", "room/1", "room+", "room#", "r\xc3\xa9sum\xc3\xa9", "a:b", "a,b", "tab\there",
+        "new\nline", "quote\"", "back\\slash", "percent%", "at@", "star*"}) {
+    EXPECT_FALSE(valid_id(id)) << id;
+  }
+  EXPECT_FALSE(valid_id(std::string("nul\0byte", 8)));
+}
+
+TEST(ParseSensorTopic, SplitsAWellFormedTopic) {
+  SensorTopic t;
+  std::string why;
+  bool bad_id = true;
+  ASSERT_TRUE(parse_sensor_topic("buildings/B1/rooms/101/temperature", t, why, bad_id)) << why;
+  EXPECT_EQ(t.building, "B1");
+  EXPECT_EQ(t.room, "101");
+  EXPECT_EQ(t.metric, "temperature");
+  EXPECT_FALSE(bad_id);
+}
+
+TEST(ParseSensorTopic, RoomsNamedLikeOutputLevels) {
+  SensorTopic t;
+  std::string why;
+  bool bad_id = false;
+  ASSERT_TRUE(parse_sensor_topic("buildings/B1/rooms/average/temperature", t, why, bad_id));
+  EXPECT_EQ(t.room, "average");
+  ASSERT_TRUE(parse_sensor_topic("buildings/rooms/rooms/rooms/humidity", t, why, bad_id));
+  EXPECT_EQ(t.building, "rooms");
+  EXPECT_EQ(t.room, "rooms");
+  EXPECT_EQ(t.metric, "humidity");
+}
+
+TEST(ParseSensorTopic, WrongShapeIsNotABadId) {
+  for (const char* topic : {
+           "",
+           "buildings",
+           "buildings/B1",
+           "buildings/B1/rooms/101",
+           "buildings/B1/rooms/101/temperature/extra",
+           "buildings/B1/rooms/101/temperature/",
+           "/buildings/B1/rooms/101/temperature",
+           "building/B1/rooms/101/temperature",
+           "Buildings/B1/rooms/101/temperature",
+           "buildings/B1/room/101/temperature",
+           "buildings/B1/floors/101/temperature",
+           "buildings/B1/rooms/101/temperature/average/15m",
+           "buildings/B1/temperature/average/15m",
+           "roomtemp/rejected",
+       }) {
+    SensorTopic t;
+    std::string why;
+    bool bad_id = true;
+    EXPECT_FALSE(parse_sensor_topic(topic, t, why, bad_id)) << topic;
+    EXPECT_FALSE(bad_id) << topic;
+    EXPECT_FALSE(why.empty()) << topic;
+  }
+}
+
+TEST(ParseSensorTopic, BadBuildingOrRoomIsABadId) {
+  for (const char* topic : {
+           "buildings//rooms/101/temperature",
+           "buildings/B1/rooms//temperature",
+           "buildings/B 1/rooms/101/temperature",
+           "buildings/B1/rooms/1 01/temperature",
+           "buildings/B1/rooms/10+1/temperature",
+           "buildings/B#/rooms/101/temperature",
+       }) {
+    SensorTopic t;
+    std::string why;
+    bool bad_id = false;
+    EXPECT_FALSE(parse_sensor_topic(topic, t, why, bad_id)) << topic;
+    EXPECT_TRUE(bad_id) << topic;
+    EXPECT_FALSE(why.empty()) << topic;
+  }
+  SensorTopic t;
+  std::string why;
+  bool bad_id = false;
+  const std::string long_room(65, 'r');
+  EXPECT_FALSE(
+      parse_sensor_topic("buildings/B1/rooms/" + long_room + "/temperature", t, why, bad_id));
+  EXPECT_TRUE(bad_id);
+  EXPECT_TRUE(parse_sensor_topic("buildings/B1/rooms/" + std::string(64, 'r') + "/temperature", t,
+                                 why, bad_id));
+}
+
+TEST(ParseSensorTopic, WhySaysWhichIdIsBad) {
+  SensorTopic t;
+  std::string why;
+  bool bad_id = false;
+  ASSERT_FALSE(parse_sensor_topic("buildings/B 1/rooms/101/temperature", t, why, bad_id));
+  EXPECT_NE(why.find("building"), std::string::npos) << why;
+  ASSERT_FALSE(parse_sensor_topic("buildings/B1/rooms/1 01/temperature", t, why, bad_id));
+  EXPECT_NE(why.find("room"), std::string::npos) << why;
+  EXPECT_NE(why.find("1 01"), std::string::npos) << why;
+}
+
+TEST(IsOwnOutputTopic, RoomAverage) {
+  EXPECT_TRUE(is_own_output_topic("buildings/B1/rooms/101/temperature/average/15m"));
+  EXPECT_TRUE(is_own_output_topic("buildings/B1/rooms/101/humidity/average/1h"));
+}
+
+TEST(IsOwnOutputTopic, BuildingAverage) {
+  EXPECT_TRUE(is_own_output_topic("buildings/B1/temperature/average/15m"));
+  EXPECT_TRUE(is_own_output_topic("buildings/B1/temperature/average/1m"));
+  // A building called "rooms" still has a building-average topic.
+  EXPECT_TRUE(is_own_output_topic("buildings/rooms/temperature/average/1h"));
+}
+
+TEST(IsOwnOutputTopic, RoomtempNamespace) {
+  EXPECT_TRUE(is_own_output_topic("roomtemp/rejected"));
+  EXPECT_TRUE(is_own_output_topic("roomtemp/status"));
+  EXPECT_TRUE(is_own_output_topic("roomtemp/a/b/c"));
+}
+
+TEST(IsOwnOutputTopic, TheBuildersAgreeWithTheRecogniser) {
+  EXPECT_EQ(room_average_topic("B1", "101", "temperature", "15m"),
+            "buildings/B1/rooms/101/temperature/average/15m");
+  EXPECT_EQ(building_average_topic("B1", "temperature", "1h"),
+            "buildings/B1/temperature/average/1h");
+  EXPECT_EQ(kRejectedTopic, "roomtemp/rejected");
+  EXPECT_TRUE(is_own_output_topic(room_average_topic("B1", "average", "temperature", "1m")));
+  EXPECT_TRUE(is_own_output_topic(building_average_topic("average", "temperature", "1m")));
+  EXPECT_TRUE(is_own_output_topic(kRejectedTopic));
+}
+
+TEST(IsOwnOutputTopic, SensorTopicsAreInput) {
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/101/temperature"));
+  // A room named "average" is a real room: its sensor topic is input, not output.
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/average/temperature"));
+  // Even a building named "average" with a room named "average".
+  EXPECT_FALSE(is_own_output_topic("buildings/average/rooms/average/temperature"));
+  // A room "average" whose metric is named like a window.
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/average/15m"));
+  // Room called "temperature", sensor metric "average" is still a 5-level sensor topic.
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/temperature/average"));
+}
+
+TEST(IsOwnOutputTopic, OtherTopicsAreNotOutput) {
+  EXPECT_FALSE(is_own_output_topic(""));
+  EXPECT_FALSE(is_own_output_topic("roomtemp"));
+  EXPECT_FALSE(is_own_output_topic("roomtempd/x"));
+  EXPECT_FALSE(is_own_output_topic("xroomtemp/rejected"));
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/101/temperature/avg/15m"));
+  EXPECT_FALSE(is_own_output_topic("buildings/B1/temperature/avg/15m"));
+  EXPECT_FALSE(is_own_output_topic("houses/B1/temperature/average/15m"));
+}
+
+}  // namespace
+}  // namespace roomtemp
