@@ -11,7 +11,7 @@
 
 #include "aggregator.h"
 #include "config.h"
-#include "pg_writer.h"
+#include "rows.h"
 #include "spool.h"
 #include "timeutil.h"
 #include "validate.h"

@@ -8,6 +8,7 @@
 
 #include "config_file.h"
 #include "fuzz_check.h"
+#include "mqtt_client.h"
 #include "topic.h"
 
 using namespace roomtemp;

@@ -63,7 +63,7 @@ pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
 }  // namespace
 
 void run_read_only(HttpDeps& deps, const std::function<void(pqxx::transaction_base&)>& query) {
-  const auto config = deps.config();
+  const auto config = deps.config.get();
   for (int attempt = 0;; ++attempt) {
     bool fresh = false;
     try {

@@ -80,11 +80,10 @@ const char* access_verb(Access access) { return access == Access::write ? "write
 }  // namespace
 
 struct Routes::Table {
-  Table(httplib::Server& s, std::function<std::shared_ptr<const Config>()> c)
-      : server(s), config(std::move(c)) {}
+  Table(httplib::Server& s, const LiveConfig& c) : server(s), config(c) {}
 
   httplib::Server& server;
-  std::function<std::shared_ptr<const Config>()> config;
+  const LiveConfig& config;
   std::vector<RouteInfo> routes;
   /// routes[i].pattern compiled as httplib compiles it, to tell a 405 from a 404.
   std::vector<std::regex> patterns;
@@ -95,7 +94,7 @@ struct Routes::Table {
   /// (a token file cannot be read, so nobody can be let in).
   bool allow(Access access, const httplib::Request& req, httplib::Response& res) {
     if (access == Access::open) return true;
-    const auto current = config();
+    const auto current = config.get();
     const HttpConfig& http = current->http;
     // The files whose token lets this request in; none configured means the route is open.
     std::vector<const std::string*> files;
@@ -130,8 +129,8 @@ struct Routes::Table {
   }
 };
 
-Routes::Routes(httplib::Server& server, std::function<std::shared_ptr<const Config>()> config)
-    : table_(std::make_shared<Table>(server, std::move(config))) {}
+Routes::Routes(httplib::Server& server, const LiveConfig& config)
+    : table_(std::make_shared<Table>(server, config)) {}
 
 void Routes::Get(const std::string& pattern, Handler handler) {
   add("GET", pattern, access_.value_or(Access::read), std::move(handler));

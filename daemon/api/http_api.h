@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "live_config.h"
 #include "metrics.h"
 
 namespace httplib {
@@ -36,8 +37,8 @@ struct HttpDeps {
   Ingest& ingest;
   Aggregator& aggregator;
   std::function<Readiness()> readiness;
-  /// The current configuration (it changes on SIGHUP).
-  std::function<std::shared_ptr<const Config>()> config;
+  /// The configuration in force (a SIGHUP swaps it).
+  const LiveConfig& config;
 };
 
 /// Which bearer token a route needs, when tokens are configured.
@@ -62,7 +63,7 @@ class Routes {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
-  Routes(httplib::Server& server, std::function<std::shared_ptr<const Config>()> config);
+  Routes(httplib::Server& server, const LiveConfig& config);
 
   /// Access::read unless this copy says otherwise.
   void Get(const std::string& pattern, Handler handler);

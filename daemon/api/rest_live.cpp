@@ -83,7 +83,7 @@ std::optional<Refusal> reading_from_json(const json& item, const std::string& de
 
 /// Feeds POSTed readings through the same path as MQTT ones. Returns {accepted, rejections}.
 json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
-  const auto config = deps.config();
+  const auto config = deps.config.get();
   const std::string default_metric =
       config->find_metric("temperature") ? "temperature" : config->metrics.front().name;
   const bool many = body.is_array();

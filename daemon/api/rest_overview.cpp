@@ -127,7 +127,7 @@ std::string chosen_metric(const httplib::Request& req, const json& metrics) {
 
 Context context(const httplib::Request& req, HttpDeps& deps) {
   Context c;
-  const auto config = deps.config();
+  const auto config = deps.config.get();
   json metrics = metrics_json(*config, deps.aggregator.metrics_reported());
   c.metric = chosen_metric(req, metrics);
   c.rank = live_window(req, deps.aggregator);

@@ -1,13 +1,74 @@
 #pragma once
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "aggregator.h"
+#include "averages_publisher.h"
 #include "config.h"
+#include "http_api.h"
+#include "ingest.h"
+#include "journal.h"
+#include "live_config.h"
+#include "metrics.h"
+#include "mqtt_client.h"
+#include "periodic_task.h"
+#include "queue.h"
+#include "signals.h"
+#include "spool.h"
+#include "status.h"
+#include "writer.h"
 
 namespace roomtemp {
 
-/// Runs roomtempd until SIGTERM/SIGINT; returns the process exit code.
-/// The caller must have constructed a SignalCatcher before (no threads yet).
-int run_daemon(const Config& config);
+/// The composition root: every part of the running daemon, built in the order the README's
+/// architecture draws (core state, then store, ingest, api) and stopped in reverse.
+class Daemon {
+ public:
+  explicit Daemon(const Config& config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
-/// --migrate: applies the SQL the database lacks. Returns the exit code.
-int run_migrate(const Config& config);
+  /// Before the network: the journal a crash left goes into the spool, the spool is opened
+  /// (throws when it cannot be written: without it a PostgreSQL outage would lose readings),
+  /// the database is migrated and the live windows warmed from it.
+  void prepare();
+  /// The threads, in order: writer, MQTT out, the averages tick, MQTT in, HTTP.
+  void start();
+  /// The main loop until SIGTERM/SIGINT: READY=1 once subscribed, WATCHDOG=1, STATUS= lines,
+  /// SIGHUP reloads. Then stops every part in reverse; returns the exit code.
+  int run(SignalCatcher& signals);
+
+ private:
+  /// One turn of the main loop: what systemd hears from us.
+  void heartbeat();
+  /// SIGHUP: a new configuration, applied to each part that can take it live.
+  void reload();
+  /// Warms new windows from PostgreSQL on a thread of its own (the main thread answers the
+  /// watchdog and must not wait on the database).
+  void rewarm(const Config& next);
+  /// Returns the exit code: 0, or 1 when accepted readings could not be kept.
+  int stop(SignalCatcher& signals);
+
+  LiveConfig config_;
+  Metrics metrics_;
+  Aggregator aggregator_;
+  BoundedQueue<Inbound> queue_;
+  Spool spool_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<PeriodicTask> journal_sync_;
+  Writer writer_;
+  Ingest ingest_;
+  Status status_;
+  std::unique_ptr<MqttClient> publisher_;
+  std::unique_ptr<AveragesPublisher> averages_;
+  std::unique_ptr<MqttClient> subscriber_;
+  std::unique_ptr<HttpApi> http_;
+  std::thread rewarm_;
+  bool ready_sent_ = false;
+  std::chrono::steady_clock::time_point next_watchdog_{};
+  std::chrono::steady_clock::time_point next_status_{};
+};
 
 }  // namespace roomtemp

@@ -1,4 +1,6 @@
 // roomtempd: MQTT room temperatures into PostgreSQL, with rolling averages over MQTT and REST.
+// The story of a start: arguments → configuration → logging → spool and database → threads →
+// READY=1 → the main loop until SIGTERM.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,48 +8,68 @@
 
 #include "config_file.h"
 #include "daemon.h"
+#include "database.h"
 #include "log.h"
+#include "pg_connect.h"
 #include "signals.h"
 #include "version.h"
 
-int main(int argc, char** argv) {
-  // Signals are blocked before any thread exists, so the main loop alone receives them.
-  roomtemp::SignalCatcher signals;
+namespace {
 
-  CLI::App app{"roomtempd: MQTT temperature readings into PostgreSQL, with rolling averages"};
+struct Options {
   std::string config_path = "/etc/roomtemp/roomtemp.yaml";
-  bool check_config = false, migrate = false, version = false;
-  app.add_option("-c,--config", config_path, "configuration file (YAML)")->capture_default_str();
-  app.add_flag("--check-config", check_config,
+  bool check_config = false;
+  bool migrate = false;
+  bool version = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace roomtemp;
+  // Signals are blocked before any thread exists, so the main loop alone receives them.
+  SignalCatcher signals;
+
+  Options o;
+  CLI::App app{"roomtempd: MQTT temperature readings into PostgreSQL, with rolling averages"};
+  app.add_option("-c,--config", o.config_path, "configuration file (YAML)")->capture_default_str();
+  app.add_flag("--check-config", o.check_config,
                "validate the configuration (and the files it names); exit 0 when valid, 2 when not");
-  app.add_flag("--migrate", migrate, "apply database migrations and exit");
-  app.add_flag("-V,--version", version, "print the version and exit");
+  app.add_flag("--migrate", o.migrate, "apply database migrations and exit");
+  app.add_flag("-V,--version", o.version, "print the version and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : 2;
   }
-  if (version) {
+  if (o.version) {
     std::printf("roomtempd %s\n", ROOMTEMP_VERSION);
     return 0;
   }
 
-  auto loaded = roomtemp::load_config(config_path);
+  // Every configuration mistake ends here, with exit 2, before anything touches the network.
+  const auto loaded = load_config(o.config_path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     return 2;
   }
-  if (check_config) {
-    std::printf("%s: ok\n", config_path.c_str());
+  const Config& config = *loaded.config;
+  if (o.check_config) {
+    std::printf("%s: ok\n", o.config_path.c_str());
     return 0;
   }
-  roomtemp::init_logging(loaded.config->log.level);
+
+  init_logging(config.log.level);
   try {
-    if (migrate) return roomtemp::run_migrate(*loaded.config);
-    return roomtemp::run_daemon(*loaded.config);
+    if (o.migrate) return run_migrate(config);
+    component_log("main")->info("roomtempd {} starting with {}", ROOMTEMP_VERSION, config.path);
+    prepare_postgres_environment(config.postgres);
+    Daemon daemon(config);
+    daemon.prepare();           // spool, migrations, live windows from PostgreSQL
+    daemon.start();             // writer, MQTT out, averages tick, MQTT in, HTTP
+    return daemon.run(signals); // READY=1 once subscribed; watchdog, STATUS=, SIGHUP; stop
   } catch (const std::exception& e) {
-    roomtemp::component_log("main")->critical("{}", e.what());
+    component_log("main")->critical("{}", e.what());
     return 1;
   }
 }

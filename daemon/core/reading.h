@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +46,14 @@ struct Rejection {
   std::string payload;
   RejectReason reason = RejectReason::bad_payload;
   std::string detail;  ///< human-readable, e.g. "150 is outside [-60, 100]"
+  /// Names this rejection wherever it goes (queue, spool, journal, rejected_readings.id), so
+  /// that writing it again — a replay after a crash, a commit whose answer was lost — stores
+  /// it once, as the unique key does for readings. Random, from make_rejection.
+  std::uint64_t id = 0;
 };
+
+/// A fresh random rejection id (never 0).
+std::uint64_t new_rejection_id();
 
 /// What the ingest queue carries to the writer.
 using Inbound = std::variant<Reading, Rejection>;

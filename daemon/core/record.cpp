@@ -68,7 +68,8 @@ std::string encode_inbound(const Inbound& item) {
     if (r->sensor_id) put_str(out, *r->sensor_id);
   } else {
     const auto& j = std::get<Rejection>(item);
-    put<std::uint8_t>(out, 2);
+    put<std::uint8_t>(out, 3);
+    put<std::uint64_t>(out, j.id);
     put<std::int64_t>(out, j.received_at);
     put<std::uint8_t>(out, static_cast<std::uint8_t>(j.reason));
     put_str(out, j.topic);
@@ -97,9 +98,12 @@ bool decode_inbound(const std::string& body, Inbound& out) {
     out = std::move(r);
     return true;
   }
-  if (type == 2) {
+  if (type == 2 || type == 3) {
+    // Type 2, from a spool written before rejections had ids, gets a fresh one.
     Rejection j;
     std::uint8_t reason;
+    if (type == 2) j.id = new_rejection_id();
+    else if (!c.get(j.id) || j.id == 0) return false;
     if (!c.get(j.received_at) || !c.get(reason) || reason >= kRejectReasonCount ||
         !c.get_str(j.topic) || !c.get_str(j.payload) || !c.get_str(j.detail) || !c.done())
       return false;

@@ -1,11 +1,25 @@
 #include "validate.h"
 
 #include <cmath>
+#include <random>
 #include <sstream>
 
 #include "topic.h"
 
 namespace roomtemp {
+
+std::uint64_t new_rejection_id() {
+  // Per thread: rejections are made on the MQTT and HTTP threads at once. Seeded from the
+  // kernel, so that two processes (or a restart) do not make the same ids.
+  thread_local std::mt19937_64 engine{[] {
+    std::random_device device;
+    return (std::uint64_t{device()} << 32) ^ device();
+  }()};
+  std::uint64_t id;
+  do id = engine();
+  while (id == 0);
+  return id;
+}
 
 std::string_view reason_name(RejectReason r) {
   switch (r) {
@@ -36,9 +50,12 @@ std::string number_text(double v) {
 Rejection make_rejection(Micros received_at, std::string_view topic, std::string_view payload,
                          RejectReason reason, std::string_view detail) {
   bool topic_cut = false;
-  Rejection j{received_at, storable_text(topic, kMaxRejectedTopicBytes, &topic_cut),
-              std::string(payload.substr(0, kMaxRejectedPayloadBytes)), reason,
-              storable_text(detail, kMaxRejectedDetailBytes)};
+  Rejection j{received_at,
+              storable_text(topic, kMaxRejectedTopicBytes, &topic_cut),
+              std::string(payload.substr(0, kMaxRejectedPayloadBytes)),
+              reason,
+              storable_text(detail, kMaxRejectedDetailBytes),
+              new_rejection_id()};
   if (topic_cut)
     j.detail += " (topic of " + std::to_string(topic.size()) + " bytes: first " +
                 std::to_string(j.topic.size()) + " kept)";

@@ -9,15 +9,14 @@
 
 namespace roomtemp {
 
-Ingest::Ingest(std::shared_ptr<const Config> config, BoundedQueue<Inbound>& queue,
-               Metrics& metrics)
-    : config_(std::move(config)), queue_(queue), metrics_(metrics) {}
+Ingest::Ingest(const LiveConfig& config, BoundedQueue<Inbound>& queue, Metrics& metrics)
+    : config_(config), queue_(queue), metrics_(metrics) {}
 
 void Ingest::on_message(std::string_view topic, std::string_view payload, bool retained) {
   // Our own output never counts as input, even under a subscription broad enough to match it.
   if (is_own_output_topic(topic)) return;
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
-  auto config = config_.load();
+  auto config = config_.get();
   const Micros now = now_micros();
   bool stamped_on_arrival = false;
   Inbound item = classify_message(topic, payload, now, *config, &stamped_on_arrival);
@@ -49,7 +48,7 @@ void Ingest::on_message(std::string_view topic, std::string_view payload, bool r
 std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
                                       std::string_view raw) {
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
-  auto config = config_.load();
+  auto config = config_.get();
   auto refusal = check_reading(reading, *config);
   if (!refusal) refusal = limiter_.admit(reading, config->limits, reading.received_at);
   if (refusal) {

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "input_journal.h"
+#include "live_config.h"
 #include "series_limiter.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,16 +27,12 @@ class Ingest {
   using RejectionPublisher = std::function<void(const Rejection&)>;
   using ReadingSink = std::function<void(const Reading&)>;
 
-  Ingest(std::shared_ptr<const Config> config, BoundedQueue<Inbound>& queue, Metrics& metrics);
+  Ingest(const LiveConfig& config, BoundedQueue<Inbound>& queue, Metrics& metrics);
 
   void set_rejection_publisher(RejectionPublisher p) { publish_rejection_ = std::move(p); }
   void set_reading_sink(ReadingSink s) { on_accepted_ = std::move(s); }
   /// Journal mode: every item is appended to `journal` before it is queued, in queue order.
   void set_journal(InputJournal* journal) { journal_ = journal; }
-
-  /// Swaps the configuration (SIGHUP); readings in flight finish with the old one.
-  void set_config(std::shared_ptr<const Config> config) { config_.store(std::move(config)); }
-  std::shared_ptr<const Config> config() const { return config_.load(); }
 
   /// An MQTT message (network thread). Blocks while the queue is full (back-pressure).
   /// `retained`: the broker replayed its stored copy because we (re)subscribed. Such a copy
@@ -61,7 +58,7 @@ class Ingest {
   void reject(Rejection&& j);
   void enqueue(Inbound&& item);
 
-  std::atomic<std::shared_ptr<const Config>> config_;
+  const LiveConfig& config_;  ///< a reload swaps it; readings in flight finish with the old one
   BoundedQueue<Inbound>& queue_;
   Metrics& metrics_;
   RejectionPublisher publish_rejection_;

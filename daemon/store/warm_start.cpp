@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "log.h"
+
 namespace roomtemp {
 namespace {
 Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
@@ -53,17 +55,6 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
   return rows;
 }
 
-Reading reading_from_row(const pqxx::row& row) {
-  Reading r;
-  r.building = row[0].as<std::string>();
-  r.room = row[1].as<std::string>();
-  r.metric = row[2].as<std::string>();
-  r.ts = row[3].as<std::int64_t>();
-  r.value = row[4].as<double>();
-  if (!row[5].is_null()) r.sensor_id = row[5].as<std::string>();
-  r.received_at = row[6].as<std::int64_t>();
-  return r;
-}
 
 std::vector<Reading> load_future_readings(pqxx::connection& conn,
                                           const std::vector<Duration>& windows,
@@ -100,6 +91,28 @@ std::vector<Reading> load_recent_identities(pqxx::connection& conn,
       static_cast<long long>(limit));
   for (const auto& row : result) out.push_back(reading_from_row(row));
   return out;
+}
+
+void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& aggregator) {
+  // Readings remembered for deduplication, at most (about 100 bytes each).
+  constexpr std::size_t kMaxWarmIdentities = 2'000'000;
+  auto log = component_log("warm");
+  const Micros now = now_micros();
+  auto rows = load_warm_buckets(conn, config.averages.windows, now);
+  aggregator.warm(rows, now);
+  auto ahead = load_future_readings(conn, config.averages.windows,
+                                    config.averages.max_future_skew, now);
+  for (const auto& r : ahead) aggregator.warm_ahead(r, now);
+  auto seen = load_recent_identities(conn, config.averages.windows, config.averages.dedupe_horizon,
+                                     now, kMaxWarmIdentities);
+  for (const auto& r : seen) aggregator.remember(r);
+  if (seen.size() == kMaxWarmIdentities)
+    log->warn("more than {} readings within the dedupe horizon; older copies may count twice "
+              "in the live windows after this restart",
+              kMaxWarmIdentities);
+  log->info("live windows warmed from PostgreSQL: {} series, {} buckets, {} readings ahead, {} "
+            "remembered for dedupe",
+            aggregator.series_count(), rows.size(), ahead.size(), seen.size());
 }
 
 }  // namespace roomtemp

@@ -4,16 +4,10 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "config.h"
+#include "rows.h"
 
 namespace roomtemp {
-
-/// The columns reading_from_row() reads, in its order: for a SELECT or a RETURNING list.
-inline constexpr const char* kReadingColumnsSql =
-    "building, room, metric, (extract(epoch FROM ts) * 1000000)::bigint, value, sensor_id,"
-    " (extract(epoch FROM received_at) * 1000000)::bigint";
-
-/// A row of kReadingColumnsSql as a Reading.
-Reading reading_from_row(const pqxx::row& row);
 
 /// Reads, per configured window, the buckets of the live windows from `readings`, so that a
 /// restarted daemon publishes the same averages it would have without the restart.
@@ -32,5 +26,9 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
 std::vector<Reading> load_recent_identities(pqxx::connection& conn,
                                             const std::vector<Duration>& windows,
                                             Duration horizon, Micros now, std::size_t limit);
+
+/// Loads the live windows' history from PostgreSQL into `aggregator`: the buckets, the readings
+/// stamped ahead, and the identities seen within the dedupe horizon (all of the above).
+void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& aggregator);
 
 }  // namespace roomtemp

@@ -420,5 +420,51 @@ TEST(OutageTest, GarbageAfterTheLastSpoolRecordIsReportedAndEveryRecordReplayed)
   damaged_spool_tail(Damage::garbage_after_last_record);
 }
 
+// A spool segment written to PostgreSQL again — a crash between the commit of its records and
+// the removal of the segment leaves it behind, as does a COMMIT whose answer the broken
+// connection lost — stores every record once: readings by their unique key, rejections by the
+// id each carries from the moment it was refused.
+TEST(OutageTest, ASpoolSegmentWrittenTwiceStoresItsReadingsAndRejectionsOnce) {
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  pg.stop();
+  MqttClient sensor(broker.port());
+  const std::int64_t t = (now_micros() / kSecond - 30) * kSecond;
+  sensor.publish("buildings/B1/rooms/101/temperature", "not a number");
+  sensor.publish("buildings/B1/rooms/101/temperature",
+                 R"({"temperature": 21.5, "timestamp": ")" + rfc3339(t) + "\"}");
+  ASSERT_TRUE(wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") >= 2; }, 20s,
+                         50ms));
+  daemon.kill();
+  const auto segments = spool_segments(daemon.spool_dir());
+  ASSERT_FALSE(segments.empty()) << listing(daemon.spool_dir());
+  TempDir saved;
+  for (const auto& seg : segments) fs::copy_file(seg, saved.file(seg.filename().string()));
+
+  pg.start();
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  ASSERT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 20s))
+      << listing(daemon.spool_dir());
+  ASSERT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 1);
+  ASSERT_EQ(pg.query_count("SELECT count(*) FROM readings"), 1);
+  daemon.terminate();
+  ASSERT_EQ(daemon.wait_exit(15s), 0);
+
+  // The segments again, as a crash right after their commit would have left them.
+  for (const auto& seg : segments)
+    fs::copy_file(saved.file(seg.filename().string()), seg, fs::copy_options::overwrite_existing);
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  EXPECT_TRUE(wait_until([&] { return files_under(daemon.spool_dir()).empty(); }, 20s))
+      << listing(daemon.spool_dir());
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 1)
+      << "the replayed rejection was stored twice";
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM readings"), 1);
+  EXPECT_EQ(pg.query_count("SELECT count(DISTINCT id) FROM rejected_readings"), 1);
+  EXPECT_NE(daemon.log().find("1 rejection(s) were stored already; kept once"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace roomtemp::harness

@@ -33,8 +33,8 @@ class RestServer {
     config->postgres.dsn = "host=127.0.0.1 port=1 dbname=unused connect_timeout=2";
     config->http = std::move(http);
     config->http.listen = "127.0.0.1:0";
-    config_ = config;
-    ingest_ = std::make_unique<Ingest>(config_.load(), queue_, metrics_);
+    config_.set(config);
+    ingest_ = std::make_unique<Ingest>(config_, queue_, metrics_);
     aggregator_ =
         std::make_unique<Aggregator>(config->averages.windows, config->averages.dedupe_horizon);
     api_ = std::make_unique<HttpApi>(config->http.listen,
@@ -44,7 +44,7 @@ class RestServer {
                                                 ready.mqtt = ready.postgres = true;
                                                 return ready;
                                               },
-                                              [this] { return config_.load(); }});
+                                              config_});
     api_->start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
     client_->set_connection_timeout(5);
@@ -60,14 +60,14 @@ class RestServer {
 
   /// Swaps the configuration the handlers see, as a SIGHUP reload does.
   void set_http(HttpConfig http) {
-    auto next = std::make_shared<Config>(*config_.load());
+    auto next = std::make_shared<Config>(*config_.get());
     http.listen = next->http.listen;
     next->http = std::move(http);
-    config_ = next;
+    config_.set(next);
   }
 
  private:
-  std::atomic<std::shared_ptr<const Config>> config_;
+  LiveConfig config_{std::make_shared<const Config>()};
   BoundedQueue<Inbound> queue_{100000};
   Metrics metrics_;
   std::unique_ptr<Ingest> ingest_;

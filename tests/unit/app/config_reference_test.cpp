@@ -260,12 +260,12 @@ TEST_F(ReadmeConfiguration, DefaultsAreTheExampleConfigsValues) {
 }
 
 // The reload column follows the daemon's table of what a SIGHUP cannot change
-// (kRestartOnlyKeys in daemon/app/daemon.cpp): "restart" for those (and the keys inside them),
+// (kRestartOnlyKeys in daemon/app/reload.cpp): "restart" for those (and the keys inside them),
 // "live" for the rest.
 TEST_F(ReadmeConfiguration, ReloadColumnFollowsTheDaemonsRestartOnlyKeys) {
-  const std::string daemon = read_text(kSourceDir / "daemon" / "app" / "daemon.cpp");
+  const std::string daemon = read_text(kSourceDir / "daemon" / "app" / "reload.cpp");
   const auto table = daemon.find("kRestartOnlyKeys[]");
-  ASSERT_NE(table, std::string::npos) << "daemon/app/daemon.cpp no longer has kRestartOnlyKeys[]";
+  ASSERT_NE(table, std::string::npos) << "daemon/app/reload.cpp no longer has kRestartOnlyKeys[]";
   const std::string body = daemon.substr(table, daemon.find("};", table) - table);
   std::set<std::string> restart_only;
   const std::regex entry(R"re(restart_only<[^>]*>\("([a-z_.]+)"\))re");
@@ -278,7 +278,7 @@ TEST_F(ReadmeConfiguration, ReloadColumnFollowsTheDaemonsRestartOnlyKeys) {
     EXPECT_TRUE(
         std::any_of(known.begin(), known.end(),
                     [&](const std::string& k) { return k == key || k.rfind(key + ".", 0) == 0; }))
-        << key << " (daemon.cpp) is no configuration key";
+        << key << " (reload.cpp) is no configuration key";
   }
   for (const auto& row : rows_) {
     bool restart = false;

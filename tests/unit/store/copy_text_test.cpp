@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "pg_writer.h"
+#include "rows.h"
 
 namespace roomtemp {
 namespace {

@@ -1,0 +1,38 @@
+#include "averages_publisher.h"
+
+#include "messages.h"
+#include "topic.h"
+
+namespace roomtemp {
+
+AveragesPublisher::AveragesPublisher(Aggregator& aggregator, MqttClient& out,
+                                     const LiveConfig& config, Metrics& metrics)
+    : aggregator_(aggregator), out_(out), config_(config), metrics_(metrics) {}
+
+void AveragesPublisher::start() {
+  tick_ = std::make_unique<PeriodicTask>(
+      "averages", [this] { return config_.get()->averages.publish_interval; },
+      [this] { publish_changed(); });
+}
+
+void AveragesPublisher::publish_changed() {
+  for (const auto& u : aggregator_.tick(now_micros())) {
+    const std::string window = format_duration(u.length);
+    const std::string topic = u.key.room.empty()
+                                  ? building_average_topic(u.key.building, u.key.metric, window)
+                                  : room_average_topic(u.key.building, u.key.room, u.key.metric,
+                                                       window);
+    if (out_.publish(topic, average_json(u.key, u.length, u.stats), 1, true))
+      metrics_.averages_published.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void AveragesPublisher::wake() {
+  if (tick_) tick_->wake();
+}
+
+void AveragesPublisher::stop() {
+  if (tick_) tick_->stop();
+}
+
+}  // namespace roomtemp

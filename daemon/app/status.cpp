@@ -1,0 +1,39 @@
+#include "status.h"
+
+#include <cstdio>
+
+namespace roomtemp {
+
+Readiness Status::readiness() const {
+  Readiness r;
+  r.mqtt = subscriber_ && subscriber_->ready();
+  if (!r.mqtt && subscriber_) r.mqtt_error = subscriber_->last_error();
+  r.postgres = writer_.connected();
+  if (!r.postgres) r.postgres_error = writer_.last_error();
+  r.spool_error = writer_.spool_error();
+  r.spool = r.spool_error.empty();
+  return r;
+}
+
+std::string Status::line() {
+  auto get = [](const auto& a) { return static_cast<unsigned long long>(a.load()); };
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - last_at_).count();
+  const auto received = get(metrics_.readings_received), written = get(metrics_.readings_written);
+  const double in_rate = seconds > 0 ? (received - last_received_) / seconds : 0;
+  const double out_rate = seconds > 0 ? (written - last_written_) / seconds : 0;
+  last_at_ = now;
+  last_received_ = received;
+  last_written_ = written;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
+                "queue %llu, spool %llu bytes%s",
+                subscriber_ && subscriber_->ready() ? "up" : "down",
+                writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
+                get(metrics_.queue_depth), get(metrics_.spool_bytes),
+                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)");
+  return buf;
+}
+
+}  // namespace roomtemp

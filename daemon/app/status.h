@@ -1,0 +1,33 @@
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "http_api.h"
+#include "metrics.h"
+#include "mqtt_client.h"
+#include "writer.h"
+
+namespace roomtemp {
+
+/// What roomtempd says about itself: /readyz's readiness, and the STATUS= line systemd shows
+/// (`systemctl status`): connections, rates since the last line, totals, queue and spool.
+class Status {
+ public:
+  Status(const Metrics& metrics, const Writer& writer) : metrics_(metrics), writer_(writer) {}
+
+  /// The subscriber, once it exists (it is made after the status is).
+  void set_subscriber(const MqttClient* subscriber) { subscriber_ = subscriber; }
+
+  Readiness readiness() const;
+  /// A STATUS= line; its rates are over the time since the previous call.
+  std::string line();
+
+ private:
+  const Metrics& metrics_;
+  const Writer& writer_;
+  const MqttClient* subscriber_ = nullptr;
+  std::chrono::steady_clock::time_point last_at_ = std::chrono::steady_clock::now();
+  unsigned long long last_received_ = 0, last_written_ = 0;
+};
+
+}  // namespace roomtemp
