@@ -84,8 +84,8 @@ void start_with_nowhere_to_write(Postgres& pg, Broker& broker, TempDir& dir,
   MqttClient sensor(broker.port());
   for (int i = 0; i < readings; ++i)
     sensor.publish("buildings/L/rooms/" + std::to_string(100 + i) + "/temperature", "21.5");
-  ASSERT_TRUE(wait_until(
-      [&] { return daemon->log().find("retrying in 1s") != std::string::npos; }, 30s))
+  ASSERT_TRUE(
+      wait_until([&] { return daemon->log().find("retrying in 1s") != std::string::npos; }, 30s))
       << "the writer never tried the spool";
 }
 
@@ -116,8 +116,8 @@ TEST(LifecycleTest, ASecondSigtermEndsTheStopAtOnce) {
   ASSERT_NO_FATAL_FAILURE(start_with_nowhere_to_write(pg, broker, dir, daemon, 3));
 
   daemon->terminate();
-  ASSERT_TRUE(wait_until(
-      [&] { return daemon->log().find("stopping\n") != std::string::npos; }, 5s));
+  ASSERT_TRUE(
+      wait_until([&] { return daemon->log().find("stopping\n") != std::string::npos; }, 5s));
   std::this_thread::sleep_for(500ms);
   const auto second = std::chrono::steady_clock::now();
   daemon->terminate();
@@ -144,8 +144,8 @@ TEST(LifecycleTest, ADatabaseCreatedAfterTheStartIsMigratedAndGetsTheSpooledRead
   MqttClient sensor(broker.port());
   for (int i = 0; i < kReadings; ++i)
     sensor.publish("buildings/L/rooms/" + std::to_string(100 + i) + "/temperature", "20.5");
-  EXPECT_TRUE(wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") == kReadings; },
-                         15s));
+  EXPECT_TRUE(wait_until(
+      [&] { return daemon.metric("roomtemp_readings_spooled_total") == kReadings; }, 15s));
 
   pg.create_database(db);
   EXPECT_EQ(daemon.poll_get("/readyz", 200, 30s).status, 200) << daemon.http_get("/readyz").body;
@@ -182,8 +182,8 @@ TEST(LifecycleTest, WithMigrateOffAnUnmigratedDatabaseIsNotReadyUntilMigrated) {
   const RunResult migrate = run_roomtempd({"--migrate", "--config", daemon.config_path()});
   ASSERT_EQ(migrate.exit_code, 0) << migrate.output;
   EXPECT_EQ(daemon.poll_get("/readyz", 200, 30s).status, 200) << daemon.http_get("/readyz").body;
-  EXPECT_TRUE(wait_until(
-      [&] { return pg.query_count("SELECT count(*) FROM readings", db) == 1; }, 15s));
+  EXPECT_TRUE(
+      wait_until([&] { return pg.query_count("SELECT count(*) FROM readings", db) == 1; }, 15s));
 }
 
 // Mistakes in the file are configuration errors (exit 2, FILE:LINE:COL and the key), found by
@@ -212,7 +212,8 @@ TEST(LifecycleTest, ConfigMistakesStopTheStartBeforeTheNetwork) {
       const RunResult r = run_roomtempd(args, 20s);
       EXPECT_EQ(r.exit_code, 2) << c.what << ": " << args[0] << "\n" << r.output;
       EXPECT_NE(r.output.find(path + c.expect), std::string::npos)
-          << c.what << ": " << args[0] << "\n" << r.output;
+          << c.what << ": " << args[0] << "\n"
+          << r.output;
       EXPECT_EQ(r.output.find("starting"), std::string::npos) << c.what << "\n" << r.output;
       EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << c.what;
     }

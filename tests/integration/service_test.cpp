@@ -24,7 +24,6 @@
 namespace roomtemp::harness {
 namespace {
 
-
 class ServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { pg_ = new Postgres; }
