@@ -185,14 +185,7 @@ class SecurityTest : public ::testing::Test {
   /// and roomtemp_mqtt_connected is 0. /readyz speaks for the subscribing client, which finds
   /// the reason on its own attempt: the log line a test waited for may be the publisher's.
   static void expect_not_ready_because(Daemon& daemon, const std::string& why) {
-    HttpResponse ready;
-    wait_until(
-        [&] {
-          ready = daemon.http_get("/readyz");
-          return (ready.status == 503 && ready.body.find(why) != std::string::npos) ||
-                 !daemon.running();
-        },
-        15s, 50ms);
+    const HttpResponse ready = daemon.poll_get("/readyz", 503, why);
     ASSERT_TRUE(daemon.running()) << "roomtempd exited";
     EXPECT_EQ(ready.status, 503) << ready.body;
     EXPECT_NE(ready.body.find(why), std::string::npos) << ready.body;
