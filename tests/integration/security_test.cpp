@@ -386,7 +386,16 @@ TEST_F(SecurityTest, PasswordFromFileUnderTheShippedAcl) {
         return false;
       },
       10s));
-  std::this_thread::sleep_for(500ms);
+  // And its row: the writer commits in the order roomtempd received, so a reading injected
+  // before it would be stored by now.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return pg_->query_count(
+                   "SELECT count(*) FROM rejected_readings WHERE "
+                   "convert_from(payload, 'UTF8') = 'still not a number'",
+                   db_) == 1;
+      },
+      10s, 50ms));
   EXPECT_TRUE(dashboard.messages_on("buildings/B9/#").empty());
   for (const auto& m : dashboard.messages_on("roomtemp/rejected"))
     EXPECT_EQ(m.payload.find("forged"), std::string::npos) << m.payload;
