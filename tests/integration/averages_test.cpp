@@ -210,6 +210,26 @@ class AveragesTest : public DaemonTest {
     ASSERT_TRUE(daemon_->wait_ready(30s));
   }
 
+  /// True when a subscriber arriving now gets a retained message on each of the `topics` topics
+  /// that `filters` match, each counting what SQL counts over its own [from, to): the publish
+  /// tick after the last reading (or the republish after a late one) has reached the broker.
+  /// A message published before a reading of its range was added fails this until then.
+  bool retained_are_current(const std::vector<std::string>& filters, std::size_t topics) {
+    MqttClient c(broker_.port());
+    for (const auto& f : filters) c.subscribe(f, 1);
+    if (!c.wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= topics; }, 5s))
+      return false;
+    std::set<std::string> seen;
+    for (const auto& m : c.messages()) {
+      if (!m.retain || !seen.insert(m.topic).second) continue;
+      const json doc = json::parse(m.payload, nullptr, false);
+      if (!doc.is_object() || !doc.contains("count") || !doc["count"].is_number_integer())
+        return false;
+      if (doc["count"].get<long long>() != sql_over(*pg_, db_, doc).count) return false;
+    }
+    return true;
+  }
+
   /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
   /// `retained`), to − from = window, numbers = SQL over [from, to).
   void check_message(const MqttMessage& m, bool retained,
@@ -292,13 +312,18 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   MqttClient sensor(broker_.port());
   sensor.publish_many(batch, 1);
   ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
-  // Let the publish tick (200ms) catch up with the last of them.
-  std::this_thread::sleep_for(1500ms);
-
-  // A subscriber arriving now gets one retained message per topic: 6 rooms + 2 buildings,
-  // 3 windows each (every room has readings in the last minute).
-  auto watcher = average_watcher(broker_);
+  // One retained message per topic: 6 rooms + 2 buildings, 3 windows each (every room has
+  // readings in the last minute). The publish tick (200ms) catches up with the last readings.
   const std::size_t topics = (rooms.size() + 2) * 3;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return retained_are_current({kRoomAverages, kBuildingAverages}, topics);
+      },
+      15s, 100ms))
+      << "the retained averages never came to count what SQL counts over their ranges";
+
+  // A subscriber arriving now gets one retained message per topic.
+  auto watcher = average_watcher(broker_);
   ASSERT_TRUE(
       watcher->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= topics; }, 10s))
       << "retained average topics: " << distinct_topics(watcher->messages(), true) << " of "
@@ -569,9 +594,22 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
                                        {"B1", "101", now + 12 * kSecond, 30.0, std::nullopt}};
   MqttClient sensor(broker_.port());
   ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, samples));
-  // Past the reading's 2 s bucket of the 1m window, then a few publish ticks.
+  // Past the reading's 2 s bucket of the 1m window, then the publish tick after that (the live
+  // answers are what the tick last computed).
   while (now_micros() < now + 15 * kSecond) std::this_thread::sleep_for(100ms);
-  std::this_thread::sleep_for(1s);
+  const std::vector<std::string> paths = {"/v1/buildings/B1/rooms/101/temperature/average?window=",
+                                          "/v1/buildings/B1/temperature/average?window="};
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (const std::string w : {"1m", "15m", "1h"})
+          for (const auto& path : paths) {
+            const json doc = json::parse(daemon_->http_get(path + w).body, nullptr, false);
+            if (!doc.is_object() || doc.value("count", -1) != 2) return false;
+          }
+        return true;
+      },
+      10s, 100ms))
+      << "not every live window counts both readings";
 
   for (const std::string w : {"1m", "15m", "1h"}) {
     for (const std::string& path : {"/v1/buildings/B1/rooms/101/temperature/average?window=" + w,
@@ -623,7 +661,9 @@ TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageEx
   samples.push_back({"B1", "101", from + 2 * kSecond, 25.0, std::nullopt});
   sensor.publish(publication(samples[1]).topic, publication(samples[1]).payload, 1);
   ASSERT_NO_FATAL_FAILURE(wait_rows(2));
-  std::this_thread::sleep_for(1s);
+  // The tick that republishes it (the late reading lies in its range) reaches the broker.
+  EXPECT_TRUE(wait_until([&] { return retained_are_current({topic}, 1); }, 10s, 100ms))
+      << "the retained message disagrees with SQL over its range";
 
   MqttClient late(broker_.port());
   late.subscribe(topic, 1);

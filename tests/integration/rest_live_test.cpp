@@ -113,14 +113,32 @@ class RestLiveTest : public DaemonTest {
     return doc;
   }
 
-  /// Publishes the samples over MQTT and waits until they are stored and a few ticks passed.
+  /// Publishes the samples (each less than an hour old, none a copy of another) over MQTT and
+  /// waits until they are stored and the live 1h answer of each of their rooms and buildings
+  /// counts them: the live answers are what the publish tick last computed.
   void publish(const std::vector<Sample>& samples) {
     std::vector<Publication> batch;
-    for (const auto& s : samples) batch.push_back(publication(s));
+    std::map<std::string, long long> in_hour;  // live 1h path → samples it must count
+    for (const auto& s : samples) {
+      batch.push_back(publication(s));
+      ++in_hour["/v1/buildings/" + s.building + "/rooms/" + s.room + "/temperature/average"];
+      ++in_hour["/v1/buildings/" + s.building + "/temperature/average"];
+    }
     MqttClient sensor(broker_.port());
     sensor.publish_many(batch, 1);
     ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
-    std::this_thread::sleep_for(1s);
+    for (const auto& [path, n] : in_hour) {
+      long long counted = -1;
+      ASSERT_TRUE(wait_until(
+          [&] {
+            const json doc =
+                json::parse(daemon_->http_get(path + "?window=1h").body, nullptr, false);
+            counted = doc.is_object() ? doc.value("count", -1LL) : -1;
+            return counted == n;
+          },
+          10s, 50ms))
+          << path << "?window=1h counts " << counted << " of " << n;
+    }
   }
 };
 
