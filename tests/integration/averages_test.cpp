@@ -28,21 +28,23 @@ namespace {
 
 using json = nlohmann::json;
 
-
 const std::string kRoomAverages = "buildings/+/rooms/+/+/average/+";
 const std::string kBuildingAverages = "buildings/+/+/average/+";
 
 /// One reading as the test published it.
 
-
 /// "10s", "1m", "15m", "1h" in microseconds, read here rather than by the daemon's parser.
 std::int64_t window_micros(const std::string& w) {
   const std::int64_t n = std::stoll(w.substr(0, w.size() - 1));
   switch (w.back()) {
-    case 's': return n * kSecond;
-    case 'm': return n * kMinute;
-    case 'h': return n * 60 * kMinute;
-    case 'd': return n * 24 * 60 * kMinute;
+    case 's':
+      return n * kSecond;
+    case 'm':
+      return n * kMinute;
+    case 'h':
+      return n * 60 * kMinute;
+    case 'd':
+      return n * 24 * 60 * kMinute;
   }
   throw std::runtime_error("bad window " + w);
 }
@@ -82,8 +84,8 @@ std::string time_literal(const json& v) {
 
 /// Microseconds since the epoch of an RFC 3339 time, as PostgreSQL reads it.
 std::int64_t pg_micros(const Postgres& pg, const std::string& db, const json& t) {
-  return std::stoll(pg.query_value(
-      "SELECT (extract(epoch FROM " + time_literal(t) + ") * 1000000)::bigint", db));
+  return std::stoll(
+      pg.query_value("SELECT (extract(epoch FROM " + time_literal(t) + ") * 1000000)::bigint", db));
 }
 
 /// The SPEC §3 query over [from, to) of a published average.
@@ -100,8 +102,9 @@ SqlStats sql_over(const Postgres& pg, const std::string& db, const json& avg) {
     if (!std::regex_match(s, id)) throw std::runtime_error("bad id " + s);
     return "'" + s + "'";
   };
-  std::string sql = "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building = " +
-                    checked(building) + " AND metric = " + checked(metric);
+  std::string sql =
+      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building = " +
+      checked(building) + " AND metric = " + checked(metric);
   if (avg.contains("room")) sql += " AND room = " + checked(avg.at("room").get<std::string>());
   sql += " AND ts >= " + time_literal(avg.at("from")) + " AND ts < " + time_literal(avg.at("to"));
   const Rows rows = pg.query(sql, db);
@@ -189,7 +192,8 @@ class AveragesTest : public DaemonTest {
  protected:
   /// roomtempd with a 200ms publish tick unless `options.averages` says otherwise.
   void start_daemon(ConfigOptions options = {}) {
-    if (options.averages.empty()) options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
+    if (options.averages.empty())
+      options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
     DaemonTest::start_daemon("averages", std::move(options));
   }
 
@@ -206,9 +210,30 @@ class AveragesTest : public DaemonTest {
     ASSERT_TRUE(daemon_->wait_ready(30s));
   }
 
+  /// True when a subscriber arriving now gets a retained message on each of the `topics` topics
+  /// that `filters` match, each counting what SQL counts over its own [from, to): the publish
+  /// tick after the last reading (or the republish after a late one) has reached the broker.
+  /// A message published before a reading of its range was added fails this until then.
+  bool retained_are_current(const std::vector<std::string>& filters, std::size_t topics) {
+    MqttClient c(broker_.port());
+    for (const auto& f : filters) c.subscribe(f, 1);
+    if (!c.wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= topics; }, 5s))
+      return false;
+    std::set<std::string> seen;
+    for (const auto& m : c.messages()) {
+      if (!m.retain || !seen.insert(m.topic).second) continue;
+      const json doc = json::parse(m.payload, nullptr, false);
+      if (!doc.is_object() || !doc.contains("count") || !doc["count"].is_number_integer())
+        return false;
+      if (doc["count"].get<long long>() != sql_over(*pg_, db_, doc).count) return false;
+    }
+    return true;
+  }
+
   /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
   /// `retained`), to − from = window, numbers = SQL over [from, to).
-  void check_message(const MqttMessage& m, bool retained, const std::vector<Sample>* samples = nullptr) {
+  void check_message(const MqttMessage& m, bool retained,
+                     const std::vector<Sample>* samples = nullptr) {
     SCOPED_TRACE(m.topic + " " + m.payload);
     const auto key = parse_average_topic(m.topic);
     ASSERT_TRUE(key) << "not an average topic";
@@ -233,10 +258,10 @@ class AveragesTest : public DaemonTest {
     const std::int64_t to = pg_micros(*pg_, db_, doc["to"]);
     EXPECT_EQ(to - from, window_micros(key->window)) << "to - from is not the window";
     expect_equals_sql(doc, sql_over(*pg_, db_, doc), "SQL");
-    if (samples) expect_equals_brute(doc, brute_over(*samples, key->building, key->room, from, to), "");
+    if (samples)
+      expect_equals_brute(doc, brute_over(*samples, key->building, key->room, from, to), "");
   }
 };
-
 
 /// Readings for `rooms` over the last ~50 minutes, a few in the last 20 seconds, in whole
 /// milliseconds with two decimals so that SQL and JSON print the same doubles.
@@ -253,7 +278,9 @@ std::vector<Sample> make_samples(const std::vector<std::pair<std::string, std::s
       return "s" + std::to_string(i % 3);
     };
     for (int i = 0; i < 40; ++i)
-      out.push_back({b, r, now - 25 * kSecond - i * 73 * kSecond - n * 1000 - static_cast<std::int64_t>(rng() % 997) * 1000,
+      out.push_back({b, r,
+                     now - 25 * kSecond - i * 73 * kSecond - n * 1000 -
+                         static_cast<std::int64_t>(rng() % 997) * 1000,
                      value(), sensor(i)});
     for (int i : {3, 9, 17})
       out.push_back({b, r, now - i * kSecond - n * 1000, value(), sensor(i)});
@@ -285,15 +312,22 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   MqttClient sensor(broker_.port());
   sensor.publish_many(batch, 1);
   ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
-  // Let the publish tick (200ms) catch up with the last of them.
-  std::this_thread::sleep_for(1500ms);
-
-  // A subscriber arriving now gets one retained message per topic: 6 rooms + 2 buildings,
-  // 3 windows each (every room has readings in the last minute).
-  auto watcher = average_watcher(broker_);
+  // One retained message per topic: 6 rooms + 2 buildings, 3 windows each (every room has
+  // readings in the last minute). The publish tick (200ms) catches up with the last readings.
   const std::size_t topics = (rooms.size() + 2) * 3;
-  ASSERT_TRUE(watcher->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= topics; }, 10s))
-      << "retained average topics: " << distinct_topics(watcher->messages(), true) << " of " << topics;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return retained_are_current({kRoomAverages, kBuildingAverages}, topics);
+      },
+      15s, 100ms))
+      << "the retained averages never came to count what SQL counts over their ranges";
+
+  // A subscriber arriving now gets one retained message per topic.
+  auto watcher = average_watcher(broker_);
+  ASSERT_TRUE(
+      watcher->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= topics; }, 10s))
+      << "retained average topics: " << distinct_topics(watcher->messages(), true) << " of "
+      << topics;
   const auto messages = watcher->messages();
   EXPECT_EQ(distinct_topics(messages, true), topics);
   std::set<std::string> seen;
@@ -306,7 +340,8 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   }
   for (const auto& [b, r] : rooms)
     for (const char* w : {"1m", "15m", "1h"}) {
-      EXPECT_TRUE(seen.count("buildings/" + b + "/rooms/" + r + "/temperature/average/" + w)) << b << "/" << r << " " << w;
+      EXPECT_TRUE(seen.count("buildings/" + b + "/rooms/" + r + "/temperature/average/" + w))
+          << b << "/" << r << " " << w;
       EXPECT_TRUE(seen.count("buildings/" + b + "/temperature/average/" + w)) << b << " " << w;
     }
 
@@ -314,7 +349,8 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   // known without the daemon's help.
   const auto latest = latest_by_topic(watcher->messages());
   for (const auto& [b, r] : rooms) {
-    const json doc = json::parse(latest.at("buildings/" + b + "/rooms/" + r + "/temperature/average/1h").payload);
+    const json doc = json::parse(
+        latest.at("buildings/" + b + "/rooms/" + r + "/temperature/average/1h").payload);
     long long expected = 0;
     for (const auto& s : samples)
       if (s.building == b && s.room == r && s.ts > now - 60 * kMinute) ++expected;
@@ -333,7 +369,8 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   ASSERT_TRUE(again.wait_for([](const auto& ms) { return distinct_topics(ms, true) >= 6; }, 10s));
   for (const auto& m : again.messages()) check_message(m, m.retain, &samples);
   const auto now_latest = latest_by_topic(again.messages());
-  const json hour = json::parse(now_latest.at("buildings/B2/rooms/201/temperature/average/1h").payload);
+  const json hour =
+      json::parse(now_latest.at("buildings/B2/rooms/201/temperature/average/1h").payload);
   EXPECT_EQ(hour["count"].get<long long>(), 43 + 1) << "the reading stamped ahead counts now";
   EXPECT_EQ(hour["max"].get<double>(),
             std::max(29.75, brute_over(samples, "B2", "201", now - 50 * kMinute, now).max));
@@ -344,7 +381,8 @@ TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
 TEST_F(AveragesTest, AnEmptiedWindowPublishesCountZeroWithNullsOnce) {
   // Two short windows: 12s divides into 30 equal buckets, 10s does not (to − from must still
   // be exactly 10 s).
-  ASSERT_NO_FATAL_FAILURE(start_daemon({.averages = "  windows: [10s, 12s]\n  publish_interval: 200ms\n"}));
+  ASSERT_NO_FATAL_FAILURE(
+      start_daemon({.averages = "  windows: [10s, 12s]\n  publish_interval: 200ms\n"}));
   auto watcher = average_watcher(broker_);
   const std::int64_t ts = now_micros() / 1000 * 1000 - kSecond;
   std::vector<Sample> samples = {{"B1", "101", ts, 20.0, std::string("a")},
@@ -361,7 +399,8 @@ TEST_F(AveragesTest, AnEmptiedWindowPublishesCountZeroWithNullsOnce) {
       "buildings/B1/rooms/101/temperature/average/12s", "buildings/B1/temperature/average/12s"};
   auto counts_on = [&](const std::string& topic) {
     std::vector<long long> out;
-    for (const auto& m : watcher->messages_on(topic)) out.push_back(json::parse(m.payload)["count"].get<long long>());
+    for (const auto& m : watcher->messages_on(topic))
+      out.push_back(json::parse(m.payload)["count"].get<long long>());
     return out;
   };
   auto saw = [&](long long n) {
@@ -379,7 +418,8 @@ TEST_F(AveragesTest, AnEmptiedWindowPublishesCountZeroWithNullsOnce) {
     const auto c = counts_on(t);
     ASSERT_FALSE(c.empty());
     EXPECT_EQ(c.back(), 0) << "the last message is the empty window";
-    EXPECT_EQ(std::count(c.begin(), c.end(), 0), 1) << "count 0 is published once: " << ::testing::PrintToString(c);
+    EXPECT_EQ(std::count(c.begin(), c.end(), 0), 1)
+        << "count 0 is published once: " << ::testing::PrintToString(c);
     EXPECT_EQ(*std::max_element(c.begin(), c.end()), 3);
     for (const auto& m : watcher->messages_on(t)) check_message(m, false, &samples);
     const json last = json::parse(watcher->messages_on(t).back().payload);
@@ -416,24 +456,29 @@ TEST_F(AveragesTest, TheDaemonNeverConsumesItsOwnOutput) {
   sensor.publish("buildings/B1/rooms/101/temperature", "not a number", 1);  // one rejection
   ASSERT_NO_FATAL_FAILURE(wait_rows(3));
   // (3 rooms + 2 buildings) × 3 windows, and the rejection echoed on roomtemp/rejected.
-  ASSERT_TRUE(watcher->wait_for([](const auto& ms) { return distinct_topics(ms, false) >= 15; }, 10s));
+  ASSERT_TRUE(
+      watcher->wait_for([](const auto& ms) { return distinct_topics(ms, false) >= 15; }, 10s));
   ASSERT_TRUE(rejected.wait_for([](const auto& ms) { return !ms.empty(); }, 10s));
   // Several publish ticks, during which any feedback would show up.
   std::this_thread::sleep_for(2s);
 
   EXPECT_EQ(count("SELECT count(*) FROM readings"), 3);
   EXPECT_EQ(count("SELECT count(*) FROM readings WHERE room = 'average' OR metric = 'average' "
-                  "OR room NOT IN ('101', '102', '201')"), 0);
+                  "OR room NOT IN ('101', '102', '201')"),
+            0);
   EXPECT_EQ(count("SELECT count(*) FROM rejected_readings"), 1)
-      << "rejected: " << ::testing::PrintToString(pg_->query(
-             "SELECT topic, reason FROM rejected_readings ORDER BY received_at", db_));
+      << "rejected: "
+      << ::testing::PrintToString(
+             pg_->query("SELECT topic, reason FROM rejected_readings ORDER BY received_at", db_));
   EXPECT_EQ(count("SELECT count(*) FROM rejected_readings WHERE topic LIKE '%/average/%' "
-                  "OR topic LIKE 'roomtemp/%'"), 0);
+                  "OR topic LIKE 'roomtemp/%'"),
+            0);
   // Received counts sensor input only: 3 readings and 1 bad message.
   const HttpResponse metrics = daemon_->http_get("/metrics");
   ASSERT_EQ(metrics.status, 200);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(metrics.body, m, std::regex(R"(\nroomtemp_readings_received_total (\d+))")));
+  ASSERT_TRUE(std::regex_search(metrics.body, m,
+                                std::regex(R"(\nroomtemp_readings_received_total (\d+))")));
   EXPECT_EQ(m[1], "4") << "the daemon counted its own output as received";
   // The averages still say exactly what the three readings say.
   for (const auto& msg : watcher->messages()) check_message(msg, false, &samples);
@@ -444,15 +489,19 @@ TEST_F(AveragesTest, TheDaemonNeverConsumesItsOwnOutput) {
 // from PostgreSQL), over REST and on the retained topics.
 TEST_F(AveragesTest, ARestartKeepsTheAverages) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  const std::vector<std::pair<std::string, std::string>> rooms = {{"B1", "101"}, {"B1", "102"}, {"B2", "201"}};
+  const std::vector<std::pair<std::string, std::string>> rooms = {
+      {"B1", "101"}, {"B1", "102"}, {"B2", "201"}};
   const std::int64_t now = now_micros() / 1000 * 1000;
   // Two to ten minutes old: inside every 15m window of the next five minutes.
   std::vector<Sample> samples;
   std::mt19937_64 rng(5);
   for (const auto& [b, r] : rooms)
     for (int i = 0; i < 25; ++i)
-      samples.push_back({b, r, now - 2 * kMinute - i * 19 * kSecond - static_cast<std::int64_t>(rng() % 1000) * 1000,
-                         15.0 + static_cast<double>(rng() % 1500) / 100.0, std::string("s") + std::to_string(i % 2)});
+      samples.push_back(
+          {b, r,
+           now - 2 * kMinute - i * 19 * kSecond - static_cast<std::int64_t>(rng() % 1000) * 1000,
+           15.0 + static_cast<double>(rng() % 1500) / 100.0,
+           std::string("s") + std::to_string(i % 2)});
   std::vector<Publication> batch;
   for (const auto& s : samples) batch.push_back(publication(s));
   MqttClient sensor(broker_.port());
@@ -472,23 +521,28 @@ TEST_F(AveragesTest, ARestartKeepsTheAverages) {
   // Before: the retained 15m numbers, once they cover every reading.
   // (No 1m averages: no reading is that recent, so 5 series × 2 windows are retained.)
   std::map<std::string, json> before;
-  ASSERT_TRUE(wait_until([&] {
-    auto w = average_watcher(broker_);
-    if (!w->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= 10; }, 3s)) return false;
-    const auto latest = latest_by_topic(w->messages());
-    before.clear();
-    long long total = 0;
-    for (const auto& t : topics) {
-      if (!latest.count(t)) return false;
-      before[t] = json::parse(latest.at(t).payload);
-      if (t.find("/rooms/") != std::string::npos) total += before[t]["count"].get<long long>();
-    }
-    return total == static_cast<long long>(samples.size());
-  }, 20s)) << "the retained 15m averages never covered every reading";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto w = average_watcher(broker_);
+        if (!w->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= 10; }, 3s))
+          return false;
+        const auto latest = latest_by_topic(w->messages());
+        before.clear();
+        long long total = 0;
+        for (const auto& t : topics) {
+          if (!latest.count(t)) return false;
+          before[t] = json::parse(latest.at(t).payload);
+          if (t.find("/rooms/") != std::string::npos) total += before[t]["count"].get<long long>();
+        }
+        return total == static_cast<long long>(samples.size());
+      },
+      20s))
+      << "the retained 15m averages never covered every reading";
   for (const auto& [t, doc] : before) check_message({t, doc.dump(), 1, true}, true, &samples);
 
   auto watcher = average_watcher(broker_);
-  ASSERT_TRUE(watcher->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= 10; }, 10s));
+  ASSERT_TRUE(
+      watcher->wait_for([&](const auto& ms) { return distinct_topics(ms, true) >= 10; }, 10s));
   const std::size_t before_restart = watcher->messages().size();
   const auto stopped = daemon_->restart();
   ASSERT_TRUE(stopped.has_value()) << "SIGTERM did not stop it";
@@ -507,14 +561,19 @@ TEST_F(AveragesTest, ARestartKeepsTheAverages) {
     EXPECT_TRUE(close_relative(now_doc["avg"].get<double>(), old["avg"].get<double>()));
     EXPECT_EQ(now_doc["min"], old["min"]);
     EXPECT_EQ(now_doc["max"], old["max"]);
-    expect_equals_sql(now_doc, sql_over(*pg_, db_, now_doc), "after restart, SQL over the new range");
+    expect_equals_sql(now_doc, sql_over(*pg_, db_, now_doc),
+                      "after restart, SQL over the new range");
   }
   // And the restarted daemon publishes them again, the same numbers.
-  ASSERT_TRUE(watcher->wait_for([&](const auto& ms) {
-    std::set<std::string> t;
-    for (std::size_t i = before_restart; i < ms.size(); ++i) t.insert(ms[i].topic);
-    return std::all_of(topics.begin(), topics.end(), [&](const auto& x) { return t.count(x) > 0; });
-  }, 10s)) << "no averages published after the restart";
+  ASSERT_TRUE(watcher->wait_for(
+      [&](const auto& ms) {
+        std::set<std::string> t;
+        for (std::size_t i = before_restart; i < ms.size(); ++i) t.insert(ms[i].topic);
+        return std::all_of(topics.begin(), topics.end(),
+                           [&](const auto& x) { return t.count(x) > 0; });
+      },
+      10s))
+      << "no averages published after the restart";
   const auto after = latest_by_topic(watcher->messages());
   for (const auto& t : topics) {
     const json doc = json::parse(after.at(t).payload);
@@ -535,13 +594,26 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
                                        {"B1", "101", now + 12 * kSecond, 30.0, std::nullopt}};
   MqttClient sensor(broker_.port());
   ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, samples));
-  // Past the reading's 2 s bucket of the 1m window, then a few publish ticks.
+  // Past the reading's 2 s bucket of the 1m window, then the publish tick after that (the live
+  // answers are what the tick last computed).
   while (now_micros() < now + 15 * kSecond) std::this_thread::sleep_for(100ms);
-  std::this_thread::sleep_for(1s);
+  const std::vector<std::string> paths = {"/v1/buildings/B1/rooms/101/temperature/average?window=",
+                                          "/v1/buildings/B1/temperature/average?window="};
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (const std::string w : {"1m", "15m", "1h"})
+          for (const auto& path : paths) {
+            const json doc = json::parse(daemon_->http_get(path + w).body, nullptr, false);
+            if (!doc.is_object() || doc.value("count", -1) != 2) return false;
+          }
+        return true;
+      },
+      10s, 100ms))
+      << "not every live window counts both readings";
 
   for (const std::string w : {"1m", "15m", "1h"}) {
     for (const std::string& path : {"/v1/buildings/B1/rooms/101/temperature/average?window=" + w,
-                                   "/v1/buildings/B1/temperature/average?window=" + w}) {
+                                    "/v1/buildings/B1/temperature/average?window=" + w}) {
       SCOPED_TRACE(path);
       const HttpResponse res = daemon_->http_get(path);
       ASSERT_EQ(res.status, 200) << res.body;
@@ -556,7 +628,8 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
     }
   }
   auto watcher = average_watcher(broker_);
-  ASSERT_TRUE(watcher->wait_for([](const auto& ms) { return distinct_topics(ms, true) >= 6; }, 10s));
+  ASSERT_TRUE(
+      watcher->wait_for([](const auto& ms) { return distinct_topics(ms, true) >= 6; }, 10s));
   for (const auto& m : watcher->messages()) check_message(m, m.retain, &samples);
 }
 
@@ -572,9 +645,12 @@ TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageEx
   std::vector<Sample> samples = {{"B1", "101", t0 - 1 * kSecond, 20.0, std::nullopt}};
   MqttClient sensor(broker_.port());
   sensor.publish(publication(samples[0]).topic, publication(samples[0]).payload, 1);
-  ASSERT_TRUE(watcher->wait_for([&](const auto& ms) {
-    return std::any_of(ms.begin(), ms.end(), [&](const MqttMessage& m) { return m.topic == topic; });
-  }, 10s));
+  ASSERT_TRUE(watcher->wait_for(
+      [&](const auto& ms) {
+        return std::any_of(ms.begin(), ms.end(),
+                           [&](const MqttMessage& m) { return m.topic == topic; });
+      },
+      10s));
   const json first = json::parse(watcher->messages_on(topic).front().payload);
   ASSERT_EQ(first["count"], 1);
   const std::int64_t from = pg_micros(*pg_, db_, first["from"]);
@@ -585,14 +661,17 @@ TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageEx
   samples.push_back({"B1", "101", from + 2 * kSecond, 25.0, std::nullopt});
   sensor.publish(publication(samples[1]).topic, publication(samples[1]).payload, 1);
   ASSERT_NO_FATAL_FAILURE(wait_rows(2));
-  std::this_thread::sleep_for(1s);
+  // The tick that republishes it (the late reading lies in its range) reaches the broker.
+  EXPECT_TRUE(wait_until([&] { return retained_are_current({topic}, 1); }, 10s, 100ms))
+      << "the retained message disagrees with SQL over its range";
 
   MqttClient late(broker_.port());
   late.subscribe(topic, 1);
   ASSERT_TRUE(late.wait_for([](const auto& ms) { return !ms.empty(); }, 10s));
   const MqttMessage retained = late.messages().front();
   check_message(retained, true, &samples);
-  const HttpResponse live = daemon_->http_get("/v1/buildings/B1/rooms/101/temperature/average?window=1m");
+  const HttpResponse live =
+      daemon_->http_get("/v1/buildings/B1/rooms/101/temperature/average?window=1m");
   ASSERT_EQ(live.status, 200);
   const json doc = json::parse(live.body);
   expect_equals_sql(doc, sql_over(*pg_, db_, doc), "REST live 1m");
@@ -611,20 +690,21 @@ TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
   MqttClient sensor(broker_.port());
   ASSERT_NO_FATAL_FAILURE(publish_stored_then_restart(sensor, {s, other, old}));
   // Only the two a window holds are remembered (the start-up query reads no older partition).
-  EXPECT_NE(daemon_->log().find(" 2 remembered for dedupe"),
-            std::string::npos)
-      << daemon_->log();
+  EXPECT_NE(daemon_->log().find(" 2 remembered for dedupe"), std::string::npos) << daemon_->log();
   // The sensor (or the broker, for an unacknowledged QoS 1 message) sends it again.
   const auto p = publication(s);
   sensor.publish(p.topic, p.payload, 1);
-  ASSERT_TRUE(wait_until([&] {
-    const auto r = daemon_->http_get("/metrics");
-    return r.body.find("\nroomtemp_readings_received_total 1\n") != std::string::npos;
-  }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto r = daemon_->http_get("/metrics");
+        return r.body.find("\nroomtemp_readings_received_total 1\n") != std::string::npos;
+      },
+      10s));
   std::this_thread::sleep_for(1s);  // written (ON CONFLICT: once) and a few publish ticks
   EXPECT_EQ(count("SELECT count(*) FROM readings"), 3);
-  for (const std::string& path : {std::string("/v1/buildings/B1/rooms/101/temperature/average?window=15m"),
-                                 std::string("/v1/buildings/B1/temperature/average?window=1h")}) {
+  for (const std::string& path :
+       {std::string("/v1/buildings/B1/rooms/101/temperature/average?window=15m"),
+        std::string("/v1/buildings/B1/temperature/average?window=1h")}) {
     SCOPED_TRACE(path);
     const HttpResponse res = daemon_->http_get(path);
     ASSERT_EQ(res.status, 200) << res.body;

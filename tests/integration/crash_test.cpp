@@ -24,11 +24,11 @@ double metric_in(const std::string& metrics_text, const std::string& series) {
 }
 
 struct CrashOutcome {
-  long long stored = 0;    ///< rows after the restart
-  long long distinct = 0;  ///< distinct readings among them
-  double in_flight = 0;    ///< accepted − written at the last scrape before SIGKILL
-  double scrape_to_kill_ms = 0;
-  std::vector<int> missing;  ///< indices (publish order) of readings never stored
+  long long stored = 0;          ///< rows after the restart
+  long long distinct = 0;        ///< distinct readings among them
+  double in_flight = 0;          ///< accepted − written at the last scrape before SIGKILL
+  double scrape_to_kill_ms = 0;  ///< from the request for the last scrape to the kill
+  std::vector<int> missing;      ///< indices (publish order) of readings never stored
 };
 
 /// Streams kTotal readings at kRate, SIGKILLs the daemon once kKillAfterStored are stored, keeps
@@ -60,8 +60,10 @@ CrashOutcome sigkill_mid_stream(bool journal) {
   // A batch was just committed; the readings of the next one are accepted but not yet
   // committed until batch_max_delay has passed. Kill in the middle of that.
   std::this_thread::sleep_for(120ms);
-  const std::string metrics = daemon.http_get("/metrics").body;
+  // The daemon renders /metrics somewhere between our request and its answer: readings it
+  // accepted after that are counted from the request on (the answer can take a while under load).
   const auto scraped = std::chrono::steady_clock::now();
+  const std::string metrics = daemon.http_get("/metrics").body;
   daemon.kill();
   out.scrape_to_kill_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scraped).count();

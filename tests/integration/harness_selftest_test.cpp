@@ -87,6 +87,25 @@ TEST(HarnessSelfTest, BrokerRoundTripAndRestartOnSamePort) {
   EXPECT_EQ(sub.messages_on("selftest/c").at(0).payload, "after restart");
 }
 
+// The tests read the broker's log for what roomtempd did there (TLS errors, refused logins):
+// starting the broker must leave no connection of the harness's own in it.
+TEST(HarnessSelfTest, BrokerStartsWithoutConnectingToIt) {
+  Broker broker;
+  broker.stop();
+  broker.start();
+  // Connections are accepted in the order they came: once ours is logged, so is any before it.
+  const std::string id = unique_name("selftest_first");
+  MqttClient first(broker.port(), {.client_id = id});
+  ASSERT_TRUE(wait_until([&] { return broker.log().find(" as " + id) != std::string::npos; }, 5s))
+      << broker.log();
+  const std::string log = broker.log();
+  int connections = 0;
+  for (auto p = log.find("New connection from"); p != std::string::npos;
+       p = log.find("New connection from", p + 1))
+    ++connections;
+  EXPECT_EQ(connections, 1) << log;
+}
+
 TEST(HarnessSelfTest, PersistentSessionQueuesWhileSubscriberIsAway) {
   Broker broker;
   {

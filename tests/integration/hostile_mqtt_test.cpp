@@ -1,6 +1,6 @@
-// Issue 7 ("Proof"): every class of hostile MQTT input thrown at a running roomtempd, while a steady
-// publisher feeds good readings for 20 other rooms. Afterwards the daemon still runs (/healthz
-// 200), every good reading is stored (exactly) and its averages published, and every bad
+// Issue 7 ("Proof"): every class of hostile MQTT input thrown at a running roomtempd, while a
+// steady publisher feeds good readings for 20 other rooms. Afterwards the daemon still runs
+// (/healthz 200), every good reading is stored (exactly) and its averages published, and every bad
 // message is rejected with its reason: a row in rejected_readings, a message on
 // roomtemp/rejected, roomtemp_readings_rejected_total{reason}.
 //
@@ -140,7 +140,6 @@ class RawMqtt {
   std::uint16_t packet_id_ = 0;
   bool closed_ = false;
 };
-
 
 /// One line of /proc/<pid>/status in KiB (VmRSS, VmHWM), or -1.
 long long proc_status_kib(pid_t pid, const std::string& field) {

@@ -16,14 +16,12 @@
 namespace roomtemp::harness {
 namespace {
 
-
 class IngestTest : public DaemonTest {
  protected:
   void start_daemon(ConfigOptions options = {}) {
     DaemonTest::start_daemon("ingest", std::move(options));
   }
 };
-
 
 // Whole seconds, a little in the past, so that fractions in expectations are exact.
 std::int64_t recent(int seconds_ago) { return (now_micros() / kSecond - seconds_ago) * kSecond; }
@@ -368,13 +366,15 @@ TEST_F(IngestTest, MigrateCreatesTheSchemaOnceAndIsIdempotent) {
 TEST_F(IngestTest, MigrateUpgradesADatabaseOfTheFirstRelease) {
   db_ = unique_name("upgrade");
   pg_->create_database(db_);
-  query("CREATE TABLE schema_migrations ("
-        " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+  query(
+      "CREATE TABLE schema_migrations ("
+      " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
   query(read_file(std::string(ROOMTEMP_SOURCE_DIR) + "/sql/001_readings.sql"));
   query("INSERT INTO schema_migrations (version) VALUES ('001_readings.sql')");
   query("SELECT roomtemp_ensure_partitions(1, 1)");
-  query("INSERT INTO readings (ts, building, room, metric, value) "
-        "VALUES (now(), 'B1', '101', 'temperature', 21.5)");
+  query(
+      "INSERT INTO readings (ts, building, room, metric, value) "
+      "VALUES (now(), 'B1', '101', 'temperature', 21.5)");
   const std::string indexes =
       "SELECT c.relname, a.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
       "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'readings'::regclass ORDER BY 1";

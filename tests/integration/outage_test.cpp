@@ -172,28 +172,33 @@ void cut_short_while_splitting(bool through_spool) {
       END IF;
       RETURN NEW;
     END $$)");
-  pg.query("CREATE TRIGGER cut_connection BEFORE INSERT ON readings FOR EACH ROW "
-           "EXECUTE FUNCTION cut_connection()");
+  pg.query(
+      "CREATE TRIGGER cut_connection BEFORE INSERT ON readings FOR EACH ROW "
+      "EXECUTE FUNCTION cut_connection()");
 
   // One batch of 10 (published at once, well within batch_max_delay): split into 0–4 and 5–9,
   // 0–4 around the 17.5 at 2 (its rejection committed), then 5–9 loses the connection at 7.
   const std::int64_t t0 = (now_micros() / kSecond - 60) * kSecond;
   std::vector<Publication> batch;
   for (int i = 0; i < 10; ++i)
-    batch.push_back(publication({"B1", "101", t0 + i * kSecond, i == 2 ? 17.5 : i == 7 ? 18.5 : 20.0,
+    batch.push_back(publication({"B1", "101", t0 + i * kSecond,
+                                 i == 2   ? 17.5
+                                 : i == 7 ? 18.5
+                                          : 20.0,
                                  std::string("s1")}));
   if (through_spool) pg.stop();
   MqttClient sensor(broker.port());
   sensor.publish_many(batch);
   if (through_spool) {
-    ASSERT_TRUE(wait_until(
-        [&] { return daemon.metric("roomtemp_readings_spooled_total") >= 10; }, 20s, 50ms));
+    ASSERT_TRUE(wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") >= 10; },
+                           20s, 50ms));
     pg.start();
   }
 
-  ASSERT_TRUE(wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") == 9; }, 30s,
-                         50ms))
-      << pg.query_count("SELECT count(*) FROM readings") << " of 9 stored\n" << daemon.log();
+  ASSERT_TRUE(
+      wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") == 9; }, 30s, 50ms))
+      << pg.query_count("SELECT count(*) FROM readings") << " of 9 stored\n"
+      << daemon.log();
   std::this_thread::sleep_for(500ms);  // a second copy of the rejection would show up now
   EXPECT_GE(pg.query_count("SELECT last_value FROM cut_once"), 2) << "no connection was cut";
   EXPECT_NE(daemon.log().find("PostgreSQL refused a row of a batch of 10"), std::string::npos)
@@ -226,7 +231,8 @@ TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStor
   ASSERT_TRUE(daemon.wait_ready(30s));
   // sensor_readings() sends 15 + (i % 100) / 10: every hundredth reading is 17.5.
   pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
-  const auto publications = sensor_readings(kTotal, (now_micros() / kSecond - 120) * kSecond, kStep);
+  const auto publications =
+      sensor_readings(kTotal, (now_micros() / kSecond - 120) * kSecond, kStep);
   const long long poisoned = std::count_if(publications.begin(), publications.end(), [](auto& p) {
     return p.payload.find("\"temperature\": 17.5") != std::string::npos;
   });

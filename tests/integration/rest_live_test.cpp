@@ -29,8 +29,6 @@ namespace {
 
 using json = nlohmann::json;
 
-
-
 /// A time as the daemon prints it, checked before it goes into SQL text.
 std::string time_literal(const json& v) {
   static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");
@@ -53,8 +51,10 @@ struct SqlStats {
 /// SPEC §3's query over [from, to) for a building (room empty) or a room.
 SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& building,
                   const std::string& room, const json& from, const json& to) {
-  std::string sql = "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE "
-                    "metric = 'temperature' AND building = " + quoted_id(building);
+  std::string sql =
+      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE "
+      "metric = 'temperature' AND building = " +
+      quoted_id(building);
   if (!room.empty()) sql += " AND room = " + quoted_id(room);
   sql += " AND ts >= " + time_literal(from) + " AND ts < " + time_literal(to);
   const Rows rows = pg.query(sql, db);
@@ -99,7 +99,8 @@ class RestLiveTest : public DaemonTest {
  protected:
   /// roomtempd with a 200ms publish tick unless `options.averages` says otherwise.
   void start_daemon(ConfigOptions options = {}) {
-    if (options.averages.empty()) options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
+    if (options.averages.empty())
+      options.averages = "  windows: [1m, 15m, 1h]\n  publish_interval: 200ms\n";
     DaemonTest::start_daemon("restlive", std::move(options));
   }
 
@@ -113,17 +114,34 @@ class RestLiveTest : public DaemonTest {
     return doc;
   }
 
-  /// Publishes the samples over MQTT and waits until they are stored and a few ticks passed.
+  /// Publishes the samples (each less than an hour old, none a copy of another) over MQTT and
+  /// waits until they are stored and the live 1h answer of each of their rooms and buildings
+  /// counts them: the live answers are what the publish tick last computed.
   void publish(const std::vector<Sample>& samples) {
     std::vector<Publication> batch;
-    for (const auto& s : samples) batch.push_back(publication(s));
+    std::map<std::string, long long> in_hour;  // live 1h path → samples it must count
+    for (const auto& s : samples) {
+      batch.push_back(publication(s));
+      ++in_hour["/v1/buildings/" + s.building + "/rooms/" + s.room + "/temperature/average"];
+      ++in_hour["/v1/buildings/" + s.building + "/temperature/average"];
+    }
     MqttClient sensor(broker_.port());
     sensor.publish_many(batch, 1);
     ASSERT_NO_FATAL_FAILURE(wait_rows(static_cast<long long>(samples.size())));
-    std::this_thread::sleep_for(1s);
+    for (const auto& [path, n] : in_hour) {
+      long long counted = -1;
+      ASSERT_TRUE(wait_until(
+          [&] {
+            const json doc =
+                json::parse(daemon_->http_get(path + "?window=1h").body, nullptr, false);
+            counted = doc.is_object() ? doc.value("count", -1LL) : -1;
+            return counted == n;
+          },
+          10s, 50ms))
+          << path << "?window=1h counts " << counted << " of " << n;
+    }
   }
 };
-
 
 /// Whole milliseconds, two decimals: what SQL and JSON print alike.
 std::vector<Sample> spread(const std::vector<std::pair<std::string, std::string>>& rooms,
@@ -145,7 +163,8 @@ TEST_F(RestLiveTest, LiveAnswerIsTheRetainedMessage) {
   MqttClient watcher(broker_.port());
   watcher.subscribe("buildings/+/rooms/+/+/average/+", 1);
   watcher.subscribe("buildings/+/+/average/+", 1);
-  const std::vector<std::pair<std::string, std::string>> rooms = {{"B1", "101"}, {"B1", "102"}, {"B2", "201"}};
+  const std::vector<std::pair<std::string, std::string>> rooms = {
+      {"B1", "101"}, {"B1", "102"}, {"B2", "201"}};
   ASSERT_NO_FATAL_FAILURE(publish(spread(rooms, now_micros() / 1000 * 1000)));
 
   struct Case {
@@ -172,17 +191,20 @@ TEST_F(RestLiveTest, LiveAnswerIsTheRetainedMessage) {
     // The newest message on the topic and the REST answer name the same publish; if a tick
     // slipped in between, ask again.
     json rest, message;
-    const bool same = wait_until([&] {
-      const auto ms = watcher.messages_on(c.topic);
-      if (ms.empty()) return false;
-      message = json::parse(ms.back().payload);
-      const HttpResponse r = daemon_->http_get(c.path);
-      if (r.status != 200) return false;
-      rest = json::parse(r.body);
-      return rest == message;
-    }, 5s, 100ms);
+    const bool same = wait_until(
+        [&] {
+          const auto ms = watcher.messages_on(c.topic);
+          if (ms.empty()) return false;
+          message = json::parse(ms.back().payload);
+          const HttpResponse r = daemon_->http_get(c.path);
+          if (r.status != 200) return false;
+          rest = json::parse(r.body);
+          return rest == message;
+        },
+        5s, 100ms);
     EXPECT_TRUE(same) << "REST " << rest.dump() << "\nMQTT " << message.dump();
-    if (same) expect_equals_sql(rest, sql_over(*pg_, db_, c.building, c.room, rest["from"], rest["to"]));
+    if (same)
+      expect_equals_sql(rest, sql_over(*pg_, db_, c.building, c.room, rest["from"], rest["to"]));
   }
   // And a newcomer's retained copy equals the REST answer too.
   MqttClient late(broker_.port());
@@ -195,16 +217,21 @@ TEST_F(RestLiveTest, LiveAnswerIsTheRetainedMessage) {
 
 TEST_F(RestLiveTest, LiveAverageErrors) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  ASSERT_NO_FATAL_FAILURE(publish({{"B1", "101", now_micros() / 1000 * 1000 - 10 * kSecond, 20.5}}));
+  ASSERT_NO_FATAL_FAILURE(
+      publish({{"B1", "101", now_micros() / 1000 * 1000 - 10 * kSecond, 20.5}}));
   const std::string room = "/v1/buildings/B1/rooms/101/temperature/average";
   const std::string bldg = "/v1/buildings/B1/temperature/average";
   ASSERT_EQ(daemon_->http_get(room + "?window=15m").status, 200);
   ASSERT_EQ(daemon_->http_get(bldg + "?window=15m").status, 200);
 
-  expect_error(daemon_->http_get("/v1/buildings/B1/rooms/999/temperature/average?window=15m"), 404, "unknown room");
-  expect_error(daemon_->http_get("/v1/buildings/B9/rooms/101/temperature/average?window=15m"), 404, "unknown building");
-  expect_error(daemon_->http_get("/v1/buildings/B9/temperature/average?window=15m"), 404, "unknown building, building path");
-  expect_error(daemon_->http_get("/v1/buildings/B1/rooms/101/humidity/average?window=15m"), 404, "metric never reported");
+  expect_error(daemon_->http_get("/v1/buildings/B1/rooms/999/temperature/average?window=15m"), 404,
+               "unknown room");
+  expect_error(daemon_->http_get("/v1/buildings/B9/rooms/101/temperature/average?window=15m"), 404,
+               "unknown building");
+  expect_error(daemon_->http_get("/v1/buildings/B9/temperature/average?window=15m"), 404,
+               "unknown building, building path");
+  expect_error(daemon_->http_get("/v1/buildings/B1/rooms/101/humidity/average?window=15m"), 404,
+               "metric never reported");
   for (const std::string& base : {room, bldg}) {
     expect_error(daemon_->http_get(base + "?window=2h"), 400, base + " window=2h (not configured)");
     expect_error(daemon_->http_get(base + "?window=abc"), 400, base + " window=abc");
@@ -226,24 +253,47 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
 
   // One object.
   const HttpResponse one = http_post(port, "/v1/readings",
-      json{{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 21.5},
-           {"timestamp", rfc3339(now - 30 * kSecond)}, {"sensor_id", "p1"}}.dump());
+                                     json{{"building_id", "P1"},
+                                          {"room_id", "101"},
+                                          {"temperature", 21.5},
+                                          {"timestamp", rfc3339(now - 30 * kSecond)},
+                                          {"sensor_id", "p1"}}
+                                         .dump());
   ASSERT_EQ(one.status, 202) << one.body;
   EXPECT_EQ(json::parse(one.body), (json{{"accepted", 1}, {"rejected", json::array()}}));
 
   // An array: three good, eight bad, each bad one named by its index.
   const json items = json::array({
-      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 23.25}, {"timestamp", rfc3339(now - 20 * kSecond)}, {"sensor_id", "p1"}},  // 0
-      {{"building_id", "P1"}, {"temperature", 20}},                                                     // 1 no room_id
-      {{"building_id", "P1"}, {"room_id", "102"}, {"value", 19.25}, {"timestamp", (now - 40 * kSecond) / kSecond}},  // 2
-      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 150}},                                // 3 out of range
-      {{"building_id", "P 1"}, {"room_id", "101"}, {"temperature", 20}},                                // 4 bad id
-      {{"building_id", "P1"}, {"room_id", "101"}, {"metric", "pressure"}, {"value", 1000}},            // 5 unknown metric
-      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 22}, {"timestamp", "yesterday"}},    // 6 bad timestamp
-      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 22}, {"timestamp", rfc3339(now + 3600 * kSecond)}},  // 7 ahead
-      "21.5",                                                                                           // 8 not an object
-      {{"building_id", "P2"}, {"room_id", "201"}, {"metric", "temperature"}, {"temperature", 23.75}},  // 9 stamped on arrival
-      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", "warm"}},                             // 10 not a number
+      {{"building_id", "P1"},
+       {"room_id", "101"},
+       {"temperature", 23.25},
+       {"timestamp", rfc3339(now - 20 * kSecond)},
+       {"sensor_id", "p1"}},                         // 0
+      {{"building_id", "P1"}, {"temperature", 20}},  // 1 no room_id
+      {{"building_id", "P1"},
+       {"room_id", "102"},
+       {"value", 19.25},
+       {"timestamp", (now - 40 * kSecond) / kSecond}},                    // 2
+      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", 150}},  // 3 out of range
+      {{"building_id", "P 1"}, {"room_id", "101"}, {"temperature", 20}},  // 4 bad id
+      {{"building_id", "P1"},
+       {"room_id", "101"},
+       {"metric", "pressure"},
+       {"value", 1000}},  // 5 unknown metric
+      {{"building_id", "P1"},
+       {"room_id", "101"},
+       {"temperature", 22},
+       {"timestamp", "yesterday"}},  // 6 bad timestamp
+      {{"building_id", "P1"},
+       {"room_id", "101"},
+       {"temperature", 22},
+       {"timestamp", rfc3339(now + 3600 * kSecond)}},  // 7 ahead
+      "21.5",                                          // 8 not an object
+      {{"building_id", "P2"},
+       {"room_id", "201"},
+       {"metric", "temperature"},
+       {"temperature", 23.75}},                                              // 9 stamped on arrival
+      {{"building_id", "P1"}, {"room_id", "101"}, {"temperature", "warm"}},  // 10 not a number
   });
   const HttpResponse many = http_post(port, "/v1/readings", items.dump());
   ASSERT_EQ(many.status, 202) << many.body;
@@ -270,15 +320,22 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
 
   // Accepted rows, exactly; rejected ones kept with their reasons.
   ASSERT_NO_FATAL_FAILURE(wait_rows(4));
-  const Rows rows = pg_->query("SELECT building, room, value::text, coalesce(sensor_id, ''), " + ts_text("ts") +
-                                   " FROM readings WHERE building = 'P1' ORDER BY ts", db_);
+  const Rows rows =
+      pg_->query("SELECT building, room, value::text, coalesce(sensor_id, ''), " + ts_text("ts") +
+                     " FROM readings WHERE building = 'P1' ORDER BY ts",
+                 db_);
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0], (Row{"P1", "102", "19.25", "", utc_text((now - 40 * kSecond) / kSecond * kSecond)}));
+  EXPECT_EQ(rows[0],
+            (Row{"P1", "102", "19.25", "", utc_text((now - 40 * kSecond) / kSecond * kSecond)}));
   EXPECT_EQ(rows[1], (Row{"P1", "101", "21.5", "p1", utc_text(now - 30 * kSecond)}));
   EXPECT_EQ(rows[2], (Row{"P1", "101", "23.25", "p1", utc_text(now - 20 * kSecond)}));
-  EXPECT_EQ(count("SELECT count(*) FROM readings WHERE building = 'P2' AND room = '201' AND value = 23.75 "
-                  "AND ts > now() - interval '1 minute'"), 1);
-  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM rejected_readings") >= 8; }, 10s, 50ms));
+  EXPECT_EQ(
+      count(
+          "SELECT count(*) FROM readings WHERE building = 'P2' AND room = '201' AND value = 23.75 "
+          "AND ts > now() - interval '1 minute'"),
+      1);
+  ASSERT_TRUE(
+      wait_until([&] { return count("SELECT count(*) FROM rejected_readings") >= 8; }, 10s, 50ms));
   std::multiset<std::string> stored;
   for (const auto& r : pg_->query("SELECT reason FROM rejected_readings", db_)) stored.insert(r[0]);
   std::multiset<std::string> answered;
@@ -287,12 +344,16 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
 
   // The live averages moved: over REST and on the retained topic.
   json live;
-  ASSERT_TRUE(wait_until([&] {
-    const HttpResponse r = daemon_->http_get("/v1/buildings/P1/rooms/101/temperature/average?window=15m");
-    if (r.status != 200) return false;
-    live = json::parse(r.body);
-    return live["count"] == 2;
-  }, 5s)) << live;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const HttpResponse r =
+            daemon_->http_get("/v1/buildings/P1/rooms/101/temperature/average?window=15m");
+        if (r.status != 200) return false;
+        live = json::parse(r.body);
+        return live["count"] == 2;
+      },
+      5s))
+      << live;
   EXPECT_EQ(live["min"], 21.5);
   EXPECT_EQ(live["max"], 23.25);
   EXPECT_DOUBLE_EQ(live["avg"].get<double>(), 22.375);
@@ -301,9 +362,9 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
   EXPECT_EQ(building["count"], 3);
   expect_equals_sql(building, sql_over(*pg_, db_, "P1", "", building["from"], building["to"]));
   EXPECT_EQ(get_json("/v1/buildings/P2/rooms/201/temperature/average?window=1m")["count"], 1);
-  ASSERT_TRUE(watcher.wait_for([](const auto& ms) {
-    return !ms.empty() && json::parse(ms.back().payload)["count"] == 2;
-  }, 5s));
+  ASSERT_TRUE(watcher.wait_for(
+      [](const auto& ms) { return !ms.empty() && json::parse(ms.back().payload)["count"] == 2; },
+      5s));
 
   // Bodies that are not readings at all.
   expect_error(http_post(port, "/v1/readings", "{not json"), 400, "invalid JSON");
@@ -322,47 +383,62 @@ TEST_F(RestLiveTest, LegacyTemperatureShapes) {
   for (const auto& [room, value, ago] : std::vector<std::tuple<std::string, double, int>>{
            {"1", 20.5, 10}, {"1", 22.0, 20}, {"2", 18.75, 30}}) {
     const HttpResponse r = http_post(port, "/temperature",
-        json{{"building_id", "L1"}, {"room_id", room}, {"temperature", value},
-             {"timestamp", rfc3339(now - ago * kSecond)}}.dump());
+                                     json{{"building_id", "L1"},
+                                          {"room_id", room},
+                                          {"temperature", value},
+                                          {"timestamp", rfc3339(now - ago * kSecond)}}
+                                         .dump());
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_TRUE(json::parse(r.body, nullptr, false).is_object()) << r.body;
   }
   // Without a timestamp: stamped on arrival.
-  EXPECT_EQ(http_post(port, "/temperature", R"({"building_id":"L1","room_id":"2","temperature":21.25})").status, 202);
+  EXPECT_EQ(
+      http_post(port, "/temperature", R"({"building_id":"L1","room_id":"2","temperature":21.25})")
+          .status,
+      202);
   // Refused: 400 with the error.
-  expect_error(http_post(port, "/temperature", R"({"building_id":"L1","room_id":"1","temperature":200})"), 400,
-               "out of range");
-  expect_error(http_post(port, "/temperature", R"({"building_id":"L1","temperature":20})"), 400, "no room");
-  expect_error(http_post(port, "/temperature", R"([{"building_id":"L1","room_id":"1","temperature":20}])"), 400,
-               "an array");
+  expect_error(
+      http_post(port, "/temperature", R"({"building_id":"L1","room_id":"1","temperature":200})"),
+      400, "out of range");
+  expect_error(http_post(port, "/temperature", R"({"building_id":"L1","temperature":20})"), 400,
+               "no room");
+  expect_error(
+      http_post(port, "/temperature", R"([{"building_id":"L1","room_id":"1","temperature":20}])"),
+      400, "an array");
   ASSERT_NO_FATAL_FAILURE(wait_rows(4));
   EXPECT_EQ(count("SELECT count(*) FROM rejected_readings"), 2);
 
   json room;
-  ASSERT_TRUE(wait_until([&] {
-    const HttpResponse r = daemon_->http_get("/temperature/average?building_id=L1&room_id=1&window=15m");
-    if (r.status != 200) return false;
-    room = json::parse(r.body);
-    return room["count"] == 2;
-  }, 5s)) << room;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const HttpResponse r =
+            daemon_->http_get("/temperature/average?building_id=L1&room_id=1&window=15m");
+        if (r.status != 200) return false;
+        room = json::parse(r.body);
+        return room["count"] == 2;
+      },
+      5s))
+      << room;
   EXPECT_EQ(room["building_id"], "L1");
   EXPECT_EQ(room["room_id"], "1");
   EXPECT_EQ(room["window"], "15m");
   EXPECT_DOUBLE_EQ(room["average_temperature"].get<double>(), 21.25);
-  expect_equals_sql(room, sql_over(*pg_, db_, "L1", "1", room["from"], room["to"]), "average_temperature",
-                    "min_temperature", "max_temperature");
+  expect_equals_sql(room, sql_over(*pg_, db_, "L1", "1", room["from"], room["to"]),
+                    "average_temperature", "min_temperature", "max_temperature");
   // The building: every room, and no room_id.
   const json bldg = get_json("/temperature/average?building_id=L1&window=1h");
   EXPECT_FALSE(bldg.contains("room_id")) << bldg;
   EXPECT_EQ(bldg["count"], 4);
-  expect_equals_sql(bldg, sql_over(*pg_, db_, "L1", "", bldg["from"], bldg["to"]), "average_temperature",
-                    "min_temperature", "max_temperature");
+  expect_equals_sql(bldg, sql_over(*pg_, db_, "L1", "", bldg["from"], bldg["to"]),
+                    "average_temperature", "min_temperature", "max_temperature");
   // The default window is 15m.
   EXPECT_EQ(get_json("/temperature/average?building_id=L1&room_id=1")["window"], "15m");
   expect_error(daemon_->http_get("/temperature/average?room_id=1"), 400, "no building_id");
   expect_error(daemon_->http_get("/temperature/average?building_id=L9"), 404, "unknown building");
-  expect_error(daemon_->http_get("/temperature/average?building_id=L1&room_id=9"), 404, "unknown room");
-  expect_error(daemon_->http_get("/temperature/average?building_id=L1&window=2h"), 400, "window 2h");
+  expect_error(daemon_->http_get("/temperature/average?building_id=L1&room_id=9"), 404,
+               "unknown room");
+  expect_error(daemon_->http_get("/temperature/average?building_id=L1&window=2h"), 400,
+               "window 2h");
 }
 
 // GET /v1/top, /v1/buildings, /v1/buildings/{b}/rooms.
@@ -376,13 +452,15 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
   // T2/201:  22.0    9.0  35.0
   // T2/202:  10.5   10.5  10.5
   // T3/301:  only 30 minutes old: in 1h, not in 15m
-  const std::map<std::string, std::vector<double>> data = {
-      {"T1/101", {10.0, 30.0, 20.0}}, {"T1/102", {17.0, 25.0, 21.0}},
-      {"T2/201", {9.0, 35.0, 22.0}},  {"T2/202", {10.5}}};
+  const std::map<std::string, std::vector<double>> data = {{"T1/101", {10.0, 30.0, 20.0}},
+                                                           {"T1/102", {17.0, 25.0, 21.0}},
+                                                           {"T2/201", {9.0, 35.0, 22.0}},
+                                                           {"T2/202", {10.5}}};
   std::vector<Sample> samples;
   for (const auto& [key, values] : data)
     for (std::size_t i = 0; i < values.size(); ++i)
-      samples.push_back({key.substr(0, 2), key.substr(3), now - (100 - 30 * static_cast<std::int64_t>(i)) * kSecond, values[i]});
+      samples.push_back({key.substr(0, 2), key.substr(3),
+                         now - (100 - 30 * static_cast<std::int64_t>(i)) * kSecond, values[i]});
   samples.push_back({"T3", "301", now - 30 * kMinute, 50.0});
   const std::int64_t sent = now_micros();
   ASSERT_NO_FATAL_FAILURE(publish(samples));
@@ -395,7 +473,8 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
     for (const auto& x : list) {
       out.push_back(x.value("building", "?") + "/" + x.value("room", "?"));
       // Each entry is the room's live average object.
-      EXPECT_EQ(x, get_json("/v1/buildings/" + x.value("building", "?") + "/rooms/" + x.value("room", "?") +
+      EXPECT_EQ(x, get_json("/v1/buildings/" + x.value("building", "?") + "/rooms/" +
+                            x.value("room", "?") +
                             "/temperature/average?window=" + x.value("window", "?")));
     }
     return out;
@@ -403,8 +482,10 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
   using V = std::vector<std::string>;
   EXPECT_EQ(ranked("metric=temperature&window=15m&by=max&order=desc&n=2"), (V{"T2/201", "T1/101"}));
   EXPECT_EQ(ranked("metric=temperature&window=15m&by=max&order=asc&n=2"), (V{"T2/202", "T1/102"}));
-  EXPECT_EQ(ranked("metric=temperature&window=15m&by=min&order=asc&n=10"), (V{"T2/201", "T1/101", "T2/202", "T1/102"}));
-  EXPECT_EQ(ranked("metric=temperature&window=15m&by=avg&order=desc&n=3"), (V{"T2/201", "T1/102", "T1/101"}));
+  EXPECT_EQ(ranked("metric=temperature&window=15m&by=min&order=asc&n=10"),
+            (V{"T2/201", "T1/101", "T2/202", "T1/102"}));
+  EXPECT_EQ(ranked("metric=temperature&window=15m&by=avg&order=desc&n=3"),
+            (V{"T2/201", "T1/102", "T1/101"}));
   EXPECT_EQ(ranked("metric=temperature&window=1h&by=avg&order=desc&n=1"), (V{"T3/301"}));
   EXPECT_EQ(ranked("metric=temperature&window=1h&by=avg&order=desc&n=100").size(), 5u);
   const json first = get_json("/v1/top?metric=temperature&window=15m&by=max&order=desc&n=2")[0];
@@ -414,8 +495,10 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
   expect_equals_sql(first, sql_over(*pg_, db_, "T2", "201", first["from"], first["to"]));
   EXPECT_TRUE(get_json("/v1/top?metric=humidity&window=15m").empty());
 
-  expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&by=median"), 400, "by=median");
-  expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&order=sideways"), 400, "order=sideways");
+  expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&by=median"), 400,
+               "by=median");
+  expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&order=sideways"), 400,
+               "order=sideways");
   expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&n=0"), 400, "n=0");
   expect_error(daemon_->http_get("/v1/top?metric=temperature&window=15m&n=x"), 400, "n=x");
   expect_error(daemon_->http_get("/v1/top?metric=temperature&window=2h"), 400, "window=2h");
@@ -474,7 +557,8 @@ TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
   ASSERT_NO_FATAL_FAILURE(publish({{"B1", "101", now_micros() / 1000 * 1000 - 2 * kSecond, 20.5}}));
   MqttClient sensor(broker_.port());
   sensor.publish("buildings/B1/rooms/101/temperature", "150", 1);  // one out_of_range
-  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM rejected_readings") == 1; }, 10s));
+  ASSERT_TRUE(
+      wait_until([&] { return count("SELECT count(*) FROM rejected_readings") == 1; }, 10s));
   const HttpResponse r = daemon_->http_get("/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.content_type.find("text/plain"), std::string::npos) << r.content_type;
@@ -487,19 +571,25 @@ TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
     return std::stod(m.substr(p + needle.size() - 1));
   };
   const std::vector<std::pair<std::string, std::string>> typed = {
-      {"roomtemp_readings_received_total", "counter"}, {"roomtemp_readings_rejected_total", "counter"},
-      {"roomtemp_readings_written_total", "counter"},  {"roomtemp_spool_bytes", "gauge"},
-      {"roomtemp_queue_depth", "gauge"},               {"roomtemp_mqtt_connected", "gauge"},
-      {"roomtemp_postgres_connected", "gauge"},        {"roomtemp_averages_published_total", "counter"},
+      {"roomtemp_readings_received_total", "counter"},
+      {"roomtemp_readings_rejected_total", "counter"},
+      {"roomtemp_readings_written_total", "counter"},
+      {"roomtemp_spool_bytes", "gauge"},
+      {"roomtemp_queue_depth", "gauge"},
+      {"roomtemp_mqtt_connected", "gauge"},
+      {"roomtemp_postgres_connected", "gauge"},
+      {"roomtemp_averages_published_total", "counter"},
       {"roomtemp_write_batch_seconds", "histogram"}};
   for (const auto& [name, type] : typed)
     EXPECT_NE(m.find("# TYPE " + name + " " + type + "\n"), std::string::npos) << name << "\n" << m;
   EXPECT_EQ(value_of("roomtemp_readings_received_total"), 2.0) << m;
   EXPECT_EQ(value_of("roomtemp_readings_written_total"), 1.0) << m;
   EXPECT_EQ(value_of("roomtemp_readings_rejected_total{reason=\"out_of_range\"}"), 1.0) << m;
-  for (const char* reason : {"bad_topic", "bad_id", "unknown_metric", "too_large", "bad_payload", "not_finite",
-                             "out_of_range", "bad_timestamp", "future_timestamp"})
-    EXPECT_TRUE(value_of(std::string("roomtemp_readings_rejected_total{reason=\"") + reason + "\"}")) << reason;
+  for (const char* reason : {"bad_topic", "bad_id", "unknown_metric", "too_large", "bad_payload",
+                             "not_finite", "out_of_range", "bad_timestamp", "future_timestamp"})
+    EXPECT_TRUE(
+        value_of(std::string("roomtemp_readings_rejected_total{reason=\"") + reason + "\"}"))
+        << reason;
   EXPECT_TRUE(value_of("roomtemp_spool_bytes")) << m;
   EXPECT_TRUE(value_of("roomtemp_queue_depth")) << m;
   EXPECT_EQ(value_of("roomtemp_mqtt_connected"), 1.0) << m;
@@ -511,7 +601,8 @@ TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
   EXPECT_TRUE(value_of("roomtemp_write_batch_seconds_sum")) << m;
   ASSERT_TRUE(value_of("roomtemp_write_batch_seconds_count")) << m;
   EXPECT_GE(*value_of("roomtemp_write_batch_seconds_count"), 1.0);
-  EXPECT_EQ(value_of("roomtemp_write_batch_seconds_bucket{le=\"+Inf\"}"), value_of("roomtemp_write_batch_seconds_count"));
+  EXPECT_EQ(value_of("roomtemp_write_batch_seconds_bucket{le=\"+Inf\"}"),
+            value_of("roomtemp_write_batch_seconds_count"));
 }
 
 }  // namespace

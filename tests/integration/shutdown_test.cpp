@@ -12,7 +12,6 @@
 namespace roomtemp::harness {
 namespace {
 
-
 /// Publishes 20,000 readings (the first 12,000 at `rate_per_second`, 0 = as fast as the broker
 /// acknowledges), SIGTERMs the daemon once 5,000 are stored, publishes the rest while it is
 /// down, restarts it and checks that all 20,000 are stored exactly once.

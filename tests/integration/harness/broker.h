@@ -41,7 +41,8 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  /// Starts it again on the same port (after stop()); waits until the port accepts.
+  /// Starts it again on the same port (after stop()); waits until it logs that it runs,
+  /// without connecting (the tests see every client in its log).
   void start();
   /// SIGTERM, then wait for it to exit (SIGKILL after 10 s).
   void stop();

@@ -146,6 +146,18 @@ HttpResponse Daemon::poll_get(const std::string& path, int status,
   return last;
 }
 
+HttpResponse Daemon::poll_get(const std::string& path, int status, const std::string& text,
+                              std::chrono::milliseconds timeout) const {
+  HttpResponse last;
+  wait_until(
+      [&] {
+        last = http_get(path);
+        return last.status == status && last.body.find(text) != std::string::npos;
+      },
+      timeout, std::chrono::milliseconds(50));
+  return last;
+}
+
 void Daemon::terminate() { process_.signal(SIGTERM); }
 
 std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {

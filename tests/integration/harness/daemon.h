@@ -71,6 +71,11 @@ class Daemon {
   /// `timeout` passes; returns the last response either way (status 0: none).
   HttpResponse poll_get(const std::string& path, int status,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  /// Polls like the above until the answer is `status` and its body contains `text`: a
+  /// reason comes later than the status itself (/readyz says 503 before the failed attempt
+  /// that tells it why).
+  HttpResponse poll_get(const std::string& path, int status, const std::string& text,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
   /// SIGTERM (a clean stop).
   void terminate();
   /// Its exit code once it exits, or nullopt after `timeout`.

@@ -36,6 +36,37 @@ bool serves(const std::string& dsn, const std::string& data_dir) {
     return false;
   }
 }
+/// A spec that runs `argv` as `uid`/`gid` (when set) in `cwd`, output to `output`.
+ProcessSpec as_user(std::vector<std::string> argv, std::string output, std::string cwd,
+                    std::optional<uid_t> uid, std::optional<gid_t> gid) {
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  spec.output_file = std::move(output);
+  spec.cwd = std::move(cwd);
+  spec.uid = uid;
+  spec.gid = gid;
+  return spec;
+}
+
+/// The data directory of a cluster initdb made, once per test program: every Postgres starts
+/// from a copy of it (initdb costs a second or more of CPU each time, the copy a fraction of
+/// that, and a test file may start a cluster per test).
+const std::string& initialised_cluster(const std::string& initdb, std::optional<uid_t> uid,
+                                       std::optional<gid_t> gid) {
+  static const TempDir dir("roomtemp-pginit");
+  static const std::string data = [&] {
+    const std::string path = dir.subdir("data", 0700, uid, gid);
+    const auto init = run(as_user({initdb, "-D", path, "-A", "trust", "-U", "postgres", "-E",
+                                   "UTF8", "--locale=C", "--no-sync"},
+                                  dir.file("initdb.log"), path, uid, gid),
+                          std::chrono::seconds(120));
+    if (init.exit_code != 0)
+      throw std::runtime_error("initdb failed (" + std::to_string(init.exit_code) + "):\n" +
+                               init.output);
+    return path;
+  }();
+  return data;
+}
 }  // namespace
 
 Postgres::Postgres() {
@@ -54,13 +85,15 @@ Postgres::Postgres() {
   }
   data_ = dir_.subdir("data", 0700, uid_, gid_);
   socket_dir_ = dir_.subdir("run", 0755, uid_, gid_);
-  const auto init = run(as_postgres({initdb_, "-D", data_, "-A", "trust", "-U", "postgres", "-E",
-                                     "UTF8", "--locale=C", "--no-sync"},
-                                    dir_.file("initdb.log")),
-                        std::chrono::seconds(120));
-  if (init.exit_code != 0)
-    throw std::runtime_error("initdb failed (" + std::to_string(init.exit_code) + "):\n" +
-                             init.output);
+  const auto cp = find_program("cp");
+  if (!cp) throw std::runtime_error("cp not found on PATH");
+  const auto copy =
+      run(as_postgres({*cp, "-a", initialised_cluster(initdb_, uid_, gid_) + "/.", data_},
+                      dir_.file("copy.log")),
+          std::chrono::seconds(120));
+  if (copy.exit_code != 0)
+    throw std::runtime_error("copying the initdb cluster failed (" +
+                             std::to_string(copy.exit_code) + "):\n" + copy.output);
   // Another test may take the free port before postgres binds it: then try another.
   for (int attempt = 1;; ++attempt) {
     port_ = free_port();
@@ -139,13 +172,7 @@ long long Postgres::query_count(const std::string& sql, const std::string& dbnam
 }
 
 ProcessSpec Postgres::as_postgres(std::vector<std::string> argv, std::string output) const {
-  ProcessSpec spec;
-  spec.argv = std::move(argv);
-  spec.output_file = std::move(output);
-  spec.cwd = data_;
-  spec.uid = uid_;
-  spec.gid = gid_;
-  return spec;
+  return as_user(std::move(argv), std::move(output), data_, uid_, gid_);
 }
 
 std::string Postgres::log() const { return read_file(dir_.file("postgres.log")); }

@@ -15,10 +15,10 @@ using Row = std::vector<std::string>;
 using Rows = std::vector<Row>;
 inline const std::string kNull = "NULL";
 
-/// A throw-away PostgreSQL cluster: initdb into a temp dir (as the postgres user when we are
-/// root, since PostgreSQL refuses root), `-A trust`, superuser `postgres`, listening on
-/// 127.0.0.1 and a free port with fsync off. The constructor starts it and creates database
-/// `roomtemp`. Skips the test (exit 77) when initdb/postgres are not installed.
+/// A throw-away PostgreSQL cluster: a copy of one initdb made once per test program (as the
+/// postgres user when we are root, since PostgreSQL refuses root), `-A trust`, superuser
+/// `postgres`, listening on 127.0.0.1 and a free port with fsync off. The constructor starts it and
+/// creates database `roomtemp`. Skips the test (exit 77) when initdb/postgres are not installed.
 class Postgres {
  public:
   Postgres();
