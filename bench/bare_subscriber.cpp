@@ -9,10 +9,10 @@
 // With --read-on it runs its own network loop that reads on while the socket has data, as
 // roomtempd does, instead of the library's thread with a select() before every packet: what
 // receiving costs at the least with libmosquitto.
-#include <CLI/CLI.hpp>
 #include <mosquitto.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -97,7 +97,8 @@ class NetworkLoop {
         if (rc == MOSQ_ERR_SUCCESS) rc = roomtemp::read_waiting_packets(m_);
         if (stop_) {
           const auto now = std::chrono::steady_clock::now();
-          if (give_up == std::chrono::steady_clock::time_point{}) give_up = now + std::chrono::seconds(2);
+          if (give_up == std::chrono::steady_clock::time_point{})
+            give_up = now + std::chrono::seconds(2);
           if (rc != MOSQ_ERR_SUCCESS || now >= give_up) return;
         } else if (rc != MOSQ_ERR_SUCCESS) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -174,8 +175,8 @@ int main(int argc, char** argv) {
   NetworkLoop loop(mosq.get(), read_on);
 
   using Clock = std::chrono::steady_clock;
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(timeout_s));
   {
     std::unique_lock lock(counter.mutex);
     const bool ok = counter.changed.wait_until(lock, deadline, [&] {
@@ -196,7 +197,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // Wait for the target count, the deadline, or silence after traffic began.
-  const auto idle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(idle_s));
+  const auto idle =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(idle_s));
   std::uint64_t seen = 0;
   auto last_change = Clock::now();
   while (true) {
@@ -223,7 +225,8 @@ int main(int argc, char** argv) {
   const double cpu_us = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
                         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   std::printf("received %llu in %.3f s (%.0f/s) first_us=%lld last_us=%lld cpu_us=%.0f\n",
-              static_cast<unsigned long long>(n), secs, secs > 0 ? static_cast<double>(n) / secs : 0.0,
-              static_cast<long long>(first), static_cast<long long>(last), cpu_us);
+              static_cast<unsigned long long>(n), secs,
+              secs > 0 ? static_cast<double>(n) / secs : 0.0, static_cast<long long>(first),
+              static_cast<long long>(last), cpu_us);
   return count > 0 && n < count ? 3 : 0;
 }

@@ -6,10 +6,9 @@
 // daemon's publish tick.
 //
 // Prints `samples N received K p50_ms X p90_ms Y p99_ms Z max_ms W mean_ms V`.
-#include <CLI/CLI.hpp>
 #include <mosquitto.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -69,8 +69,8 @@ void on_message(mosquitto*, void* p, const mosquitto_message* msg) {
       topic.substr(0, probe->prefix.size()) != probe->prefix ||
       topic.substr(topic.size() - probe->suffix.size()) != probe->suffix)
     return;
-  const std::string index_text(
-      topic.substr(probe->prefix.size(), topic.size() - probe->prefix.size() - probe->suffix.size()));
+  const std::string index_text(topic.substr(
+      probe->prefix.size(), topic.size() - probe->prefix.size() - probe->suffix.size()));
   const std::size_t i = std::strtoull(index_text.c_str(), nullptr, 10);
   const auto doc = nlohmann::json::parse(static_cast<const char*>(msg->payload),
                                          static_cast<const char*>(msg->payload) + msg->payloadlen,
@@ -107,9 +107,11 @@ int main(int argc, char** argv) {
   app.add_option("--host", host)->capture_default_str();
   app.add_option("--port", port)->capture_default_str();
   app.add_option("--qos", qos, "QoS of the readings")->capture_default_str();
-  app.add_option("--building", building, "building id used only by the probe")->capture_default_str();
+  app.add_option("--building", building, "building id used only by the probe")
+      ->capture_default_str();
   app.add_option("--metric", metric)->capture_default_str();
-  app.add_option("--window", window, "average window whose topic is watched")->capture_default_str();
+  app.add_option("--window", window, "average window whose topic is watched")
+      ->capture_default_str();
   app.add_option("--samples", samples)->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--interval-ms", interval_ms, "mean gap between samples")->capture_default_str();
   app.add_option("--wait", wait_s, "seconds to wait for the last averages")->capture_default_str();
@@ -171,14 +173,16 @@ int main(int argc, char** argv) {
 
   std::vector<double> ms;
   for (const auto& s : probe.samples)
-    if (s.done) ms.push_back(std::chrono::duration<double, std::milli>(s.arrived - s.published).count());
+    if (s.done)
+      ms.push_back(std::chrono::duration<double, std::milli>(s.arrived - s.published).count());
   double mean = 0;
   for (double v : ms) mean += v;
   if (!ms.empty()) mean /= static_cast<double>(ms.size());
-  std::printf("samples %d received %zu p50_ms %.1f p90_ms %.1f p99_ms %.1f max_ms %.1f mean_ms %.1f "
-              "mismatched %llu\n",
-              samples, ms.size(), percentile(ms, 0.50), percentile(ms, 0.90), percentile(ms, 0.99),
-              ms.empty() ? NAN : *std::max_element(ms.begin(), ms.end()), mean,
-              static_cast<unsigned long long>(probe.mismatched));
+  std::printf(
+      "samples %d received %zu p50_ms %.1f p90_ms %.1f p99_ms %.1f max_ms %.1f mean_ms %.1f "
+      "mismatched %llu\n",
+      samples, ms.size(), percentile(ms, 0.50), percentile(ms, 0.90), percentile(ms, 0.99),
+      ms.empty() ? NAN : *std::max_element(ms.begin(), ms.end()), mean,
+      static_cast<unsigned long long>(probe.mismatched));
   return ms.size() == probe.samples.size() ? 0 : 3;
 }

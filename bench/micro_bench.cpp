@@ -1,7 +1,6 @@
 // Micro-benchmarks of roomtempd's per-reading hot path: what the MQTT thread does for every
 // message (classify, aggregate, journal) and what the writer does for every row (COPY text).
 #include <benchmark/benchmark.h>
-
 #include <malloc.h>
 
 #include <cstdio>

@@ -7,8 +7,8 @@
 #include <variant>
 
 #include "config.h"
-#include "messages.h"
 #include "fuzz_check.h"
+#include "messages.h"
 #include "payload.h"
 #include "topic.h"
 #include "validate.h"

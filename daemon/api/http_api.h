@@ -89,8 +89,8 @@ class Routes {
 };
 
 /// Route groups, each in its own file, registered by HttpApi.
-void register_live_routes(Routes& routes, HttpDeps& deps);     // rest_live.cpp
-void register_history_routes(Routes& routes, HttpDeps& deps);  // rest_history.cpp
+void register_live_routes(Routes& routes, HttpDeps& deps);      // rest_live.cpp
+void register_history_routes(Routes& routes, HttpDeps& deps);   // rest_history.cpp
 void register_overview_routes(Routes& routes, HttpDeps& deps);  // rest_overview.cpp
 
 /// The REST API (cpp-httplib) on its own thread pool.

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "aggregator.h"
-#include "messages.h"
 #include "config.h"
 #include "history_db.h"
 #include "http_api.h"
+#include "messages.h"
 #include "rest_csv.h"
 #include "rest_params.h"
 
@@ -257,8 +257,8 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
     for (const auto& row : rows) {
       if (static_cast<std::int64_t>(stored.size()) == limit) break;
       stored.push_back({row[0].as<Micros>(), row[1].as<double>(),
-                      row[2].is_null() ? std::nullopt : std::optional(row[2].as<std::string>()),
-                      row[3].as<Micros>()});
+                        row[2].is_null() ? std::nullopt : std::optional(row[2].as<std::string>()),
+                        row[3].as<Micros>()});
     }
     return stored;
   });

@@ -1,6 +1,5 @@
 // REST routes served from memory: live averages, rankings, what reported, and ingest by POST.
 #include "rest_live.h"
-#include "messages.h"
 
 #include <httplib.h>
 
@@ -10,6 +9,7 @@
 #include "config.h"
 #include "http_api.h"
 #include "ingest.h"
+#include "messages.h"
 #include "payload.h"
 #include "rest_params.h"
 
@@ -67,8 +67,10 @@ std::optional<Refusal> reading_from_json(const json& item, const std::string& de
   out.ts = out.received_at;
   if (auto ts = item.find("timestamp"); ts != item.end() && !ts->is_null()) {
     std::optional<Micros> t;
-    if (ts->is_string()) t = parse_rfc3339(ts->get<std::string>());
-    else if (ts->is_number()) t = epoch_number_to_micros(ts->get<double>());
+    if (ts->is_string())
+      t = parse_rfc3339(ts->get<std::string>());
+    else if (ts->is_number())
+      t = epoch_number_to_micros(ts->get<double>());
     if (!t)
       return Refusal{RejectReason::bad_timestamp,
                      "timestamp is not RFC 3339, epoch seconds or epoch milliseconds"};
@@ -122,7 +124,8 @@ json parse_body(const httplib::Request& req) {
       req.body,
       [](int depth, json::parse_event_t, json&) {
         if (depth > kMaxDepth)
-          throw BadRequest("the body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+          throw BadRequest("the body is nested deeper than " + std::to_string(kMaxDepth) +
+                           " levels");
         return true;
       },
       false);
@@ -146,39 +149,37 @@ std::size_t live_window(const httplib::Request& req, const Aggregator& agg) {
                    ")");
 }
 
-void handle_live_room_average(const httplib::Request& req, httplib::Response& res,
-                              HttpDeps& deps) {
+void handle_live_room_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
   SeriesKey key{params::id(req.matches[1], "building"), params::id(req.matches[2], "room"),
                 params::id(req.matches[3], "metric")};
   const std::size_t w = live_window(req, deps.aggregator);
-  send_json(res, 200,
-            average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
+  send_json(res, 200, average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
 }
 
 void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
                                   HttpDeps& deps) {
   SeriesKey key{params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
   const std::size_t w = live_window(req, deps.aggregator);
-  send_json(res, 200,
-            average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
+  send_json(res, 200, average_json(key, deps.aggregator.windows()[w], live_or_404(deps, key, w)));
 }
 
 // POSTs need http.token_file's token and GETs http.read_token_file's, when set: Routes checks.
 void register_live_routes(Routes& s, HttpDeps& deps) {
   s.Get("/v1/top", [&deps](const httplib::Request& req, httplib::Response& res) {
-    const std::string metric = params::id(params::optional(req, "metric").value_or("temperature"),
-                                          "metric");
+    const std::string metric =
+        params::id(params::optional(req, "metric").value_or("temperature"), "metric");
     const std::string by = params::optional(req, "by").value_or("avg");
     if (by != "avg" && by != "min" && by != "max")
       throw BadRequest("parameter 'by' must be avg, min or max");
     const std::string order = params::optional(req, "order").value_or("desc");
-    if (order != "asc" && order != "desc") throw BadRequest("parameter 'order' must be asc or desc");
+    if (order != "asc" && order != "desc")
+      throw BadRequest("parameter 'order' must be asc or desc");
     const auto n = params::integer(req, "n", 10, 1, 1000);
     const std::size_t w = live_window(req, deps.aggregator);
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : deps.aggregator.top(metric, w, by, order == "desc", n))
-      out.push_back(nlohmann::ordered_json::parse(average_json(SeriesKey{r.building, r.room, metric},
-                                             deps.aggregator.windows()[w], r.stats)));
+      out.push_back(nlohmann::ordered_json::parse(average_json(
+          SeriesKey{r.building, r.room, metric}, deps.aggregator.windows()[w], r.stats)));
     send_json(res, 200, out.dump());
   });
 
@@ -189,19 +190,19 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     send_json(res, 200, out.dump());
   });
 
-  s.Get(R"(/v1/buildings/([^/]+)/rooms)", [&deps](const httplib::Request& req,
-                                                  httplib::Response& res) {
-    const std::string b = params::id(req.matches[1], "building");
-    const auto rooms = deps.aggregator.rooms_of(b);
-    if (!rooms) throw NotFound("building " + b + " has not reported");
-    json out = json::array();
-    for (const RoomListing& r : *rooms)
-      out.push_back({{"room", r.room},
-                     {"metrics", r.metrics},
-                     {"last_reading",
-                      r.last_reading ? json(format_rfc3339(r.last_reading)) : json(nullptr)}});
-    send_json(res, 200, out.dump());
-  });
+  s.Get(R"(/v1/buildings/([^/]+)/rooms)",
+        [&deps](const httplib::Request& req, httplib::Response& res) {
+          const std::string b = params::id(req.matches[1], "building");
+          const auto rooms = deps.aggregator.rooms_of(b);
+          if (!rooms) throw NotFound("building " + b + " has not reported");
+          json out = json::array();
+          for (const RoomListing& r : *rooms)
+            out.push_back({{"room", r.room},
+                           {"metrics", r.metrics},
+                           {"last_reading", r.last_reading ? json(format_rfc3339(r.last_reading))
+                                                           : json(nullptr)}});
+          send_json(res, 200, out.dump());
+        });
 
   s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
     json body = parse_body(req);
@@ -219,14 +220,12 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
       send_json(res, 202, json{{"status", "accepted"}}.dump());
     } else {
       const auto& r = result["rejected"][0];
-      send_json(res, 400,
-                json{{"error", r["detail"]}, {"reason", r["reason"]}}.dump());
+      send_json(res, 400, json{{"error", r["detail"]}, {"reason", r["reason"]}}.dump());
     }
   });
 
   s.Get("/temperature/average", [&deps](const httplib::Request& req, httplib::Response& res) {
-    SeriesKey key{params::id(params::required(req, "building_id"), "building"), "",
-                  "temperature"};
+    SeriesKey key{params::id(params::required(req, "building_id"), "building"), "", "temperature"};
     if (auto room = params::optional(req, "room_id"); room && !room->empty())
       key.room = params::id(*room, "room");
     const std::size_t w = live_window(req, deps.aggregator);

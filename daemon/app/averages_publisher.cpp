@@ -18,10 +18,9 @@ void AveragesPublisher::start() {
 void AveragesPublisher::publish_changed() {
   for (const auto& u : aggregator_.tick(now_micros())) {
     const std::string window = format_duration(u.length);
-    const std::string topic = u.key.room.empty()
-                                  ? building_average_topic(u.key.building, u.key.metric, window)
-                                  : room_average_topic(u.key.building, u.key.room, u.key.metric,
-                                                       window);
+    const std::string topic =
+        u.key.room.empty() ? building_average_topic(u.key.building, u.key.metric, window)
+                           : room_average_topic(u.key.building, u.key.room, u.key.metric, window);
     if (out_.publish(topic, average_json(u.key, u.length, u.stats), 1, true))
       metrics_.averages_published.fetch_add(1, std::memory_order_relaxed);
   }

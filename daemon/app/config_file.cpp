@@ -21,7 +21,6 @@ std::string ConfigError::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-
 namespace {
 
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
@@ -126,8 +125,8 @@ class Reader {
       if (!known) {
         std::string list;
         for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        error(kv.first.Mark(), "unknown key '" + qualify(where, key) + "' (expected one of: " +
-                                   list + ")");
+        error(kv.first.Mark(),
+              "unknown key '" + qualify(where, key) + "' (expected one of: " + list + ")");
       }
     }
     return true;
@@ -169,8 +168,10 @@ class Reader {
     const std::string q = qualify(where, key);
     if (!scalar(n, q)) return;
     bool v;
-    if (YAML::convert<bool>::decode(n, v)) out = v;
-    else error(n.Mark(), q + ": expected true or false, got '" + n.Scalar() + "'");
+    if (YAML::convert<bool>::decode(n, v))
+      out = v;
+    else
+      error(n.Mark(), q + ": expected true or false, got '" + n.Scalar() + "'");
   }
 
   template <typename Int>
@@ -208,13 +209,13 @@ class Reader {
     if (!scalar(n, q)) return false;
     auto d = parse_duration(n.Scalar());
     if (!d) {
-      error(n.Mark(), q + ": expected a duration like 500ms, 10s, 15m, 1h or 7d, got '" +
-                          n.Scalar() + "'");
+      error(n.Mark(),
+            q + ": expected a duration like 500ms, 10s, 15m, 1h or 7d, got '" + n.Scalar() + "'");
       return false;
     }
     if (*d < lo) {
-      error(n.Mark(), q + ": " + n.Scalar() + " is shorter than the minimum " +
-                          format_duration(lo));
+      error(n.Mark(),
+            q + ": " + n.Scalar() + " is shorter than the minimum " + format_duration(lo));
       return false;
     }
     out = *d;
@@ -247,8 +248,10 @@ class Reader {
     }
     if (!check_map(root, "", kTopKeys)) return;
     if (auto n = root["mqtt"]) read_mqtt(n, c.mqtt);
-    if (auto n = root["postgres"]) read_postgres(n, c.postgres);
-    else error(root.Mark(), "postgres.dsn is required");
+    if (auto n = root["postgres"])
+      read_postgres(n, c.postgres);
+    else
+      error(root.Mark(), "postgres.dsn is required");
     if (auto n = root["spool"]) read_spool(n, c.spool);
     if (auto n = root["metrics"]) read_metrics(n, c);
     if (auto n = root["averages"]) read_averages(n, c.averages);
@@ -304,8 +307,10 @@ class Reader {
     }
     if (!check_map(n, w, kPostgresKeys)) return;
     string(n, w, "dsn", p.dsn);
-    if (p.dsn.empty()) error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
-    else if (auto why = dsn_problem(p.dsn)) error(n["dsn"].Mark(), "postgres.dsn: " + *why);
+    if (p.dsn.empty())
+      error(n["dsn"] ? n["dsn"].Mark() : n.Mark(), "postgres.dsn is required");
+    else if (auto why = dsn_problem(p.dsn))
+      error(n["dsn"].Mark(), "postgres.dsn: " + *why);
     file(n, w, "password_file", p.password_file);
     boolean(n, w, "migrate", p.migrate);
     integer(n, w, "batch_max_rows", p.batch_max_rows, 1, 1'000'000);
@@ -319,10 +324,13 @@ class Reader {
     if (s.dir.empty()) error(n["dir"].Mark(), "spool.dir: must not be empty");
     if (auto b = n["max_bytes"]; b && scalar(b, "spool.max_bytes")) {
       auto v = parse_byte_size(b.Scalar());
-      if (!v) error(b.Mark(), "spool.max_bytes: expected a size like 512MiB or 1GiB, got '" +
-                                  b.Scalar() + "'");
-      else if (*v < (1u << 20)) error(b.Mark(), "spool.max_bytes: at least 1MiB");
-      else s.max_bytes = *v;
+      if (!v)
+        error(b.Mark(),
+              "spool.max_bytes: expected a size like 512MiB or 1GiB, got '" + b.Scalar() + "'");
+      else if (*v < (1u << 20))
+        error(b.Mark(), "spool.max_bytes: at least 1MiB");
+      else
+        s.max_bytes = *v;
     }
     boolean(n, w, "journal", s.journal);
     duration(n, w, "fsync_interval", s.fsync_interval, Duration(0));
@@ -346,8 +354,7 @@ class Reader {
         error(kv.first.Mark(), q + ": a metric name is 1-64 characters of A-Z a-z 0-9 _ - .");
         continue;
       }
-      if (name == "value" || name == "timestamp" || name == "sensor_id" ||
-          name == "rooms") {
+      if (name == "value" || name == "timestamp" || name == "sensor_id" || name == "rooms") {
         error(kv.first.Mark(), q + ": '" + name + "' is reserved");
         continue;
       }
@@ -385,10 +392,14 @@ class Reader {
       sequence(n, w, "windows", [&](const YAML::Node& s, const std::string& q) {
         Duration d;
         if (!duration_value(s, q, d, std::chrono::seconds(1))) return;
-        if (d.count() % 1000 != 0) error(s.Mark(), q + ": a window is a whole number of seconds");
-        else if (d > std::chrono::days(31)) error(s.Mark(), q + ": at most 31d");
-        else if (!seen.insert(d.count()).second) error(s.Mark(), q + ": listed twice");
-        else a.windows.push_back(d);
+        if (d.count() % 1000 != 0)
+          error(s.Mark(), q + ": a window is a whole number of seconds");
+        else if (d > std::chrono::days(31))
+          error(s.Mark(), q + ": at most 31d");
+        else if (!seen.insert(d.count()).second)
+          error(s.Mark(), q + ": listed twice");
+        else
+          a.windows.push_back(d);
       });
     }
     duration(n, w, "publish_interval", a.publish_interval, std::chrono::milliseconds(10));
@@ -414,8 +425,10 @@ class Reader {
     if (auto r = n["series_rate"]) {
       double v;
       if (number(r, "limits.series_rate", v)) {
-        if (v < 0) error(r.Mark(), "limits.series_rate: must not be negative (0 = no limit)");
-        else l.series_rate = v;
+        if (v < 0)
+          error(r.Mark(), "limits.series_rate: must not be negative (0 = no limit)");
+        else
+          l.series_rate = v;
       }
     }
   }
@@ -434,7 +447,6 @@ class Reader {
 };
 
 }  // namespace
-
 
 ConfigResult parse_config(const std::string& text, const std::string& file) {
   ConfigResult result;
@@ -475,7 +487,7 @@ ConfigResult load_config(const std::string& path) {
     std::ifstream probe(f.path, std::ios::binary);
     if (probe) {
       char byte;
-      probe.read(&byte, 1);         // a directory opens, then fails to read (EISDIR)
+      probe.read(&byte, 1);        // a directory opens, then fails to read (EISDIR)
       if (!probe.bad()) continue;  // an empty file is readable: its content is checked later
     }
     result.errors.push_back({path, f.line, f.column,
@@ -484,6 +496,5 @@ ConfigResult load_config(const std::string& path) {
   if (!result.errors.empty()) result.config.reset();
   return result;
 }
-
 
 }  // namespace roomtemp

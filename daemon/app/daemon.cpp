@@ -57,14 +57,15 @@ void Daemon::start() {
     journal_sync_ = std::make_unique<PeriodicTask>(
         "journal sync", [interval = c.spool.fsync_interval] { return interval; },
         [this] { journal_->sync(); });
-    component_log("main")->info("journal mode: every accepted reading reaches {} before it is "
-                                "acknowledged; fsync every {}",
-                                journal_dir(c), format_duration(c.spool.fsync_interval));
+    component_log("main")->info(
+        "journal mode: every accepted reading reaches {} before it is "
+        "acknowledged; fsync every {}",
+        journal_dir(c), format_duration(c.spool.fsync_interval));
   }
   writer_.start();
   // MQTT out: averages and rejections.
-  publisher_ = std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr,
-                                            metrics_);
+  publisher_ =
+      std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);
   publisher_->start();
   averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
   averages_->start();
@@ -84,8 +85,8 @@ void Daemon::start() {
   // api
   if (!c.http.listen.empty()) {
     http_ = std::make_unique<HttpApi>(
-        c.http.listen, HttpDeps{metrics_, ingest_, aggregator_,
-                                [this] { return status_.readiness(); }, config_});
+        c.http.listen,
+        HttpDeps{metrics_, ingest_, aggregator_, [this] { return status_.readiness(); }, config_});
     http_->start();
   }
 }
@@ -189,9 +190,10 @@ int Daemon::stop(SignalCatcher& signals) {
   if (averages_) averages_->publish_changed();  // the final numbers, every accepted reading in
   if (publisher_) {
     if (const auto unacked = publisher_->wait_published(std::chrono::seconds(2)))
-      log->warn("{} average message(s) were not acknowledged by the broker before exit; "
-                "subscribers keep the previous retained values",
-                unacked);
+      log->warn(
+          "{} average message(s) were not acknowledged by the broker before exit; "
+          "subscribers keep the previous retained values",
+          unacked);
     publisher_->stop();
   }
   log->info("stopped: {}", status_.line());

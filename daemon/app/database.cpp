@@ -1,8 +1,7 @@
 #include "database.h"
 
-#include <pqxx/pqxx>
-
 #include <cstdio>
+#include <pqxx/pqxx>
 
 #include "log.h"
 #include "migrate.h"

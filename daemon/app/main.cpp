@@ -2,7 +2,6 @@
 // The story of a start: arguments → configuration → logging → spool and database → threads →
 // READY=1 → the main loop until SIGTERM.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 
@@ -33,8 +32,9 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"roomtempd: MQTT temperature readings into PostgreSQL, with rolling averages"};
   app.add_option("-c,--config", o.config_path, "configuration file (YAML)")->capture_default_str();
-  app.add_flag("--check-config", o.check_config,
-               "validate the configuration (and the files it names); exit 0 when valid, 2 when not");
+  app.add_flag(
+      "--check-config", o.check_config,
+      "validate the configuration (and the files it names); exit 0 when valid, 2 when not");
   app.add_flag("--migrate", o.migrate, "apply database migrations and exit");
   app.add_flag("-V,--version", o.version, "print the version and exit");
   try {
@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
     component_log("main")->info("roomtempd {} starting with {}", ROOMTEMP_VERSION, config.path);
     prepare_postgres_environment(config.postgres);
     Daemon daemon(config);
-    daemon.prepare();           // spool, migrations, live windows from PostgreSQL
-    daemon.start();             // writer, MQTT out, averages tick, MQTT in, HTTP
-    return daemon.run(signals); // READY=1 once subscribed; watchdog, STATUS=, SIGHUP; stop
+    daemon.prepare();            // spool, migrations, live windows from PostgreSQL
+    daemon.start();              // writer, MQTT out, averages tick, MQTT in, HTTP
+    return daemon.run(signals);  // READY=1 once subscribed; watchdog, STATUS=, SIGHUP; stop
   } catch (const std::exception& e) {
     component_log("main")->critical("{}", e.what());
     return 1;

@@ -1,10 +1,9 @@
 #include "aggregator.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace roomtemp {
@@ -101,8 +100,7 @@ bool Aggregator::KeyEqual::operator()(const KeyParts& a, const std::string& b) c
          v.substr(n - a.metric.size()) == a.metric;
 }
 
-Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
-                                       std::string_view m) {
+Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r, std::string_view m) {
   const KeyParts parts{b, r, m};
   if (auto it = series_.find(parts); it != series_.end()) return it->second;
   std::string key;
@@ -120,7 +118,8 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r,
     building = buildings_.emplace(std::string(b), BuildingIndex{}).first;
   if (!r.empty()) {
     auto& rooms = building->second.rooms;
-    auto group = std::find_if(rooms.begin(), rooms.end(), [&](const auto& g) { return g.first == m; });
+    auto group =
+        std::find_if(rooms.begin(), rooms.end(), [&](const auto& g) { return g.first == m; });
     if (group == rooms.end()) group = rooms.insert(rooms.end(), {std::string(m), {}});
     group->second.push_back(&s);
     auto metric = metric_rooms_.find(m);
@@ -281,8 +280,7 @@ std::vector<RankedRoom> Aggregator::top(const std::string& metric, std::size_t w
     for (auto& [k, s] : series_) {
       const KeyParts parts = split_key(k);
       if (parts.room.empty() || parts.metric != metric) continue;
-      if (window >= s.windows.size() || !s.published(window) || s.last[window].count == 0)
-        continue;
+      if (window >= s.windows.size() || !s.published(window) || s.last[window].count == 0) continue;
       rooms.push_back({std::string(parts.building), std::string(parts.room), s.last[window]});
     }
   }
@@ -343,6 +341,5 @@ std::size_t Aggregator::series_count() const {
   std::lock_guard lock(mutex_);
   return series_.size();
 }
-
 
 }  // namespace roomtemp

@@ -147,8 +147,8 @@ class Aggregator {
   std::optional<WindowStats> live(const SeriesKey& key, std::size_t window, Micros now);
 
   /// Rooms of a metric ranked by a statistic ("avg", "min", "max") of their live window.
-  std::vector<RankedRoom> top(const std::string& metric, std::size_t window,
-                              const std::string& by, bool descending, std::size_t n);
+  std::vector<RankedRoom> top(const std::string& metric, std::size_t window, const std::string& by,
+                              bool descending, std::size_t n);
 
   /// Buildings and their rooms (with metrics) that have reported.
   std::map<std::string, std::map<std::string, std::vector<std::string>>> reported() const;
@@ -205,7 +205,7 @@ class Aggregator {
     /// Windows to republish although their numbers did not change: a late reading fell into
     /// the range subscribers last got, which no longer is exact (bit w = window w).
     std::uint32_t republish = 0;
-    std::vector<Pending> pending;  ///< readings stamped after the newest bucket (clock skew)
+    std::vector<Pending> pending;      ///< readings stamped after the newest bucket (clock skew)
     const std::string* key = nullptr;  ///< its key in series_ (nodes do not move)
     /// In dirty_: tick() looks at it next time.
     bool dirty = false;
@@ -314,6 +314,5 @@ class Aggregator {
   std::vector<std::pair<Micros, Series*>> schedule_;
   std::deque<std::pair<Micros, std::uint64_t>> seen_order_;
 };
-
 
 }  // namespace roomtemp

@@ -21,19 +21,28 @@ std::optional<Duration> parse_duration(std::string_view text) {
   std::string_view unit;
   if (!split_number(text, n, unit)) return std::nullopt;
   std::uint64_t ms_per_unit;
-  if (unit == "ms") ms_per_unit = 1;
-  else if (unit == "s") ms_per_unit = 1000;
-  else if (unit == "m") ms_per_unit = 60'000;
-  else if (unit == "h") ms_per_unit = 3'600'000;
-  else if (unit == "d") ms_per_unit = 86'400'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    ms_per_unit = 1;
+  else if (unit == "s")
+    ms_per_unit = 1000;
+  else if (unit == "m")
+    ms_per_unit = 60'000;
+  else if (unit == "h")
+    ms_per_unit = 3'600'000;
+  else if (unit == "d")
+    ms_per_unit = 86'400'000;
+  else
+    return std::nullopt;
   if (n > (std::uint64_t{1} << 50) / ms_per_unit) return std::nullopt;
   return Duration(static_cast<std::int64_t>(n * ms_per_unit));
 }
 
 std::string format_duration(Duration d) {
   const std::int64_t ms = d.count();
-  struct Unit { std::int64_t ms; const char* name; };
+  struct Unit {
+    std::int64_t ms;
+    const char* name;
+  };
   static constexpr Unit kUnits[] = {
       {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   if (ms != 0) {
@@ -48,15 +57,24 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   std::string_view unit;
   if (!split_number(text, n, unit)) return std::nullopt;
   std::uint64_t mult;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KB") mult = 1000;
-  else if (unit == "MB") mult = 1000'000;
-  else if (unit == "GB") mult = 1000'000'000;
-  else if (unit == "KiB") mult = 1ull << 10;
-  else if (unit == "MiB") mult = 1ull << 20;
-  else if (unit == "GiB") mult = 1ull << 30;
-  else if (unit == "TiB") mult = 1ull << 40;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KB")
+    mult = 1000;
+  else if (unit == "MB")
+    mult = 1000'000;
+  else if (unit == "GB")
+    mult = 1000'000'000;
+  else if (unit == "KiB")
+    mult = 1ull << 10;
+  else if (unit == "MiB")
+    mult = 1ull << 20;
+  else if (unit == "GiB")
+    mult = 1ull << 30;
+  else if (unit == "TiB")
+    mult = 1ull << 40;
+  else
+    return std::nullopt;
   if (n > UINT64_MAX / mult) return std::nullopt;
   return n * mult;
 }

@@ -26,7 +26,7 @@ class FingerprintSet {
 
   std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0;
-  std::size_t size_ = 0;  ///< slots in use
+  std::size_t size_ = 0;   ///< slots in use
   bool has_zero_ = false;  ///< 0 marks a free slot, so the value 0 is kept here
 };
 

@@ -96,8 +96,10 @@ std::string one_line(std::string_view message) {
   out.reserve(message.size());
   for (char c : message) {
     const bool gap = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (!gap) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
+    if (!gap)
+      out += c;
+    else if (!out.empty() && out.back() != ' ')
+      out += ' ';
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;

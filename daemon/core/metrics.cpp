@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-
 namespace roomtemp {
 
 void Histogram::observe(double seconds) {

@@ -48,9 +48,10 @@ struct Metrics {
   std::atomic<int> spool_writable{1};  ///< 0 while the spool cannot be written
   std::atomic<std::uint64_t> averages_published{0};
   std::atomic<std::uint64_t> write_errors{0};
-  std::atomic<std::uint64_t> staged_batches{0};  ///< batches that needed ON CONFLICT (a copy was stored)
-  std::atomic<std::uint64_t> rows_refused{0};    ///< rows PostgreSQL refused, kept as rejections
-  std::atomic<std::uint64_t> http_requests{0};   ///< requests the HTTP server answered
+  std::atomic<std::uint64_t> staged_batches{
+      0};  ///< batches that needed ON CONFLICT (a copy was stored)
+  std::atomic<std::uint64_t> rows_refused{0};   ///< rows PostgreSQL refused, kept as rejections
+  std::atomic<std::uint64_t> http_requests{0};  ///< requests the HTTP server answered
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {

@@ -1,9 +1,8 @@
 #include "payload.h"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "topic.h"
 
@@ -11,11 +10,11 @@ namespace roomtemp {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
-                        s.back() == '\r'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -92,8 +91,9 @@ class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
 
  private:
   void set(Kind kind, double number, const std::string* text) {
-    for (auto [bit, field] : {std::pair{kMetric, &metric}, std::pair{kValue, &value},
-                              std::pair{kTimestamp, &timestamp}, std::pair{kSensorId, &sensor_id}}) {
+    for (auto [bit, field] :
+         {std::pair{kMetric, &metric}, std::pair{kValue, &value}, std::pair{kTimestamp, &timestamp},
+          std::pair{kSensorId, &sensor_id}}) {
       if (!(wanted_ & bit)) continue;
       field->kind = kind;
       field->number = number;
@@ -123,11 +123,15 @@ class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
 /// How a refusal names what a field held instead of a number.
 const char* kind_name(FieldCollector::Kind kind) {
   switch (kind) {
-    case FieldCollector::Kind::null: return "null";
-    case FieldCollector::Kind::string: return "a string";
-    case FieldCollector::Kind::other: return "not a single value";
+    case FieldCollector::Kind::null:
+      return "null";
+    case FieldCollector::Kind::string:
+      return "a string";
+    case FieldCollector::Kind::other:
+      return "not a single value";
     case FieldCollector::Kind::absent:
-    case FieldCollector::Kind::number: break;
+    case FieldCollector::Kind::number:
+      break;
   }
   return "something else";
 }
@@ -190,8 +194,7 @@ bool parse_payload(std::string_view payload, std::string_view metric, PayloadFie
                 "JSON object has neither \"" + std::string(metric) + "\" nor \"value\"");
   if (found->kind != Kind::number)
     return fail(refusal, RejectReason::bad_payload,
-                "\"" + printable(key, 64) + "\" is " + kind_name(found->kind) +
-                    ", not a number" +
+                "\"" + printable(key, 64) + "\" is " + kind_name(found->kind) + ", not a number" +
                     (found->kind == Kind::string ? " (write 22.5, not \"22.5\")" : ""));
   out.value = found->number;
   if (!std::isfinite(out.value))

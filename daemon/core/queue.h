@@ -1,8 +1,8 @@
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -48,8 +48,7 @@ class BoundedQueue {
     // Then sleep until the batch is full or the first item has waited max_delay (producers
     // wake us at a full batch), and take it all at once.
     const auto deadline = std::chrono::steady_clock::now() + max_delay;
-    not_empty_.wait_until(lock, deadline,
-                          [&] { return items_.size() >= max_items || closed_; });
+    not_empty_.wait_until(lock, deadline, [&] { return items_.size() >= max_items || closed_; });
     const std::size_t n = std::min(max_items, items_.size());
     out.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {

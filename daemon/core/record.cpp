@@ -15,7 +15,6 @@ std::uint32_t record_checksum(std::string_view body) {
 
 namespace {
 
-
 template <typename T>
 void put(std::string& out, T v) {
   char buf[sizeof(T)];
@@ -102,8 +101,10 @@ bool decode_inbound(const std::string& body, Inbound& out) {
     // Type 2, from a spool written before rejections had ids, gets a fresh one.
     Rejection j;
     std::uint8_t reason;
-    if (type == 2) j.id = new_rejection_id();
-    else if (!c.get(j.id) || j.id == 0) return false;
+    if (type == 2)
+      j.id = new_rejection_id();
+    else if (!c.get(j.id) || j.id == 0)
+      return false;
     if (!c.get(j.received_at) || !c.get(reason) || reason >= kRejectReasonCount ||
         !c.get_str(j.topic) || !c.get_str(j.payload) || !c.get_str(j.detail) || !c.done())
       return false;

@@ -16,9 +16,9 @@ std::optional<Refusal> SeriesLimiter::admit(const Reading& r, const LimitsConfig
   auto it = series_.find(key);
   if (it == series_.end()) {
     if (series_.size() >= limits.max_series)
-      return Refusal{RejectReason::too_many_series,
-                     "already tracking " + std::to_string(series_.size()) +
-                         " series (limits.max_series)"};
+      return Refusal{
+          RejectReason::too_many_series,
+          "already tracking " + std::to_string(series_.size()) + " series (limits.max_series)"};
     it = series_.emplace(std::move(key), Bucket{burst, now}).first;
   }
   if (limits.series_rate <= 0) return std::nullopt;

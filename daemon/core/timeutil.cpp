@@ -40,9 +40,9 @@ Micros now_micros() {
 std::optional<Micros> parse_rfc3339(std::string_view s) {
   int year, month, day, hour, minute, second;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
-      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second))
+      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+      !digits(s, 17, 2, second))
     return std::nullopt;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month < 1 || month > 12 || day < 1) return std::nullopt;
@@ -99,8 +99,10 @@ void append_fraction(std::string& out, std::int64_t frac) {
   char buf[8];
   char* p = buf;
   *p++ = '.';
-  if (frac % 1000 == 0) put_digits(p, static_cast<unsigned>(frac / 1000), 3);
-  else put_digits(p, static_cast<unsigned>(frac), 6);
+  if (frac % 1000 == 0)
+    put_digits(p, static_cast<unsigned>(frac / 1000), 3);
+  else
+    put_digits(p, static_cast<unsigned>(frac), 6);
   out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
@@ -133,10 +135,10 @@ std::string format_rfc3339(Micros t) {
   // Digits by hand: this runs twice per row the writer copies, and snprintf was most of it.
   if (y < 0 || y > 9999) {
     char buf[48];
-    const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                                static_cast<long long>(rem / 60 % 60),
-                                static_cast<long long>(rem % 60));
+    const int n =
+        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                      static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                      static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
     std::string out(buf, static_cast<std::size_t>(n));
     append_fraction(out, frac);
     out += 'Z';

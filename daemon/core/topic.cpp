@@ -1,6 +1,5 @@
 #include "topic.h"
 
-
 #include <algorithm>
 #include <array>
 #include <vector>

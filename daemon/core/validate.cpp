@@ -23,17 +23,28 @@ std::uint64_t new_rejection_id() {
 
 std::string_view reason_name(RejectReason r) {
   switch (r) {
-    case RejectReason::bad_topic: return "bad_topic";
-    case RejectReason::bad_id: return "bad_id";
-    case RejectReason::unknown_metric: return "unknown_metric";
-    case RejectReason::too_large: return "too_large";
-    case RejectReason::bad_payload: return "bad_payload";
-    case RejectReason::not_finite: return "not_finite";
-    case RejectReason::out_of_range: return "out_of_range";
-    case RejectReason::bad_timestamp: return "bad_timestamp";
-    case RejectReason::future_timestamp: return "future_timestamp";
-    case RejectReason::rate_limited: return "rate_limited";
-    case RejectReason::too_many_series: return "too_many_series";
+    case RejectReason::bad_topic:
+      return "bad_topic";
+    case RejectReason::bad_id:
+      return "bad_id";
+    case RejectReason::unknown_metric:
+      return "unknown_metric";
+    case RejectReason::too_large:
+      return "too_large";
+    case RejectReason::bad_payload:
+      return "bad_payload";
+    case RejectReason::not_finite:
+      return "not_finite";
+    case RejectReason::out_of_range:
+      return "out_of_range";
+    case RejectReason::bad_timestamp:
+      return "bad_timestamp";
+    case RejectReason::future_timestamp:
+      return "future_timestamp";
+    case RejectReason::rate_limited:
+      return "rate_limited";
+    case RejectReason::too_many_series:
+      return "too_many_series";
   }
   return "unknown";
 }
@@ -68,8 +79,7 @@ Rejection make_rejection(Micros received_at, std::string_view topic, std::string
 std::optional<Refusal> check_reading(Reading& r, const Config& config) {
   if (!valid_id(r.building)) return Refusal{RejectReason::bad_id, "bad building id"};
   if (!valid_id(r.room)) return Refusal{RejectReason::bad_id, "bad room id"};
-  if (r.sensor_id && !valid_id(*r.sensor_id))
-    return Refusal{RejectReason::bad_id, "bad sensor_id"};
+  if (r.sensor_id && !valid_id(*r.sensor_id)) return Refusal{RejectReason::bad_id, "bad sensor_id"};
   const MetricConfig* m = config.find_metric(r.metric);
   if (!m)
     return Refusal{RejectReason::unknown_metric, "unknown metric '" + printable(r.metric) + "'"};
@@ -116,8 +126,13 @@ Inbound classify_message(std::string_view topic, std::string_view payload, Micro
   if (!parse_payload(payload, parts.metric, fields, refusal))
     return reject(refusal.reason, refusal.detail);
   if (stamped_on_arrival) *stamped_on_arrival = !fields.ts;
-  Reading r{fields.ts.value_or(now), std::move(parts.building), std::move(parts.room),
-            std::move(parts.metric), fields.value, std::move(fields.sensor_id), now};
+  Reading r{fields.ts.value_or(now),
+            std::move(parts.building),
+            std::move(parts.room),
+            std::move(parts.metric),
+            fields.value,
+            std::move(fields.sensor_id),
+            now};
   if (auto bad = check_reading(r, config)) return reject(bad->reason, bad->detail);
   return r;
 }

@@ -9,11 +9,11 @@ namespace roomtemp {
 
 /// Each window is kept as (at most) this many time buckets of equal width, aligned to the epoch:
 /// 30 when the window's length in microseconds divides by 30 (1m, 15m, 1h, …), else the largest
-/// count below that does (a 7s window gets 25 buckets of 280ms), so buckets tile it exactly. The published window is the run of buckets ending with the one holding `now`,
-/// so `from` and `to` fall on bucket edges and the numbers are exact over `[from, to)`.
-/// Memory per key and window is bounded by the bucket count, whatever the reading rate; a
-/// window holds storage only for the span of buckets it needs (a room that reported once keeps
-/// one bucket, an idle room none).
+/// count below that does (a 7s window gets 25 buckets of 280ms), so buckets tile it exactly. The
+/// published window is the run of buckets ending with the one holding `now`, so `from` and `to`
+/// fall on bucket edges and the numbers are exact over `[from, to)`. Memory per key and window is
+/// bounded by the bucket count, whatever the reading rate; a window holds storage only for the span
+/// of buckets it needs (a room that reported once keeps one bucket, an idle room none).
 inline constexpr int kBucketsPerWindow = 30;
 
 /// Sum, min, max and count of the readings in one bucket.

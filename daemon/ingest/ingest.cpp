@@ -1,7 +1,6 @@
 #include "ingest.h"
 
 #include <nlohmann/json.hpp>
-
 #include <thread>
 
 #include "topic.h"
@@ -107,9 +106,10 @@ void Ingest::enqueue(Inbound&& item) {
         // the writer still commits (or spools) what the journal could not take.
         const auto until = journal_retry_until_.load();
         if (until != 0 && std::chrono::steady_clock::now().time_since_epoch().count() >= until) {
-          component_log("journal")->error("{}; stopping, so the writer takes it without the "
-                                          "journal",
-                                          e.what());
+          component_log("journal")->error(
+              "{}; stopping, so the writer takes it without the "
+              "journal",
+              e.what());
           break;
         }
         component_log("journal")->error("{}; retrying in 1s", e.what());
@@ -125,6 +125,5 @@ void Ingest::enqueue(Inbound&& item) {
   if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);
   metrics_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
 }
-
 
 }  // namespace roomtemp

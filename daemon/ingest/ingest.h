@@ -9,15 +9,14 @@
 #include "config.h"
 #include "input_journal.h"
 #include "live_config.h"
-#include "series_limiter.h"
 #include "log.h"
 #include "metrics.h"
 #include "payload.h"
 #include "queue.h"
 #include "reading.h"
+#include "series_limiter.h"
 
 namespace roomtemp {
-
 
 /// The single entry of readings into the daemon, whatever their source. Validates, counts,
 /// logs refusals (rate-limited), hands rejections to `publish_rejection` and everything to the
@@ -71,6 +70,5 @@ class Ingest {
   std::atomic<std::int64_t> journal_retry_until_{0};
   std::mutex journal_order_;  ///< journal order must equal queue order
 };
-
 
 }  // namespace roomtemp

@@ -160,7 +160,8 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
     }
     if (!direct && readings > 0) {
       copy_readings(txn, "readings_staging", batch);
-      std::string insert = "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING";
+      std::string insert =
+          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING";
       // Replay of an earlier run's spool: learn which rows are new, for the live windows.
       if (inserted_rows) insert += std::string(" RETURNING ") + kReadingColumnsSql;
       auto res = txn.exec(insert);
@@ -243,10 +244,9 @@ bool BatchWriter::quarantine(const Inbound& item, const std::string& why) {
   Rejection kept;
   if (const auto* r = std::get_if<Reading>(&item)) {
     // Accepted by us, refused by PostgreSQL: keep it where refused input goes, with why.
-    kept = make_rejection(r->received_at,
-                          "buildings/" + r->building + "/rooms/" + r->room + "/" + r->metric,
-                          reading_json(*r), RejectReason::bad_payload,
-                          "PostgreSQL refused it: " + why);
+    kept = make_rejection(
+        r->received_at, "buildings/" + r->building + "/rooms/" + r->room + "/" + r->metric,
+        reading_json(*r), RejectReason::bad_payload, "PostgreSQL refused it: " + why);
     kept.id = refused_reading_id(*r);
   } else {
     const auto& was = std::get<Rejection>(item);

@@ -1,10 +1,9 @@
 #pragma once
-#include <pqxx/connection>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
 

@@ -27,7 +27,6 @@ bool parse_journal_name(const std::string& name, std::uint64_t& seq) {
   return parse_numbered_file_name(name, "j-", ".log", seq);
 }
 
-
 /// Removes "released-*" counts and ".new" files (a crash between two removals leaves them):
 /// when a run opens the journal, recovery has taken every segment they could belong to, and
 /// the run's segments start again at number 1.
@@ -56,7 +55,8 @@ void copy_tail(const fs::path& source, std::uint64_t from, const fs::path& targe
   ok = ok && !std::ferror(in) && std::fflush(out) == 0 && ::fdatasync(fileno(out)) == 0;
   std::fclose(in);
   ok = std::fclose(out) == 0 && ok;
-  if (!ok) throw std::runtime_error("cannot write " + target.string() + ": " + std::strerror(errno));
+  if (!ok)
+    throw std::runtime_error("cannot write " + target.string() + ": " + std::strerror(errno));
 }
 }  // namespace
 
@@ -107,8 +107,7 @@ std::size_t Journal::recover_into_spool(const std::string& journal_dir,
   }
   if (moved)
     component_log("journal")->warn(
-        "recovered {} journal segment(s) from an unclean stop; they replay from the spool",
-        moved);
+        "recovered {} journal segment(s) from an unclean stop; they replay from the spool", moved);
   return moved;
 }
 
@@ -217,8 +216,8 @@ void Journal::close_clean() {
     segments_.pop_front();
   }
   if (!segments_.empty())
-    component_log("journal")->warn("{} journal segment(s) keep unwritten records for the next start",
-                                   segments_.size());
+    component_log("journal")->warn(
+        "{} journal segment(s) keep unwritten records for the next start", segments_.size());
 }
 
 }  // namespace roomtemp

@@ -1,8 +1,7 @@
 #pragma once
+#include <pqxx/connection>
 #include <string>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace roomtemp {
 

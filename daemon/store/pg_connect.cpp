@@ -1,8 +1,7 @@
 #include "pg_connect.h"
 
-#include <pqxx/pqxx>
-
 #include <cstdlib>
+#include <pqxx/pqxx>
 
 namespace roomtemp {
 namespace {
@@ -26,7 +25,8 @@ std::string effective_dsn(const PostgresConfig& pg) {
   std::string dsn = pg.dsn;
   if (!is_uri(dsn)) {
     if (dsn.find("connect_timeout") == std::string::npos) dsn += " connect_timeout=5";
-    if (!pg.password_file.empty()) dsn += " password=" + quote_value(read_secret_file(pg.password_file));
+    if (!pg.password_file.empty())
+      dsn += " password=" + quote_value(read_secret_file(pg.password_file));
   }
   return dsn;
 }

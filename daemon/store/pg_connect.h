@@ -1,10 +1,9 @@
 #pragma once
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 
 #include "config.h"
-
-#include <pqxx/connection>
 
 namespace roomtemp {
 

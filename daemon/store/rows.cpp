@@ -1,17 +1,15 @@
 #include "rows.h"
 
-#include <pqxx/pqxx>
-
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <tuple>
 
 namespace roomtemp {
 namespace {
 
 const std::vector<std::string> kReadingColumns{"ts",    "building",  "room",       "metric",
-                                                "value", "sensor_id", "received_at"};
+                                               "value", "sensor_id", "received_at"};
 
 /// bytea in COPY's text form.
 std::string hex_bytes(const std::string& bytes) {
@@ -61,9 +59,9 @@ void copy_readings(pqxx::transaction_base& txn, const char* table,
 
 void copy_rejections(pqxx::transaction_base& txn, const char* table,
                      const std::vector<Inbound>& batch) {
-  pqxx::stream_to copy(txn, table,
-                       std::vector<std::string>{"received_at", "topic", "payload", "reason",
-                                                "detail", "id"});
+  pqxx::stream_to copy(
+      txn, table,
+      std::vector<std::string>{"received_at", "topic", "payload", "reason", "detail", "id"});
   for (const auto& item : batch) {
     if (const auto* j = std::get_if<Rejection>(&item)) {
       // bigint is signed: the id's 64 bits as they are.

@@ -1,10 +1,9 @@
 #pragma once
 // How readings and rejections become rows of PostgreSQL and back: one codec for the writer's
 // COPY, its RETURNING, the warm start and the spool replay (docs/database.md has the tables).
+#include <cstdint>
 #include <pqxx/row>
 #include <pqxx/transaction_base>
-
-#include <cstdint>
 #include <string>
 #include <vector>
 

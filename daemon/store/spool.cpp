@@ -238,7 +238,8 @@ std::vector<Inbound> Spool::peek(std::size_t max) {
   const Segment& seg = segments_.front();
   std::FILE* f = std::fopen(seg.path.c_str(), "rb");
   if (!f) {
-    component_log("spool")->error("cannot read {}: {}; skipping it", seg.path, std::strerror(errno));
+    component_log("spool")->error("cannot read {}: {}; skipping it", seg.path,
+                                  std::strerror(errno));
     pending_offset_ = read_offset_;
     pending_end_ = true;
     return out;

@@ -74,11 +74,11 @@ class Spool {
   std::FILE* writer_ = nullptr;
   std::uint64_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;
-  std::uint64_t recovered_until_ = 0;  ///< segments up to this seq were found at open()
-  std::uint64_t read_offset_ = 0;     ///< in the front segment
-  std::uint64_t pending_offset_ = 0;  ///< where the last peek stopped
+  std::uint64_t recovered_until_ = 0;        ///< segments up to this seq were found at open()
+  std::uint64_t read_offset_ = 0;            ///< in the front segment
+  std::uint64_t pending_offset_ = 0;         ///< where the last peek stopped
   std::vector<std::uint64_t> pending_ends_;  ///< where each record of the last peek ends
-  bool pending_end_ = false;          ///< the last peek reached the end (or damage) of the front
+  bool pending_end_ = false;  ///< the last peek reached the end (or damage) of the front
 };
 
 /// "seg-NNNNNNNNNNNNNNNN.spool"

@@ -1,14 +1,15 @@
 #include "warm_start.h"
 
-#include <pqxx/pqxx>
-
 #include <algorithm>
+#include <pqxx/pqxx>
 
 #include "log.h"
 
 namespace roomtemp {
 namespace {
-Micros micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+Micros micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 
 /// What a window of length `w` covers at `now`: [from, to), `to` the end of its newest bucket.
 struct Span {
@@ -55,7 +56,6 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
   return rows;
 }
 
-
 std::vector<Reading> load_future_readings(pqxx::connection& conn,
                                           const std::vector<Duration>& windows,
                                           Duration max_future_skew, Micros now) {
@@ -65,17 +65,17 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   std::vector<Reading> out;
   if (windows.empty()) return out;
   pqxx::read_transaction txn(conn);
-  auto result = txn.exec_params(
-      std::string("SELECT ") + kReadingColumnsSql +
-      " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
-      format_rfc3339(earliest_to), format_rfc3339(now + micros(max_future_skew)));
+  auto result =
+      txn.exec_params(std::string("SELECT ") + kReadingColumnsSql +
+                          " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
+                      format_rfc3339(earliest_to), format_rfc3339(now + micros(max_future_skew)));
   for (const auto& row : result) out.push_back(reading_from_row(row));
   return out;
 }
 
 std::vector<Reading> load_recent_identities(pqxx::connection& conn,
-                                            const std::vector<Duration>& windows,
-                                            Duration horizon, Micros now, std::size_t limit) {
+                                            const std::vector<Duration>& windows, Duration horizon,
+                                            Micros now, std::size_t limit) {
   std::vector<Reading> out;
   if (horizon.count() <= 0 || windows.empty()) return out;
   // A copy stamped before every window's start changes no window, so only readings from the
@@ -86,7 +86,7 @@ std::vector<Reading> load_recent_identities(pqxx::connection& conn,
   pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(
       std::string("SELECT ") + kReadingColumnsSql +
-      " FROM readings WHERE received_at >= $1 AND ts >= $2 ORDER BY received_at LIMIT $3",
+          " FROM readings WHERE received_at >= $1 AND ts >= $2 ORDER BY received_at LIMIT $3",
       format_rfc3339(now - micros(horizon)), format_rfc3339(earliest_from),
       static_cast<long long>(limit));
   for (const auto& row : result) out.push_back(reading_from_row(row));
@@ -100,19 +100,21 @@ void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& a
   const Micros now = now_micros();
   auto rows = load_warm_buckets(conn, config.averages.windows, now);
   aggregator.warm(rows, now);
-  auto ahead = load_future_readings(conn, config.averages.windows,
-                                    config.averages.max_future_skew, now);
+  auto ahead =
+      load_future_readings(conn, config.averages.windows, config.averages.max_future_skew, now);
   for (const auto& r : ahead) aggregator.warm_ahead(r, now);
   auto seen = load_recent_identities(conn, config.averages.windows, config.averages.dedupe_horizon,
                                      now, kMaxWarmIdentities);
   for (const auto& r : seen) aggregator.remember(r);
   if (seen.size() == kMaxWarmIdentities)
-    log->warn("more than {} readings within the dedupe horizon; older copies may count twice "
-              "in the live windows after this restart",
-              kMaxWarmIdentities);
-  log->info("live windows warmed from PostgreSQL: {} series, {} buckets, {} readings ahead, {} "
-            "remembered for dedupe",
-            aggregator.series_count(), rows.size(), ahead.size(), seen.size());
+    log->warn(
+        "more than {} readings within the dedupe horizon; older copies may count twice "
+        "in the live windows after this restart",
+        kMaxWarmIdentities);
+  log->info(
+      "live windows warmed from PostgreSQL: {} series, {} buckets, {} readings ahead, {} "
+      "remembered for dedupe",
+      aggregator.series_count(), rows.size(), ahead.size(), seen.size());
 }
 
 }  // namespace roomtemp

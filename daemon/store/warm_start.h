@@ -24,8 +24,8 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
 /// at most `limit`), so that a copy redelivered after a restart is not counted twice in the
 /// live windows.
 std::vector<Reading> load_recent_identities(pqxx::connection& conn,
-                                            const std::vector<Duration>& windows,
-                                            Duration horizon, Micros now, std::size_t limit);
+                                            const std::vector<Duration>& windows, Duration horizon,
+                                            Micros now, std::size_t limit);
 
 /// Loads the live windows' history from PostgreSQL into `aggregator`: the buckets, the readings
 /// stamped ahead, and the identities seen within the dedupe horizon (all of the above).

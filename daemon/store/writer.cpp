@@ -30,7 +30,9 @@ Writer::Writer(PostgresConfig config, BoundedQueue<Inbound>& queue, Spool& spool
 
 Writer::~Writer() { join(); }
 
-void Writer::start() { thread_ = std::thread([this] { run(); }); }
+void Writer::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Writer::join() {
   if (thread_.joinable()) thread_.join();

@@ -440,8 +440,8 @@ TEST(OutageTest, ASpoolSegmentWrittenTwiceStoresItsReadingsAndRejectionsOnce) {
   sensor.publish("buildings/B1/rooms/101/temperature", "not a number");
   sensor.publish("buildings/B1/rooms/101/temperature",
                  R"({"temperature": 21.5, "timestamp": ")" + rfc3339(t) + "\"}");
-  ASSERT_TRUE(wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") >= 2; }, 20s,
-                         50ms));
+  ASSERT_TRUE(
+      wait_until([&] { return daemon.metric("roomtemp_readings_spooled_total") >= 2; }, 20s, 50ms));
   daemon.kill();
   const auto segments = spool_segments(daemon.spool_dir());
   ASSERT_FALSE(segments.empty()) << listing(daemon.spool_dir());

@@ -521,7 +521,10 @@ TEST_F(RestLiveTest, TopBuildingsAndRooms) {
     return rooms;
   };
   const json rooms = without_last_reading(get_json("/v1/buildings/T1/rooms"));
-  EXPECT_EQ(rooms, json::parse(R"([{"room":"101","metrics":["temperature"]},{"room":"102","metrics":["temperature"]}])"));
+  EXPECT_EQ(
+      rooms,
+      json::parse(
+          R"([{"room":"101","metrics":["temperature"]},{"room":"102","metrics":["temperature"]}])"));
   EXPECT_EQ(without_last_reading(get_json("/v1/buildings/T3/rooms")),
             json::parse(R"([{"room":"301","metrics":["temperature"]}])"));
   expect_error(daemon_->http_get("/v1/buildings/T9/rooms"), 404, "unknown building");
@@ -536,7 +539,8 @@ TEST_F(RestLiveTest, EachRoomsLastReadingSurvivesARestart) {
   sensor.publish("buildings/LR/rooms/101/temperature", "21.5");
   ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM readings") == 1; }, 15s));
   const std::string stored = query(
-      "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM readings")
+                                 "SELECT to_char(received_at AT TIME ZONE 'UTC', "
+                                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM readings")
                                  .at(0)
                                  .at(0);
   auto last_reading = [&] {

@@ -37,14 +37,14 @@ class RestServer {
     ingest_ = std::make_unique<Ingest>(config_, queue_, metrics_);
     aggregator_ =
         std::make_unique<Aggregator>(config->averages.windows, config->averages.dedupe_horizon);
-    api_ = std::make_unique<HttpApi>(config->http.listen,
-                                     HttpDeps{metrics_, *ingest_, *aggregator_,
-                                              [] {
-                                                Readiness ready;
-                                                ready.mqtt = ready.postgres = true;
-                                                return ready;
-                                              },
-                                              config_});
+    api_ = std::make_unique<HttpApi>(config->http.listen, HttpDeps{metrics_, *ingest_, *aggregator_,
+                                                                   [] {
+                                                                     Readiness ready;
+                                                                     ready.mqtt = ready.postgres =
+                                                                         true;
+                                                                     return ready;
+                                                                   },
+                                                                   config_});
     api_->start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
     client_->set_connection_timeout(5);

@@ -59,7 +59,7 @@ TEST_F(RestTokens, ReadWithoutATokenIs401) {
 
 TEST_F(RestTokens, ReadWithAWrongTokenIs401) {
   for (const std::string& wrong : {std::string("nope"), std::string(kReadToken) + "x",
-                                  std::string(kReadToken).substr(1), std::string("")}) {
+                                   std::string(kReadToken).substr(1), std::string("")}) {
     auto res = client().Get("/v1/buildings", bearer(wrong));
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 401) << "token '" << wrong << "'";

@@ -20,9 +20,9 @@ using namespace config_test;
 
 TEST(ConfigUnknownKey, TopLevel) {
   ConfigError e = one_error(
-      "postgres:\n"  // 1
-      "  dsn: dbname=x\n"   // 2
-      "mqqt:\n"      // 3, the key at column 1
+      "postgres:\n"        // 1
+      "  dsn: dbname=x\n"  // 2
+      "mqqt:\n"            // 3, the key at column 1
       "  host: h\n");
   EXPECT_AT(e, 3, 1);
   EXPECT_MENTIONS(e, "mqqt");
@@ -44,10 +44,10 @@ TEST(ConfigUnknownKey, NestedInMqtt) {
 TEST(ConfigUnknownKey, TwoLevelsDeepInBlockStyle) {
   ConfigError e = one_error(
       "postgres: {dsn: dbname=x}\n"  // 1
-      "mqtt:\n"               // 2
-      "  tls:\n"              // 3
-      "    ca_file: /ca\n"    // 4
-      "    cafile: /x\n");    // 5, column 5
+      "mqtt:\n"                      // 2
+      "  tls:\n"                     // 3
+      "    ca_file: /ca\n"           // 4
+      "    cafile: /x\n");           // 5, column 5
   EXPECT_AT(e, 5, 5);
   EXPECT_MENTIONS(e, "cafile");
 }
@@ -106,7 +106,8 @@ TEST(ConfigWrongType, PortNotANumber) {
 
 TEST(ConfigWrongType, PortOutOfRange) {
   for (const char* port : {"0", "65536", "70000", "-1", "99999999999"}) {
-    ConfigError e = one_error(std::string("mqtt:\n  port: ") + port + "\npostgres: {dsn: dbname=x}\n");
+    ConfigError e =
+        one_error(std::string("mqtt:\n  port: ") + port + "\npostgres: {dsn: dbname=x}\n");
     EXPECT_AT(e, 2, 9);
     EXPECT_MENTIONS(e, "mqtt.port");
     EXPECT_MENTIONS(e, port);
@@ -115,7 +116,8 @@ TEST(ConfigWrongType, PortOutOfRange) {
 
 TEST(ConfigWrongType, PortNotAnInteger) {
   for (const char* port : {"1.5", "1883x", "\"\"", "0x50", "1e3"}) {
-    ConfigError e = one_error(std::string("mqtt:\n  port: ") + port + "\npostgres: {dsn: dbname=x}\n");
+    ConfigError e =
+        one_error(std::string("mqtt:\n  port: ") + port + "\npostgres: {dsn: dbname=x}\n");
     EXPECT_EQ(e.line, 2) << port;
     EXPECT_MENTIONS(e, "mqtt.port");
   }
@@ -176,7 +178,8 @@ TEST(ConfigWrongType, SubscriptionsMustBeAListOfFilters) {
 
 TEST(ConfigWrongType, BatchMaxRows) {
   EXPECT_MENTIONS(one_error("postgres:\n  dsn: dbname=x\n  batch_max_rows: 0\n"), "batch_max_rows");
-  EXPECT_MENTIONS(one_error("postgres:\n  dsn: dbname=x\n  batch_max_rows: many\n"), "batch_max_rows");
+  EXPECT_MENTIONS(one_error("postgres:\n  dsn: dbname=x\n  batch_max_rows: many\n"),
+                  "batch_max_rows");
 }
 
 TEST(ConfigWrongType, ByteSizes) {
@@ -329,11 +332,11 @@ TEST(ConfigDuplicateKey, AMetricListedTwice) {
 
 TEST(ConfigSyntax, BadIndentation) {
   ConfigResult r = parse_config(
-      "postgres:\n"      // 1
-      "  dsn: dbname=x\n"       // 2
-      "mqtt:\n"          // 3
-      "    host: h\n"    // 4
-      "  port: 1883\n",  // 5: less indented than host, more than mqtt
+      "postgres:\n"        // 1
+      "  dsn: dbname=x\n"  // 2
+      "mqtt:\n"            // 3
+      "    host: h\n"      // 4
+      "  port: 1883\n",    // 5: less indented than host, more than mqtt
       kFile);
   EXPECT_FALSE(r.config.has_value());
   ASSERT_EQ(r.errors.size(), 1u) << dump(r);
@@ -354,14 +357,14 @@ TEST(ConfigSyntax, ErrorsArePrintedAsFileLineColumn) {
 
 TEST(ConfigErrors, EveryProblemIsReportedInOrder) {
   ConfigResult r = parse_config(
-      "mqtt:\n"           // 1
-      "  port: 0\n"       // 2, column 9
-      "  qos: 7\n"        // 3, column 8
-      "  colour: red\n"   // 4, column 3
-      "postgres:\n"       // 5
-      "  dsn: dbname=x\n"        // 6
-      "log:\n"            // 7
-      "  level: loud\n",  // 8, column 10
+      "mqtt:\n"            // 1
+      "  port: 0\n"        // 2, column 9
+      "  qos: 7\n"         // 3, column 8
+      "  colour: red\n"    // 4, column 3
+      "postgres:\n"        // 5
+      "  dsn: dbname=x\n"  // 6
+      "log:\n"             // 7
+      "  level: loud\n",   // 8, column 10
       kFile);
   EXPECT_FALSE(r.config.has_value());
   ASSERT_EQ(r.errors.size(), 4u) << dump(r);
@@ -371,12 +374,11 @@ TEST(ConfigErrors, EveryProblemIsReportedInOrder) {
   EXPECT_EQ(where, (std::vector<std::pair<int, int>>{{2, 9}, {3, 8}, {4, 3}, {8, 10}}));
 }
 
-
 // --- postgres.dsn ---------------------------------------------------------------------------
 
 TEST(ConfigDsn, AKeywordLibpqDoesNotKnowIsAnErrorNotAnOutage) {
   ConfigError e = one_error(
-      "postgres:\n"                                // 1
+      "postgres:\n"                               // 1
       "  dsn: \"hostx=127.0.0.1 dbname=rt\"\n");  // 2, the value at column 8
   EXPECT_AT(e, 2, 8);
   EXPECT_MENTIONS(e, "postgres.dsn");
@@ -384,8 +386,8 @@ TEST(ConfigDsn, AKeywordLibpqDoesNotKnowIsAnErrorNotAnOutage) {
 }
 
 TEST(ConfigDsn, MalformedTextAndUrisAreErrors) {
-  for (const char* dsn : {"dbname", "dbname='x", "hostx=127.0.0.1 port=5432",
-                          "postgresql://h/db?sslmod=require"}) {
+  for (const char* dsn :
+       {"dbname", "dbname='x", "hostx=127.0.0.1 port=5432", "postgresql://h/db?sslmod=require"}) {
     ConfigError e = one_error(std::string("postgres:\n  dsn: \"") + dsn + "\"\n");
     EXPECT_AT(e, 2, 8);
     EXPECT_MENTIONS(e, "postgres.dsn");

@@ -56,18 +56,18 @@ TEST(LoadConfig, AFileKeyNamingNoReadableFileIsAnErrorAtTheKey) {
   {
     std::ofstream(present) << "secret\n";
     std::ofstream out(path);
-    out << kDsnOnly                                      // lines 1-2
-        << "  password_file: " << present << "\n"        // 3
-        << "mqtt:\n"                                     // 4
-        << "  username: u\n"                             // 5
-        << "  password_file: " << missing << "\n"        // 6, the value at column 18
+    out << kDsnOnly                                                 // lines 1-2
+        << "  password_file: " << present << "\n"                   // 3
+        << "mqtt:\n"                                                // 4
+        << "  username: u\n"                                        // 5
+        << "  password_file: " << missing << "\n"                   // 6, the value at column 18
         << "  tls: { ca_file: " << ::testing::TempDir() << " }\n";  // 7, a directory, column 19
   }
   ConfigResult r = load_config(path);
   EXPECT_FALSE(r.config.has_value());
   ASSERT_EQ(r.errors.size(), 2u) << dump(r);
-  EXPECT_EQ(r.errors[0].to_string().rfind(path + ":6:18: mqtt.password_file: cannot read '" +
-                                              missing + "'", 0),
+  EXPECT_EQ(r.errors[0].to_string().rfind(
+                path + ":6:18: mqtt.password_file: cannot read '" + missing + "'", 0),
             0u)
       << r.errors[0].to_string();
   EXPECT_TRUE(contains(r.errors[0].message, "No such file")) << r.errors[0].to_string();

@@ -20,8 +20,7 @@
 namespace roomtemp {
 namespace {
 
-const std::filesystem::path kSourceDir =
-    std::filesystem::path(ROOMTEMP_SOURCE_DIR);
+const std::filesystem::path kSourceDir = std::filesystem::path(ROOMTEMP_SOURCE_DIR);
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -245,7 +244,8 @@ TEST_F(ReadmeConfiguration, DefaultsAreTheExampleConfigsValues) {
       const ConfigResult without = parse_config("log:\n  level: info\n", "required.yaml");
       EXPECT_TRUE(std::any_of(without.errors.begin(), without.errors.end(),
                               [&](const ConfigError& e) {
-                                return e.message.find(row.key + " is required") != std::string::npos;
+                                return e.message.find(row.key + " is required") !=
+                                       std::string::npos;
                               }))
           << "README says required, but a config without it is accepted" << dump(without);
       continue;

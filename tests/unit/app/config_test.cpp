@@ -1,7 +1,5 @@
 // The YAML configuration (SPEC §2): defaults, full examples, durations and the DSN — what a
 // valid file yields. What an invalid one says is in config_errors_test.cpp.
-#include "config_file.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "config_file.h"
 #include "config_test_support.h"
 
 namespace roomtemp {
@@ -226,8 +225,7 @@ log:
 
 TEST(ConfigFull, TheShippedExampleConfigIsValid) {
   // config/roomtemp.yaml is installed next to the binary; it must pass --check-config.
-  const auto path = std::filesystem::path(ROOMTEMP_SOURCE_DIR) /
-                    "config" / "roomtemp.yaml";
+  const auto path = std::filesystem::path(ROOMTEMP_SOURCE_DIR) / "config" / "roomtemp.yaml";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " does not exist yet";
   ConfigResult r = load_config(path.string());
   EXPECT_TRUE(r.errors.empty()) << dump(r);

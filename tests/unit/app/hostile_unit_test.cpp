@@ -1,6 +1,6 @@
-// Hostile input at the pure logic (issue 7; tests/integration/hostile_mqtt_test.cpp throws the same at
-// the running daemon): what a rejection keeps must be storable in PostgreSQL text columns (UTF-8,
-// no NUL) and bounded, whatever the input; topic checks see every byte, not up to a NUL.
+// Hostile input at the pure logic (issue 7; tests/integration/hostile_mqtt_test.cpp throws the same
+// at the running daemon): what a rejection keeps must be storable in PostgreSQL text columns
+// (UTF-8, no NUL) and bounded, whatever the input; topic checks see every byte, not up to a NUL.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -9,9 +9,9 @@
 #include <variant>
 
 #include "config_file.h"
-#include "mqtt_client.h"
-#include "messages.h"
 #include "ingest.h"
+#include "messages.h"
+#include "mqtt_client.h"
 #include "topic.h"
 #include "validate.h"
 

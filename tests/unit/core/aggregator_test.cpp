@@ -5,7 +5,6 @@
 // Every expectation is computed here, by hand or by brute force over the readings the test fed
 // in, never from the implementation.
 #include "aggregator.h"
-#include "messages.h"
 
 #include <gtest/gtest.h>
 
@@ -19,6 +18,8 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "messages.h"
 
 namespace roomtemp {
 namespace {
@@ -51,7 +52,9 @@ Reading reading(const std::string& b, const std::string& r, Micros ts, double v,
 SeriesKey room(const std::string& b, const std::string& r, const std::string& m = "temperature") {
   return {b, r, m};
 }
-SeriesKey building(const std::string& b, const std::string& m = "temperature") { return {b, "", m}; }
+SeriesKey building(const std::string& b, const std::string& m = "temperature") {
+  return {b, "", m};
+}
 
 struct Expect {
   std::uint64_t count = 0;
@@ -72,7 +75,8 @@ struct Truth {
     for (const auto& i : items) {
       if (i.b != k.building || (!k.room.empty() && i.r != k.room)) continue;
       if (i.ts < from || i.ts >= to) continue;
-      if (e.count == 0) e.min = e.max = i.v;
+      if (e.count == 0)
+        e.min = e.max = i.v;
       else {
         e.min = std::min(e.min, i.v);
         e.max = std::max(e.max, i.v);
@@ -111,7 +115,8 @@ std::map<std::tuple<std::string, std::string, std::size_t>, std::uint64_t> by_ke
     const std::vector<AverageUpdate>& updates) {
   std::map<std::tuple<std::string, std::string, std::size_t>, std::uint64_t> out;
   for (const auto& u : updates) {
-    auto [it, inserted] = out.emplace(std::make_tuple(u.key.building, u.key.room, u.window), u.stats.count);
+    auto [it, inserted] =
+        out.emplace(std::make_tuple(u.key.building, u.key.room, u.window), u.stats.count);
     EXPECT_TRUE(inserted) << "tick returned " << u.key.building << "/" << u.key.room << " window "
                           << u.window << " twice";
   }
@@ -242,8 +247,8 @@ TEST(Aggregator, DuplicatesWithinTheHorizonCountOnceAfterItAgain) {
   const Micros t = kT0 - 10 * kS;
   Micros now = kT0;
   a.add(reading("B1", "101", t, 20.0, "s1"), now);
-  a.add(reading("B1", "101", t, 20.0, "s1"), now);                // an immediate redelivery
-  a.add(reading("B1", "101", t, 20.0, "s1"), now + 5 * kMin);     // five minutes later
+  a.add(reading("B1", "101", t, 20.0, "s1"), now);                  // an immediate redelivery
+  a.add(reading("B1", "101", t, 20.0, "s1"), now + 5 * kMin);       // five minutes later
   a.add(reading("B1", "101", t, 20.0, "s1"), now + 10 * kMin - 1);  // just inside the horizon
   a.tick(now + 10 * kMin - 1);
   EXPECT_EQ(a.live(room("B1", "101"), k15m, now + 10 * kMin - 1)->count, 1u);
@@ -309,7 +314,8 @@ TEST(Aggregator, BuildingSeriesCoversEveryRoomOfTheBuilding) {
       ASSERT_TRUE(s) << k.building << "/" << k.room;
       EXPECT_EQ(s->from, from);
       EXPECT_EQ(s->to, to);
-      expect_numbers(*s, truth.over(k, from, to), k.building + "/" + k.room + " w" + std::to_string(w));
+      expect_numbers(*s, truth.over(k, from, to),
+                     k.building + "/" + k.room + " w" + std::to_string(w));
     }
   }
   // Spot-check by hand: the B1 15m building window holds 19.5, 20.5, -2.25, 30.0.
@@ -324,7 +330,8 @@ TEST(Aggregator, ManyRoomsMatchBruteForce) {
   std::set<std::string> buildings;
   std::vector<std::pair<std::string, std::string>> rooms;
   for (int b = 0; b < 20; ++b)
-    for (int r = 0; r < 50; ++r) rooms.push_back({"B" + std::to_string(b), std::to_string(100 + r)});
+    for (int r = 0; r < 50; ++r)
+      rooms.push_back({"B" + std::to_string(b), std::to_string(100 + r)});
   for (int step = 0; step < 30'000; ++step) {
     now += static_cast<Micros>(rng() % 40'000);  // ~20 minutes in all
     const auto& [b, r] = rooms[rng() % rooms.size()];
@@ -379,9 +386,15 @@ TEST(Aggregator, TopRanksRoomsByTheirLiveWindow) {
   // B2/202: 19 → avg 19, min 19, max 19
   // B3/301: only 25 minutes old (outside 15m), 100 → absent from 15m
   // B3/302: humidity only, avg 90 → absent from temperature
-  for (auto [b, r, v] : std::vector<std::tuple<std::string, std::string, double>>{
-           {"B1", "101", 10}, {"B1", "101", 30}, {"B1", "102", 18}, {"B1", "102", 24},
-           {"B2", "201", 5},  {"B2", "201", 40}, {"B2", "201", 24}, {"B2", "202", 19}}) {
+  for (auto [b, r, v] :
+       std::vector<std::tuple<std::string, std::string, double>>{{"B1", "101", 10},
+                                                                 {"B1", "101", 30},
+                                                                 {"B1", "102", 18},
+                                                                 {"B1", "102", 24},
+                                                                 {"B2", "201", 5},
+                                                                 {"B2", "201", 40},
+                                                                 {"B2", "201", 24},
+                                                                 {"B2", "202", 19}}) {
     static int i = 0;
     a.add(reading(b, r, now - (++i) * kS, v), now);
   }
@@ -395,8 +408,10 @@ TEST(Aggregator, TopRanksRoomsByTheirLiveWindow) {
     return out;
   };
   using V = std::vector<std::string>;
-  EXPECT_EQ(names(a.top("temperature", k15m, "avg", true, 10)), (V{"B2/201", "B1/102", "B1/101", "B2/202"}));
-  EXPECT_EQ(names(a.top("temperature", k15m, "avg", false, 10)), (V{"B2/202", "B1/101", "B1/102", "B2/201"}));
+  EXPECT_EQ(names(a.top("temperature", k15m, "avg", true, 10)),
+            (V{"B2/201", "B1/102", "B1/101", "B2/202"}));
+  EXPECT_EQ(names(a.top("temperature", k15m, "avg", false, 10)),
+            (V{"B2/202", "B1/101", "B1/102", "B2/201"}));
   EXPECT_EQ(names(a.top("temperature", k15m, "max", true, 2)), (V{"B2/201", "B1/101"}));
   EXPECT_EQ(names(a.top("temperature", k15m, "max", false, 2)), (V{"B2/202", "B1/102"}));
   EXPECT_EQ(names(a.top("temperature", k15m, "min", true, 3)), (V{"B2/202", "B1/102", "B1/101"}));
@@ -420,7 +435,8 @@ TEST(Aggregator, TopBreaksTiesByBuildingThenRoom) {
   a.add(reading("B1", "1", now - kS, 20), now);
   a.tick(now);
   std::vector<std::string> got;
-  for (const auto& r : a.top("temperature", k1m, "avg", true, 10)) got.push_back(r.building + "/" + r.room);
+  for (const auto& r : a.top("temperature", k1m, "avg", true, 10))
+    got.push_back(r.building + "/" + r.room);
   EXPECT_EQ(got, (std::vector<std::string>{"B1/1", "B1/2", "B2/1"}));
 }
 
@@ -446,7 +462,7 @@ TEST(Aggregator, TickReturnsOnlyWindowsThatChangedAndOnceMoreWhenOneEmpties) {
   Aggregator a(kWindows, 10min);
   Micros now = kT0 + 1 * kS;  // 1m window: [T0-58 s, T0+2 s)
   EXPECT_TRUE(a.tick(now).empty()) << "nothing reported yet";
-  a.add(reading("B1", "101", now - 1 * kS, 20.0), now);   // T0
+  a.add(reading("B1", "101", now - 1 * kS, 20.0), now);  // T0
   a.add(reading("B1", "102", now - 1 * kS, 22.0), now);
   auto u = by_key(a.tick(now));
   EXPECT_EQ(u.size(), 9u) << "3 series (2 rooms, 1 building) × 3 windows";
@@ -488,7 +504,8 @@ TEST(Aggregator, TickReturnsOnlyWindowsThatChangedAndOnceMoreWhenOneEmpties) {
     const auto [from, to] = range_at(kMin, now);
     EXPECT_EQ(c.stats.from, from);
     EXPECT_EQ(c.stats.to, to);
-    EXPECT_EQ(average_json(c.key, c.length, c.stats).find("\"count\":0") != std::string::npos, true);
+    EXPECT_EQ(average_json(c.key, c.length, c.stats).find("\"count\":0") != std::string::npos,
+              true);
   }
   EXPECT_TRUE(a.tick(now + 1 * kS).empty()) << "an empty window is published once, not again";
 
@@ -594,7 +611,8 @@ TEST(Aggregator, WarmBucketsCountForTheRoomAndItsBuilding) {
   b.add(14.0);
   Bucket c;
   c.add(30.0);
-  a.warm({{"B1", "101", "temperature", k15m, b15, b}, {"B1", "102", "temperature", k15m, b15 - 29, c},
+  a.warm({{"B1", "101", "temperature", k15m, b15, b},
+          {"B1", "102", "temperature", k15m, b15 - 29, c},
           {"B1", "103", "temperature", k15m, b15 - 30, c}},  // one bucket too old
          now);
   a.tick(now);
@@ -607,7 +625,7 @@ TEST(Aggregator, WarmBucketsCountForTheRoomAndItsBuilding) {
 TEST(AggregatorJson, RoomAverageHasEveryKeyInOrder) {
   WindowStats s;
   s.from = kT0 - 15 * kMin + 30 * kS;  // 2023-11-13T23:45:30Z
-  s.to = kT0 + 30 * kS;                 // 2023-11-14T00:00:30Z
+  s.to = kT0 + 30 * kS;                // 2023-11-14T00:00:30Z
   s.count = 4;
   s.sum = 90.0;
   s.min = 19.0;

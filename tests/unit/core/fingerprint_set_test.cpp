@@ -61,14 +61,18 @@ TEST(FingerprintSet, AnEraseKeepsTheRestOfItsProbeRunReachable) {
   };
   const std::vector<Case> cases = {
       {"next value has the hole as its home", {value(1, 5), value(2, 5)}, value(1, 5)},
-      {"next value's home is before the hole", {value(1, 5), value(2, 6), value(3, 5)},
+      {"next value's home is before the hole",
+       {value(1, 5), value(2, 6), value(3, 5)},
        value(2, 6)},
       {"next value's home is after the hole", {value(1, 5), value(2, 6), value(3, 7)}, value(1, 5)},
       {"run wraps; the wrapped value moves back to the last slot",
-       {value(1, last), value(2, last), value(3, 0)}, value(1, last)},
+       {value(1, last), value(2, last), value(3, 0)},
+       value(1, last)},
       {"run wraps; a value at home in slot 0 stays, one after it moves back",
-       {value(1, last), value(3, 0), value(2, last)}, value(1, last)},
-      {"hole in slot 0 of a wrapped run", {value(1, last), value(2, last), value(3, last)},
+       {value(1, last), value(3, 0), value(2, last)},
+       value(1, last)},
+      {"hole in slot 0 of a wrapped run",
+       {value(1, last), value(2, last), value(3, last)},
        value(2, last)},
   };
   for (const auto& c : cases) {

@@ -22,7 +22,7 @@ TEST(BoundedQueue, AFullBatchIsTakenAtOnceWithoutWaitingForTheDelay) {
   }
   producer.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);  // woken by the full batch
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[i], i);       // in order
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[i], i);        // in order
 }
 
 TEST(BoundedQueue, APartialBatchComesOutAfterTheDelay) {

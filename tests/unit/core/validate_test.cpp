@@ -382,7 +382,8 @@ TEST(CheckReading, EveryRefusal) {
   const std::vector<std::tuple<const char*, Change, std::optional<RejectReason>>> cases = {
       {"empty building", [](Reading& r) { r.building = ""; }, RejectReason::bad_id},
       {"building with /", [](Reading& r) { r.building = "B/1"; }, RejectReason::bad_id},
-      {"65-character room", [](Reading& r) { r.room = std::string(65, 'r'); }, RejectReason::bad_id},
+      {"65-character room", [](Reading& r) { r.room = std::string(65, 'r'); },
+       RejectReason::bad_id},
       {"sensor_id with a space", [](Reading& r) { r.sensor_id = "bad id"; }, RejectReason::bad_id},
       {"empty sensor_id", [](Reading& r) { r.sensor_id = ""; }, RejectReason::bad_id},
       {"unknown metric", [](Reading& r) { r.metric = "pressure"; }, RejectReason::unknown_metric},

@@ -91,7 +91,8 @@ TEST(Window, NowExactlyOnAnEdgeStartsANewBucket) {
 }
 
 TEST(Window, ToMinusFromEqualsTheWindowForTheUsualWindows) {
-  for (Micros len : {60 * kS, 15 * 60 * kS, 3600 * kS, 86400 * kS, 7 * 86400 * kS, 30 * kS, 3 * kS}) {
+  for (Micros len :
+       {60 * kS, 15 * 60 * kS, 3600 * kS, 86400 * kS, 7 * 86400 * kS, 30 * kS, 3 * kS}) {
     SCOPED_TRACE(len);
     for (Micros now : {kT0, kT0 + 1, kT0 + 12'345'678, kT0 + len / 2 + 7}) {
       Window w(len);
@@ -117,8 +118,8 @@ TEST(Window, ToMinusFromEqualsTheWindowForEveryWholeSecondWindow) {
                              << ::testing::PrintToString(wrong);
   Window ten(10 * kS);
   const WindowStats s = ten.stats(kT0 + 5 * kS);
-  EXPECT_EQ(s.to - s.from, 10 * kS) << "a 10s window publishes [from, to) of "
-                                    << (s.to - s.from) << " µs";
+  EXPECT_EQ(s.to - s.from, 10 * kS)
+      << "a 10s window publishes [from, to) of " << (s.to - s.from) << " µs";
 }
 
 TEST(Window, AReadingExactlyAtFromCountsAndOneAtToDoesNot) {
@@ -143,7 +144,7 @@ TEST(Window, LateReadingsInsideTheWindowCountOlderOnesDoNot) {
   EXPECT_TRUE(w.add(kT0 + 2730 * kS, 2.5, now));       // exactly at from
   EXPECT_FALSE(w.add(kT0 + 2730 * kS - 1, 3.5, now));  // 1 µs older than from
   EXPECT_FALSE(w.add(now - 16 * 60 * kS, 4.5, now));   // 16 min late: outside
-  EXPECT_FALSE(w.add(kT0, 5.5, now));                   // an hour late
+  EXPECT_FALSE(w.add(kT0, 5.5, now));                  // an hour late
   const WindowStats s = w.stats(now);
   EXPECT_EQ(s.from, kT0 + 2730 * kS);
   expect_stats(s, Expect{2, 4.0, 1.5, 2.5});
@@ -152,10 +153,10 @@ TEST(Window, LateReadingsInsideTheWindowCountOlderOnesDoNot) {
 TEST(Window, AdvanceClearsBucketsThatFallOut) {
   Window w(60 * kS);
   Micros now = kT0;
-  ASSERT_TRUE(w.add(kT0, 1.0, now));             // bucket [T0, T0+2)
-  ASSERT_TRUE(w.add(kT0 + 1 * kS, 2.0, now));    // same bucket, later than now
-  ASSERT_TRUE(w.add(kT0 - 10 * kS, 3.0, now));   // bucket [T0-10, T0-8)
-  ASSERT_TRUE(w.add(kT0 - 58 * kS, 4.0, now));   // the oldest bucket [T0-58, T0-56)
+  ASSERT_TRUE(w.add(kT0, 1.0, now));            // bucket [T0, T0+2)
+  ASSERT_TRUE(w.add(kT0 + 1 * kS, 2.0, now));   // same bucket, later than now
+  ASSERT_TRUE(w.add(kT0 - 10 * kS, 3.0, now));  // bucket [T0-10, T0-8)
+  ASSERT_TRUE(w.add(kT0 - 58 * kS, 4.0, now));  // the oldest bucket [T0-58, T0-56)
   expect_stats(w.stats(now), Expect{4, 10.0, 1.0, 4.0});
 
   // One bucket later the oldest one falls out.
@@ -240,13 +241,16 @@ TEST(Window, RandomReadingsMatchBruteForce) {
     Micros now = kT0 + 17;
     for (int step = 0; step < 3000; ++step) {
       // Moves the clock 0..width*2, sometimes a big jump.
-      if (rng() % 200 == 0) now += len * (1 + static_cast<Micros>(rng() % 2));
-      else now += static_cast<Micros>(rng() % static_cast<std::uint64_t>(2 * width / 3 + 1));
+      if (rng() % 200 == 0)
+        now += len * (1 + static_cast<Micros>(rng() % 2));
+      else
+        now += static_cast<Micros>(rng() % static_cast<std::uint64_t>(2 * width / 3 + 1));
       const Micros to = (now / width + 1) * width;
       const Micros from = to - len;
       // A reading somewhere in [now - 1.3 len, now + 2 buckets).
-      const Micros ts = now - len - len * 3 / 10 +
-                        static_cast<Micros>(rng() % static_cast<std::uint64_t>(len * 13 / 10 + 2 * width));
+      const Micros ts =
+          now - len - len * 3 / 10 +
+          static_cast<Micros>(rng() % static_cast<std::uint64_t>(len * 13 / 10 + 2 * width));
       const double value = static_cast<double>(static_cast<int>(rng() % 16001) - 6000) / 100.0;
       const bool inside = ts >= from && ts < to;
       EXPECT_EQ(w.add(ts, value, now), inside) << "ts " << ts << " now " << now;
@@ -282,7 +286,8 @@ TEST(Window, AnyWholeSecondWindowIsExactOverItsRange) {
       ASSERT_LT(now, before.to);
       ASSERT_GE(before.to, last_to) << "the range moved back";
       last_to = before.to;
-      const Micros ts = now - len - len / 5 + static_cast<Micros>(rng() % static_cast<std::uint64_t>(len + len / 2));
+      const Micros ts = now - len - len / 5 +
+                        static_cast<Micros>(rng() % static_cast<std::uint64_t>(len + len / 2));
       const double value = static_cast<double>(static_cast<int>(rng() % 16001) - 6000) / 100.0;
       const bool inside = ts >= before.from && ts < before.to;
       ASSERT_EQ(w.add(ts, value, now), inside) << "ts " << ts << " now " << now;
@@ -334,7 +339,8 @@ TEST(Window, SparseReadingsMatchBruteForce) {
       now += static_cast<Micros>(rng() % static_cast<std::uint64_t>(12 * width + 1));
       const WindowStats before = w.stats(now);
       // Mostly now, sometimes late by up to the whole window.
-      const Micros ts = rng() % 4 ? now : now - static_cast<Micros>(rng() % static_cast<std::uint64_t>(len));
+      const Micros ts =
+          rng() % 4 ? now : now - static_cast<Micros>(rng() % static_cast<std::uint64_t>(len));
       const double value = static_cast<double>(static_cast<int>(rng() % 16001) - 6000) / 100.0;
       const bool inside = ts >= before.from && ts < before.to;
       ASSERT_EQ(w.add(ts, value, now), inside) << "step " << step;

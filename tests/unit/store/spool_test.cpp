@@ -5,7 +5,6 @@
 #include "spool.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <csignal>
@@ -117,7 +116,8 @@ TEST_F(SpoolTest, APositionForAnotherSegmentIsIgnored) {
   }
   // The segment it named is gone (written by hand, say); a new one starts from its beginning.
   for (const auto& e : fs::directory_iterator(dir_))
-    if (e.path().extension() == ".spool") fs::rename(e.path(), fs::path(dir_) / spool_segment_name(7));
+    if (e.path().extension() == ".spool")
+      fs::rename(e.path(), fs::path(dir_) / spool_segment_name(7));
   Spool spool(dir_, 1 << 20, metrics_);
   spool.open();
   EXPECT_EQ(values(spool.peek(10)), (std::vector<double>{0, 1, 2}));
