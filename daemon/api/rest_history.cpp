@@ -112,15 +112,6 @@ void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
   if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
 }
 
-void send_json(httplib::Response& res, const std::string& body) {
-  res.status = 200;
-  res.set_content(body, "application/json");
-}
-
-std::string dump(const json& doc) {
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // ---------------------------------------------------------------------------------------
 // Rows of readings and series: a JSON object each, or a CSV record whose header is the JSON
 // object's keys in the same order (null: an empty field).
@@ -193,7 +184,7 @@ void send_rows(httplib::Response& res, BodyFormat format, const std::vector<Row>
   }
   json list = json::array();
   for (const Row& row : rows) list.push_back(to_json(row));
-  send_json(res, dump(list));
+  send_json(res, 200, json_text(list));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -234,7 +225,7 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
     }
     return s;
   });
-  send_json(res, average_json(key, window, stats));
+  send_json(res, 200, average_json(key, window, stats));
 }
 
 /// GET …/readings?from&to&limit: raw readings, oldest first (ties by sensor_id). When more
@@ -273,7 +264,7 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
   const SeriesKey key = room_key(req);
   const Range range = time_range(req);
   const Duration step = params::optional_duration(req, "step").value_or(kDefaultStep);
-  const Micros step_us = std::chrono::duration_cast<std::chrono::microseconds>(step).count();
+  const Micros step_us = to_micros(step);
   const std::int64_t steps = (range.span() + step_us - 1) / step_us;
   if (steps > kMaxSeriesPoints)
     throw BadRequest("from..to in steps of " + format_duration(step) + " makes " +
@@ -345,7 +336,7 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
     doc["counts"] = counts;
     return doc;
   });
-  send_json(res, dump(out));
+  send_json(res, 200, json_text(out));
 }
 
 }  // namespace

@@ -20,11 +20,6 @@ using json = nlohmann::json;
 
 constexpr std::size_t kMaxPostItems = 10000;
 
-void send_json(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, "application/json");
-}
-
 WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
   auto stats = deps.aggregator.live(key, window, now_micros());
   if (!stats) {

@@ -9,6 +9,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "http_api.h"
+#include "messages.h"
 #include "rest_live.h"
 #include "rest_params.h"
 
@@ -52,8 +53,7 @@ json room_json(const std::vector<Duration>& windows, const RoomLive& r) {
   json trend = json::array();
   for (const Bucket& b : r.trend)
     trend.push_back(number_or_null(b.count > 0, b.count ? b.sum / b.count : 0));
-  const Micros length =
-      std::chrono::duration_cast<std::chrono::microseconds>(longest(windows)).count();
+  const Micros length = to_micros(longest(windows));
   return {{"building", r.building},
           {"room", r.room},
           {"last_reading", time_or_null(r.last_reading)},
@@ -168,7 +168,7 @@ std::string search_text(const httplib::Request& req) {
 
 void send(httplib::Response& res, const json& body) {
   res.status = 200;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 }  // namespace

@@ -14,10 +14,6 @@ namespace {
 /// 0.3 ms of work.
 constexpr std::size_t kRoomsPerSlice = 2048;
 
-Micros to_micros(Duration d) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-}
-
 /// Building, then room, in natural order.
 bool room_less(std::string_view b1, std::string_view r1, std::string_view b2, std::string_view r2) {
   if (b1 != b2) return natural_less(b1, b2);

@@ -5,6 +5,8 @@
 #include <pqxx/pqxx>
 #include <tuple>
 
+#include "messages.h"
+
 namespace roomtemp {
 namespace {
 
@@ -97,7 +99,7 @@ std::string reading_json(const Reading& r) {
   doc["value"] = r.value;
   doc["timestamp"] = format_rfc3339(r.ts);
   if (r.sensor_id) doc["sensor_id"] = *r.sensor_id;
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(doc);
 }
 
 }  // namespace roomtemp

@@ -74,42 +74,16 @@ std::optional<TopicKey> parse_average_topic(const std::string& topic) {
   return std::nullopt;
 }
 
-/// A time as the daemon prints it, checked before it goes into SQL text.
-std::string time_literal(const json& v) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");
-  if (!v.is_string() || !std::regex_match(v.get<std::string>(), shape))
-    throw std::runtime_error("not an RFC 3339 UTC time: " + v.dump());
-  return "'" + v.get<std::string>() + "'::timestamptz";
-}
-
 /// Microseconds since the epoch of an RFC 3339 time, as PostgreSQL reads it.
 std::int64_t pg_micros(const Postgres& pg, const std::string& db, const json& t) {
   return std::stoll(
       pg.query_value("SELECT (extract(epoch FROM " + time_literal(t) + ") * 1000000)::bigint", db));
 }
 
-/// The SPEC §3 query over [from, to) of a published average.
-struct SqlStats {
-  std::string avg, min, max;
-  long long count = 0;
-};
-
+/// The SQL over [from, to) of a published average.
 SqlStats sql_over(const Postgres& pg, const std::string& db, const json& avg) {
-  const std::string building = avg.at("building").get<std::string>();
-  const std::string metric = avg.at("metric").get<std::string>();
-  static const std::regex id(R"([A-Za-z0-9_.\-]{1,64})");
-  auto checked = [&](const std::string& s) {
-    if (!std::regex_match(s, id)) throw std::runtime_error("bad id " + s);
-    return "'" + s + "'";
-  };
-  std::string sql =
-      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building = " +
-      checked(building) + " AND metric = " + checked(metric);
-  if (avg.contains("room")) sql += " AND room = " + checked(avg.at("room").get<std::string>());
-  sql += " AND ts >= " + time_literal(avg.at("from")) + " AND ts < " + time_literal(avg.at("to"));
-  const Rows rows = pg.query(sql, db);
-  if (rows.size() != 1) throw std::runtime_error("no row from " + sql);
-  return {rows[0][0], rows[0][1], rows[0][2], std::stoll(rows[0][3])};
+  return sql_over(pg, db, avg.at("building").get<std::string>(), avg.value("room", ""),
+                  avg.at("metric").get<std::string>(), avg.at("from"), avg.at("to"));
 }
 
 /// Brute force over the published (distinct) samples.

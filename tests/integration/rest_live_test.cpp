@@ -29,36 +29,10 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A time as the daemon prints it, checked before it goes into SQL text.
-std::string time_literal(const json& v) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");
-  if (!v.is_string() || !std::regex_match(v.get<std::string>(), shape))
-    throw std::runtime_error("not an RFC 3339 UTC time: " + v.dump());
-  return "'" + v.get<std::string>() + "'::timestamptz";
-}
-
-std::string quoted_id(const std::string& s) {
-  static const std::regex id(R"([A-Za-z0-9_.\-]{1,64})");
-  if (!std::regex_match(s, id)) throw std::runtime_error("bad id " + s);
-  return "'" + s + "'";
-}
-
-struct SqlStats {
-  std::string avg, min, max;
-  long long count = 0;
-};
-
-/// SPEC §3's query over [from, to) for a building (room empty) or a room.
+/// The SQL over [from, to) for a building (room empty) or a room's temperature.
 SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& building,
                   const std::string& room, const json& from, const json& to) {
-  std::string sql =
-      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE "
-      "metric = 'temperature' AND building = " +
-      quoted_id(building);
-  if (!room.empty()) sql += " AND room = " + quoted_id(room);
-  sql += " AND ts >= " + time_literal(from) + " AND ts < " + time_literal(to);
-  const Rows rows = pg.query(sql, db);
-  return {rows.at(0)[0], rows.at(0)[1], rows.at(0)[2], std::stoll(rows.at(0)[3])};
+  return harness::sql_over(pg, db, building, room, "temperature", from, to);
 }
 
 bool close_relative(double a, double b) {

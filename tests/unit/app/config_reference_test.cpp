@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config_file.h"
+#include "config_test_support.h"
 
 namespace roomtemp {
 namespace {
@@ -29,11 +30,7 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string dump(const ConfigResult& r) {
-  std::string s;
-  for (const auto& e : r.errors) s += "\n  " + e.to_string();
-  return s;
-}
+using config_test::dump;
 
 std::vector<std::string> split_dots(const std::string& key) {
   std::vector<std::string> parts;

@@ -12,6 +12,7 @@
 #include "ingest.h"
 #include "messages.h"
 #include "mqtt_client.h"
+#include "test_values.h"
 #include "topic.h"
 #include "validate.h"
 
@@ -24,17 +25,7 @@ using namespace std::string_literals;
 constexpr Micros kNow = 1733056496LL * 1'000'000;
 constexpr const char* kTopic = "buildings/B1/rooms/101/temperature";
 
-Config default_config() {
-  Config c;
-  c.postgres.dsn = "dbname=test";
-  return c;
-}
-
-std::string repeat(std::string_view s, std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.append(s);
-  return out;
-}
+using test::repeat;
 
 /// What PostgreSQL accepts in a text column: well-formed UTF-8 (nlohmann's strict dump checks
 /// it: no overlong forms, surrogates or code points past U+10FFFF) without NUL.
@@ -143,7 +134,7 @@ TEST(ParseSensorTopic, ATopicOfThousandsOfLevelsIsJustTheWrongShape) {
 // Each rejection's topic and detail must be storable: one that is not fails the writer's whole
 // batch, and the retry fails the same way, so nothing at all is written any more.
 TEST(ClassifyMessage, EveryRejectionIsStorableWhateverTheTopic) {
-  const Config config = default_config();
+  const Config config = test::test_config();
   const std::vector<std::string> topics = {
       "buildings/" + repeat("€", 30) + "/rooms/1/temperature",  // detail quotes 80 bytes
       "buildings/B1/rooms/" + repeat("€", 30) + "/temperature",
@@ -172,7 +163,7 @@ TEST(ClassifyMessage, EveryRejectionIsStorableWhateverTheTopic) {
 
 TEST(ClassifyMessage, ALongTopicIsCutAndTheDetailSaysSo) {
   const std::string topic = "buildings/B1/rooms/" + std::string(10'000, 'r') + "/temperature";
-  const Rejection j = rejection(classify_message(topic, "21.5", kNow, default_config()));
+  const Rejection j = rejection(classify_message(topic, "21.5", kNow, test::test_config()));
   EXPECT_EQ(j.reason, RejectReason::bad_id);
   EXPECT_EQ(j.topic, topic.substr(0, kMaxRejectedTopicBytes));
   EXPECT_NE(j.detail.find("topic of " + std::to_string(topic.size()) + " bytes: first 1024 kept"),
@@ -182,7 +173,7 @@ TEST(ClassifyMessage, ALongTopicIsCutAndTheDetailSaysSo) {
 
 TEST(ClassifyMessage, AHugePayloadKeepsABoundedPrefix) {
   const std::string huge(1 << 20, '7');
-  const Rejection j = rejection(classify_message(kTopic, huge, kNow, default_config()));
+  const Rejection j = rejection(classify_message(kTopic, huge, kNow, test::test_config()));
   EXPECT_EQ(j.reason, RejectReason::too_large);
   EXPECT_EQ(j.payload, huge.substr(0, kMaxRejectedPayloadBytes));
   EXPECT_NE(j.detail.find("first 8192 of 1048576 bytes kept"), std::string::npos) << j.detail;
@@ -190,7 +181,7 @@ TEST(ClassifyMessage, AHugePayloadKeepsABoundedPrefix) {
 
   // Just over the limit: kept whole, for a look at what the sensor sent.
   const std::string over(kMaxPayloadBytes + 1, ' ');
-  const Rejection k = rejection(classify_message(kTopic, over, kNow, default_config()));
+  const Rejection k = rejection(classify_message(kTopic, over, kNow, test::test_config()));
   EXPECT_EQ(k.reason, RejectReason::too_large);
   EXPECT_EQ(k.payload, over);
   EXPECT_EQ(k.detail.find("kept"), std::string::npos) << k.detail;
@@ -211,7 +202,7 @@ TEST(MakeRejection, BoundsEveryFieldWhateverTheSource) {
 
 TEST(CheckReading, AnUnknownMetricIsQuotedStorably) {
   Reading r{kNow, "B1", "101", "temp\0er\xff"s + repeat("€", 100), 21, std::nullopt, kNow};
-  const auto refusal = check_reading(r, default_config());
+  const auto refusal = check_reading(r, test::test_config());
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->reason, RejectReason::unknown_metric);
   EXPECT_TRUE(Storable(refusal->detail)) << refusal->detail;
@@ -263,7 +254,7 @@ TEST(ClassifyMessage, EveryHostilePayloadHasItsReason) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
-    const Rejection j = rejection(classify_message(kTopic, c.payload, kNow, default_config()));
+    const Rejection j = rejection(classify_message(kTopic, c.payload, kNow, test::test_config()));
     EXPECT_EQ(reason_name(j.reason), reason_name(c.reason)) << j.detail;
     EXPECT_TRUE(Storable(j.detail));
     EXPECT_EQ(j.payload, c.payload.substr(0, kMaxRejectedPayloadBytes));
