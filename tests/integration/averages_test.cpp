@@ -1,4 +1,4 @@
-// Issue 3, rolling averages on retained MQTT topics, with the real roomtempd, mosquitto and
+// Rolling averages on retained MQTT topics, with the real roomtempd, mosquitto and
 // PostgreSQL:
 // - every retained room and building average equals SQL over `readings` in its [from, to)
 //   (avg to 1e-9 relative, min/max/count exact) and brute force over what the test published;
@@ -204,8 +204,8 @@ class AveragesTest : public DaemonTest {
     return true;
   }
 
-  /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
-  /// `retained`), to − from = window, numbers = SQL over [from, to).
+  /// Every check the README's "Topics and payloads" makes of one average message: topic ↔ body,
+  /// retained QoS 1 (when `retained`), to − from = window, numbers = SQL over [from, to).
   void check_message(const MqttMessage& m, bool retained,
                      const std::vector<Sample>* samples = nullptr) {
     SCOPED_TRACE(m.topic + " " + m.payload);
@@ -262,7 +262,7 @@ std::vector<Sample> make_samples(const std::vector<std::pair<std::string, std::s
   return out;
 }
 
-// Items 1 and the late/old/future/duplicate cases of issue 3: every retained message (room and
+// Late, old, future and duplicate readings: every retained message (room and
 // building, every window) equals SQL over its [from, to) and brute force over what was sent.
 TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
@@ -607,10 +607,11 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
   for (const auto& m : watcher->messages()) check_message(m, m.retain, &samples);
 }
 
-// SPEC §3: every published message is exact over its [from, to), and it stays retained (and is
-// the REST live answer) until the numbers change. A late reading whose timestamp lies inside
-// that published range, but before the start of the window as it is now, is stored yet moves
-// no live window: the retained message must not then disagree with SQL over its own range.
+// The README's "Topics and payloads": every published message is exact over its [from, to), and it
+// stays retained (and is the REST live answer) until the numbers change. A late reading whose
+// timestamp lies inside that published range, but before the start of the window as it is now, is
+// stored yet moves no live window: the retained message must not then disagree with SQL over its
+// own range.
 TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageExact) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   const std::string topic = "buildings/B1/rooms/101/temperature/average/1m";
@@ -651,9 +652,9 @@ TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageEx
   expect_equals_sql(doc, sql_over(*pg_, db_, doc), "REST live 1m");
 }
 
-// SPEC §3: a copy of a reading (same building, room, metric, sensor_id and timestamp) that
-// arrives within dedupe_horizon of the first counts once; PostgreSQL stores it once. A
-// restart in between must not make the live windows count it twice.
+// The README's "Topics and payloads": a copy of a reading (same building, room, metric, sensor_id
+// and timestamp) that arrives within dedupe_horizon of the first counts once; PostgreSQL stores it
+// once. A restart in between must not make the live windows count it twice.
 TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   const std::int64_t now = now_micros() / 1000 * 1000;

@@ -1,4 +1,4 @@
-// Issue 3, the REST API answered from memory, with the real roomtempd, mosquitto and
+// The REST API answered from memory, with the real roomtempd, mosquitto and
 // PostgreSQL (the history routes are rest_history_test's):
 // - GET …/average?window= (room and building) is the same object as the retained message;
 //   404 for what never reported, 400 for a window that is not configured or not a duration;
@@ -6,7 +6,7 @@
 //   accepted rows in `readings`, rejected in `rejected_readings`, and the live averages move;
 // - POST /temperature and GET /temperature/average, the shapes of earlier services;
 // - GET /v1/top ordering, GET /v1/buildings and /v1/buildings/{b}/rooms;
-// - /metrics has every name SPEC §6 lists.
+// - /metrics has every name the README's "Operating roomtempd" lists.
 //
 // One PostgreSQL serves the whole file (a fresh database per test); each test has its own
 // broker and daemon.
@@ -529,7 +529,7 @@ TEST_F(RestLiveTest, EachRoomsLastReadingSurvivesARestart) {
   EXPECT_EQ(parse_rfc3339(stored + "Z"), before);
 }
 
-// SPEC §6: every metric name, in Prometheus text format.
+// The README's "Operating roomtempd": every metric name, in Prometheus text format.
 TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   ASSERT_NO_FATAL_FAILURE(publish({{"B1", "101", now_micros() / 1000 * 1000 - 2 * kSecond, 20.5}}));

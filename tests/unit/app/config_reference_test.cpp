@@ -1,4 +1,4 @@
-// The configuration reference cannot drift from the parser (issue 6): known_config_keys()
+// The configuration reference cannot drift from the parser: known_config_keys()
 // is built from the key lists the parser checks, and every one of those keys is in the example
 // config/roomtemp.yaml (with its default) and in README.md's "## Configuration" table (with its
 // default and whether a reload applies it), while neither names a key the parser refuses.

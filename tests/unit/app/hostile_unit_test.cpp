@@ -1,4 +1,4 @@
-// Hostile input at the pure logic (issue 7; tests/integration/hostile_mqtt_test.cpp throws the same
+// Hostile input at the pure logic (tests/integration/hostile_mqtt_test.cpp throws the same
 // at the running daemon): what a rejection keeps must be storable in PostgreSQL text columns
 // (UTF-8, no NUL) and bounded, whatever the input; topic checks see every byte, not up to a NUL.
 #include <gtest/gtest.h>

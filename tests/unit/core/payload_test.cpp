@@ -1,6 +1,6 @@
-// Sensor payloads (SPEC §3): a bare number, or a JSON object with the metric's name or
-// `value`, an optional `timestamp` (RFC 3339, epoch seconds or milliseconds) and `sensor_id`;
-// at most 4 KiB, a leading UTF-8 byte order mark skipped.
+// Sensor payloads (README "Topics and payloads"): a bare number, or a JSON object with the metric's
+// name or `value`, an optional `timestamp` (RFC 3339, epoch seconds or milliseconds) and
+// `sensor_id`; at most 4 KiB, a leading UTF-8 byte order mark skipped.
 #include "payload.h"
 
 #include <gtest/gtest.h>

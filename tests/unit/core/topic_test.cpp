@@ -1,4 +1,5 @@
-// Sensor topics, ids, the daemon's own output topics and subscription filters (SPEC §3).
+// Sensor topics, ids, the daemon's own output topics and subscription filters (README "Topics and
+// payloads").
 #include "topic.h"
 
 #include <gtest/gtest.h>
