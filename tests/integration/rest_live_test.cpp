@@ -349,6 +349,93 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
   EXPECT_EQ(json::parse(none.body), (json{{"accepted", 0}, {"rejected", json::array()}}));
 }
 
+// The same bad reading, sent over MQTT and POSTed, is refused with the same reason and detail:
+// in rejected_readings, on roomtemp/rejected and in the POST's answer (the README's "Topics and
+// payloads" and "REST API": one reader serves both).
+TEST_F(RestLiveTest, TheSameBadReadingGetsTheSameDetailOverMqttAndPost) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  MqttClient watcher(broker_.port());
+  watcher.subscribe("roomtemp/rejected", 1);
+  const int port = daemon_->http_port();
+
+  struct Case {
+    std::string what, building, metric;  // metric "": the item names none
+    json fields;                         // the payload's object, and the item's other fields
+  };
+  const std::vector<Case> cases = {
+      {"value is a string", "S1", "", {{"temperature", "warm"}}},
+      {"no value", "S1", "", {{"timestamp", 1733056000}}},
+      {"above max", "S1", "", {{"temperature", 150}}},
+      {"timestamp is a word", "S1", "", {{"temperature", 21}, {"timestamp", "yesterday"}}},
+      {"far ahead", "S1", "", {{"temperature", 21}, {"timestamp", 4102444800}}},
+      {"sensor_id with a space", "S1", "", {{"temperature", 21}, {"sensor_id", "s 1"}}},
+      {"space in the building id", "S 1", "", {{"temperature", 21}}},
+      {"unknown metric", "S1", "pressure", {{"value", 1013}}},
+  };
+  json items = json::array();
+  std::vector<std::string> topics, payloads;
+  MqttClient sensor(broker_.port());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const std::string room = "r" + std::to_string(i);  // tells the cases apart
+    topics.push_back("buildings/" + c.building + "/rooms/" + room + "/" +
+                     (c.metric.empty() ? "temperature" : c.metric));
+    payloads.push_back(c.fields.dump());
+    sensor.publish(topics.back(), payloads.back(), 1);
+    json item = c.fields;
+    item["building_id"] = c.building;
+    item["room_id"] = room;
+    if (!c.metric.empty()) item["metric"] = c.metric;
+    items.push_back(item);
+  }
+  sensor.wait_all_acked(10s);
+  const HttpResponse answer = http_post(port, "/v1/readings", items.dump());
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  const json posted = json::parse(answer.body);
+  ASSERT_EQ(posted["accepted"], 0) << posted;
+  ASSERT_EQ(posted["rejected"].size(), cases.size()) << posted;
+
+  const auto n = static_cast<long long>(cases.size());
+  expect_count_settles("SELECT count(*) FROM rejected_readings", 2 * n);
+  ASSERT_TRUE(watcher.wait_for([&](const auto& ms) { return ms.size() >= 2 * cases.size(); }, 10s))
+      << watcher.messages().size() << " on roomtemp/rejected";
+  std::map<std::string, json> published;  // topic + payload → the message
+  for (const auto& m : watcher.messages()) {
+    const json j = json::parse(m.payload, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << m.payload;
+    published[j.value("topic", "") + " " + j.value("payload", "")] = j;
+  }
+  std::map<std::string, std::pair<std::string, std::string>> stored;  // topic + payload → row
+  for (const auto& r :
+       query("SELECT topic, convert_from(payload, 'UTF8'), reason, detail FROM rejected_readings"))
+    stored[r[0] + " " + r[1]] = {r[2], r[3]};
+
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].what);
+    const std::string mqtt_key = topics[i] + " " + payloads[i];
+    const std::string post_key = "http:POST /v1/readings " + items[i].dump();
+    ASSERT_TRUE(stored.count(mqtt_key)) << "not in rejected_readings: " << mqtt_key;
+    ASSERT_TRUE(stored.count(post_key)) << "not in rejected_readings: " << post_key;
+    const auto& [reason, detail] = stored[mqtt_key];
+    EXPECT_FALSE(detail.empty());
+    EXPECT_EQ(stored[post_key], std::make_pair(reason, detail));
+    const json& item_answer = posted["rejected"][i];
+    EXPECT_EQ(item_answer.value("index", -1), static_cast<int>(i));
+    EXPECT_EQ(item_answer.value("reason", ""), reason);
+    EXPECT_EQ(item_answer.value("detail", ""), detail);
+    for (const auto& key : {mqtt_key, post_key}) {
+      ASSERT_TRUE(published.count(key)) << "not on roomtemp/rejected: " << key;
+      EXPECT_EQ(published[key].value("reason", ""), reason) << key;
+      EXPECT_EQ(published[key].value("detail", ""), detail) << key;
+    }
+  }
+  // The legacy route answers with the same detail as its error.
+  const HttpResponse legacy = http_post(port, "/temperature", items[0].dump());
+  EXPECT_EQ(legacy.status, 400) << legacy.body;
+  EXPECT_EQ(json::parse(legacy.body).value("error", ""),
+            stored[topics[0] + " " + payloads[0]].second);
+}
+
 // POST /temperature and GET /temperature/average, in the shape of earlier services.
 TEST_F(RestLiveTest, LegacyTemperatureShapes) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());

@@ -110,23 +110,20 @@ TEST(ValidSubscription, AConfigFilterWithANulIsAnError) {
 }
 
 TEST(ParseSensorTopic, ANulInsideALevelIsABadId) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  ASSERT_FALSE(
-      parse_sensor_topic("buildings/B1/rooms/1"s + '\0' + "01/temperature", t, why, bad_id));
-  EXPECT_TRUE(bad_id);
-  EXPECT_TRUE(Storable(why)) << why;
-  ASSERT_FALSE(parse_sensor_topic("buildings/B1/rooms/101/temperature\0/x"s, t, why, bad_id));
-  EXPECT_FALSE(bad_id) << "the metric level holds the NUL: unknown metric";
+  auto parsed = parse_sensor_topic("buildings/B1/rooms/1"s + '\0' + "01/temperature");
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_EQ(std::get<Refusal>(parsed).reason, RejectReason::bad_id);
+  EXPECT_TRUE(Storable(std::get<Refusal>(parsed).detail)) << std::get<Refusal>(parsed).detail;
+  parsed = parse_sensor_topic("buildings/B1/rooms/101/temperature\0/x"s);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_NE(std::get<Refusal>(parsed).reason, RejectReason::bad_id)
+      << "the metric level holds the NUL: unknown metric";
 }
 
 TEST(ParseSensorTopic, ATopicOfThousandsOfLevelsIsJustTheWrongShape) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  EXPECT_FALSE(parse_sensor_topic(std::string(65535, '/'), t, why, bad_id));
-  EXPECT_FALSE(bad_id);
+  const auto parsed = parse_sensor_topic(std::string(65535, '/'));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_EQ(std::get<Refusal>(parsed).reason, RejectReason::bad_topic);
   EXPECT_FALSE(is_own_output_topic(std::string(65535, '/')));
   EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/101/temperature/average/15m/x"));
 }
