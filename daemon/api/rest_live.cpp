@@ -40,7 +40,7 @@ json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
   const std::size_t n = many ? body.size() : 1;
   for (std::size_t i = 0; i < n; ++i) {
     const json& item = many ? body[i] : body;
-    const std::string text = item.dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string text = json_text(item);
     if (auto refusal = deps.ingest.on_posted(text, source)) {
       rejected.push_back({{"index", i},
                           {"reason", std::string(reason_name(refusal->reason))},
@@ -116,14 +116,14 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     for (const auto& r : deps.aggregator.top(metric, w, by, order == "desc", n))
       out.push_back(nlohmann::ordered_json::parse(average_json(
           SeriesKey{r.building, r.room, metric}, deps.aggregator.windows()[w], r.stats)));
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 
   s.Get("/v1/buildings", [&deps](const httplib::Request&, httplib::Response& res) {
     json out = json::array();
     for (const auto& [b, rooms] : deps.aggregator.reported())
       out.push_back({{"building", b}, {"rooms", rooms.size()}});
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 
   s.Get(R"(/v1/buildings/([^/]+)/rooms)",
@@ -137,14 +137,14 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
                            {"metrics", r.metrics},
                            {"last_reading", r.last_reading ? json(format_rfc3339(r.last_reading))
                                                            : json(nullptr)}});
-          send_json(res, 200, out.dump());
+          send_json(res, 200, json_text(out));
         });
 
   s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
     json body = parse_body(req);
     if (!body.is_object() && !body.is_array())
       throw BadRequest("the body must be a reading object or an array of them");
-    send_json(res, 202, ingest_items(deps, body, "http:POST /v1/readings").dump());
+    send_json(res, 202, json_text(ingest_items(deps, body, "http:POST /v1/readings")));
   });
 
   // The shapes of the small temperature services roomtemp replaces.
@@ -153,10 +153,10 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     if (!body.is_object()) throw BadRequest("the body must be a JSON object");
     json result = ingest_items(deps, body, "http:POST /temperature");
     if (result["accepted"] == 1) {
-      send_json(res, 202, json{{"status", "accepted"}}.dump());
+      send_json(res, 202, json_text(json{{"status", "accepted"}}));
     } else {
       const auto& r = result["rejected"][0];
-      send_json(res, 400, json{{"error", r["detail"]}, {"reason", r["reason"]}}.dump());
+      send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
     }
   });
 
@@ -175,7 +175,7 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     out["count"] = st.count;
     out["from"] = format_rfc3339(st.from);
     out["to"] = format_rfc3339(st.to);
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 }
 
