@@ -13,6 +13,8 @@ namespace roomtemp {
 /// network) come out with U+FFFD instead of throwing, so answering or logging bad input never
 /// fails.
 std::string json_text(const nlohmann::json& doc);
+/// The same for a document whose keys keep their order of insertion.
+std::string json_text(const nlohmann::ordered_json& doc);
 
 /// The JSON of a published average (the same object REST answers with).
 std::string average_json(const SeriesKey& key, Duration window, const WindowStats& s);
