@@ -237,7 +237,7 @@ void HttpApi::register_routes() {
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";
         try {
-          std::rethrow_exception(ep);
+          std::rethrow_exception(std::move(ep));
         } catch (const BadRequest& e) {
           return send_error(res, 400, e.what());
         } catch (const NotFound& e) {
