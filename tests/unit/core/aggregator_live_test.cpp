@@ -287,7 +287,9 @@ TEST(AggregatorLive, SiteRoomsAreSearchedOrderedWorstFirstAndPaged) {
   EXPECT_EQ(query(RoomOrder::name, "", 0, 0).total, 4u);
   EXPECT_TRUE(query(RoomOrder::name, "", 0, 0).rooms.empty());
   // Their numbers are the live ones.
-  const RoomLive& top = query(RoomOrder::hottest).rooms.front();
+  const RoomPage hottest = query(RoomOrder::hottest);
+  ASSERT_FALSE(hottest.rooms.empty());
+  const RoomLive& top = hottest.rooms.front();
   EXPECT_EQ(top.windows[k15m].count, 2u);
   EXPECT_EQ(top.last_reading, now - 30 * kS);
 }
