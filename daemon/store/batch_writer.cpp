@@ -1,6 +1,7 @@
 #include "batch_writer.h"
 
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 #include "log.h"
 #include "migrate.h"
@@ -22,6 +23,43 @@ constexpr auto kOutageReminder = std::chrono::minutes(5);
 bool data_refused(const pqxx::sql_error& e) {
   const std::string& state = e.sqlstate();
   return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
+}
+
+/// The readings of `batch` that the rows of an INSERT … RETURNING series, sensor, ts, value,
+/// received_at (times in µs) stored. A reading given twice in a batch is stored once: the one
+/// PostgreSQL kept, with its value and received_at.
+std::vector<Reading> inserted_readings(const pqxx::result& rows, const std::vector<Inbound>& batch,
+                                       const std::vector<RowIds>& ids) {
+  struct Key {
+    std::int32_t series, sensor;
+    Micros ts;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<Micros>()(k.ts) ^ (std::size_t(k.series) << 20) ^ std::size_t(k.sensor);
+    }
+  };
+  std::unordered_map<Key, const Reading*, KeyHash> by_key;
+  std::size_t i = 0;
+  for (const auto& item : batch) {
+    if (const auto* r = std::get_if<Reading>(&item)) {
+      by_key.emplace(Key{ids[i].series, ids[i].sensor, r->ts}, r);
+      ++i;
+    }
+  }
+  std::vector<Reading> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    const auto found =
+        by_key.find({row[0].as<std::int32_t>(), row[1].as<std::int32_t>(), row[2].as<Micros>()});
+    if (found == by_key.end()) continue;  // not from this batch: cannot happen
+    Reading r = *found->second;
+    r.value = row[3].as<double>();
+    r.received_at = row[4].as<Micros>();
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace
@@ -55,11 +93,12 @@ bool BatchWriter::ensure_connected() {
   if (now < next_connect_attempt_) return false;
   try {
     conn_ = pg_connect(config_);
+    ids_.clear();  // perhaps another database now
     prepare_schema();
     pqxx::nontransaction setup(*conn_);
     // The staging tables live as long as the connection; rows vanish at each commit.
     setup.exec(
-        "CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) "
+        "CREATE TEMP TABLE readings_staging (LIKE readings_raw INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS");
     setup.exec(
         "CREATE TEMP TABLE rejected_staging (LIKE rejected_readings INCLUDING DEFAULTS) "
@@ -142,6 +181,8 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
     rejections += std::holds_alternative<Rejection>(item);
   }
   try {
+    const std::vector<RowIds> ids =
+        readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
     std::size_t inserted = 0;
     bool direct = readings > 0 && !inserted_rows;
@@ -150,7 +191,7 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
       // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
       try {
         pqxx::subtransaction attempt(txn, "direct");
-        copy_readings(attempt, "readings", batch);
+        copy_readings(attempt, "readings_raw", batch, ids);
         attempt.commit();
         inserted = readings;
       } catch (const pqxx::unique_violation&) {
@@ -159,15 +200,15 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
       }
     }
     if (!direct && readings > 0) {
-      copy_readings(txn, "readings_staging", batch);
-      std::string insert =
-          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING";
-      // Replay of an earlier run's spool: learn which rows are new, for the live windows.
-      if (inserted_rows) insert += std::string(" RETURNING ") + kReadingColumnsSql;
-      auto res = txn.exec(insert);
+      copy_readings(txn, "readings_staging", batch, ids);
+      // RETURNING names the rows that were new: for the live windows when an earlier run's
+      // spool is replayed.
+      const auto res = txn.exec(
+          "INSERT INTO readings_raw SELECT * FROM readings_staging ON CONFLICT DO NOTHING"
+          " RETURNING series, sensor, (extract(epoch FROM ts) * 1000000)::bigint, value,"
+          " (extract(epoch FROM received_at) * 1000000)::bigint");
       inserted = res.affected_rows();
-      if (inserted_rows)
-        for (const auto& row : res) inserted_rows->push_back(reading_from_row(row));
+      if (inserted_rows) *inserted_rows = inserted_readings(res, batch, ids);
     }
     // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
     // One already stored (by a commit whose answer was lost, or a replay) comes again with

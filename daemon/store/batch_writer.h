@@ -10,13 +10,15 @@
 #include "config.h"
 #include "metrics.h"
 #include "reading.h"
+#include "series_ids.h"
 
 namespace roomtemp {
 
 /// Commits batches of readings and rejections to PostgreSQL on one connection, which it opens
-/// (with backoff), migrates and keeps: COPY straight into `readings`; when a copy of some row
-/// is already stored (a redelivery, a replayed spool) the batch goes through a staging table
-/// and INSERT … ON CONFLICT DO NOTHING instead, so it is stored once. A row PostgreSQL refuses
+/// (with backoff), migrates and keeps: COPY straight into `readings_raw`, under the series and
+/// sensor ids SeriesIds resolves; when a copy of some row is already stored (a redelivery, a
+/// replayed spool) the batch goes through a staging table and INSERT … ON CONFLICT DO NOTHING
+/// instead, so it is stored once. A row PostgreSQL refuses
 /// is found by splitting the batch and kept as a rejection. Used by the writer thread only.
 class BatchWriter {
  public:
@@ -59,6 +61,7 @@ class BatchWriter {
   PostgresConfig config_;
   Metrics& metrics_;
   std::unique_ptr<pqxx::connection> conn_;
+  SeriesIds ids_;
   std::atomic<bool> connected_{false};
   mutable std::mutex error_mutex_;
   std::string last_error_;         ///< guarded by error_mutex_

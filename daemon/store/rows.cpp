@@ -8,8 +8,8 @@
 namespace roomtemp {
 namespace {
 
-const std::vector<std::string> kReadingColumns{"ts",    "building",  "room",       "metric",
-                                               "value", "sensor_id", "received_at"};
+/// readings_raw's columns, in the order of the table (sql/004_narrow_readings.sql).
+const std::vector<std::string> kRawColumns{"ts", "value", "received_at", "series", "sensor"};
 
 /// bytea in COPY's text form.
 std::string hex_bytes(const std::string& bytes) {
@@ -46,12 +46,14 @@ std::string float_text(double v) {
 }
 
 void copy_readings(pqxx::transaction_base& txn, const char* table,
-                   const std::vector<Inbound>& batch) {
-  pqxx::stream_to copy(txn, table, kReadingColumns);
+                   const std::vector<Inbound>& batch, const std::vector<RowIds>& ids) {
+  pqxx::stream_to copy(txn, table, kRawColumns);
+  std::size_t i = 0;
   for (const auto& item : batch) {
     if (const auto* r = std::get_if<Reading>(&item)) {
-      copy << std::make_tuple(format_rfc3339(r->ts), r->building, r->room, r->metric,
-                              float_text(r->value), r->sensor_id, format_rfc3339(r->received_at));
+      const RowIds& id = ids.at(i++);
+      copy << std::make_tuple(format_rfc3339(r->ts), float_text(r->value),
+                              format_rfc3339(r->received_at), id.series, id.sensor);
     }
   }
   copy.complete();
