@@ -16,6 +16,9 @@ namespace {
 /// absorb a few batches, small enough to bound memory (~200 bytes each).
 constexpr std::size_t kQueueCapacity = 100'000;
 
+/// How often the background housekeeping of stored data takes a step (store/lifecycle.h).
+constexpr auto kLifecycleEvery = std::chrono::seconds(60);
+
 /// How often STATUS= is renewed.
 constexpr auto kStatusEvery = std::chrono::seconds(5);
 
@@ -29,6 +32,7 @@ Daemon::Daemon(const Config& config)
       queue_(kQueueCapacity),
       spool_(config.spool.dir, config.spool.max_bytes, metrics_),
       writer_(config.postgres, queue_, spool_, metrics_),
+      lifecycle_(config_, metrics_),
       ingest_(config_, queue_, metrics_),
       status_(metrics_, writer_) {}
 
@@ -63,6 +67,9 @@ void Daemon::start() {
         journal_dir(c), format_duration(c.spool.fsync_interval));
   }
   writer_.start();
+  lifecycle_task_ = std::make_unique<PeriodicTask>(
+      "lifecycle", [] { return std::chrono::duration_cast<Duration>(kLifecycleEvery); },
+      [this] { lifecycle_.run_once(); });
   // MQTT out: averages and rejections.
   publisher_ =
       std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);
@@ -172,6 +179,8 @@ int Daemon::stop(SignalCatcher& signals) {
   // Order matters: first no new input (readings the MQTT thread holds still go in, past the
   // queue limit), then the writer drains everything to PostgreSQL or the spool.
   ingest_.begin_shutdown();
+  lifecycle_.stop();  // a rebuild in progress is cancelled, not waited for
+  if (lifecycle_task_) lifecycle_task_->stop();
   if (subscriber_) subscriber_->stop();
   if (http_) http_->stop();
   queue_.close();

@@ -9,6 +9,7 @@
 #include "http_api.h"
 #include "ingest.h"
 #include "journal.h"
+#include "lifecycle.h"
 #include "live_config.h"
 #include "metrics.h"
 #include "mqtt_client.h"
@@ -59,6 +60,8 @@ class Daemon {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<PeriodicTask> journal_sync_;
   Writer writer_;
+  DataLifecycle lifecycle_;
+  std::unique_ptr<PeriodicTask> lifecycle_task_;
   Ingest ingest_;
   Status status_;
   std::unique_ptr<MqttClient> publisher_;

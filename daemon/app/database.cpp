@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "partitions.h"
 #include "notify.h"
 #include "pg_connect.h"
 #include "warm_start.h"

@@ -108,6 +108,9 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_http_requests_total", "counter",
          "HTTP requests the REST API and dashboard answered, any path and status.",
          get(http_requests));
+  metric(out, "roomtemp_days_compacted_total", "counter",
+         "Closed days whose readings' unique key was rebuilt with full pages.",
+         get(days_compacted));
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
   out +=

@@ -50,8 +50,9 @@ struct Metrics {
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{
       0};  ///< batches that needed ON CONFLICT (a copy was stored)
-  std::atomic<std::uint64_t> rows_refused{0};   ///< rows PostgreSQL refused, kept as rejections
-  std::atomic<std::uint64_t> http_requests{0};  ///< requests the HTTP server answered
+  std::atomic<std::uint64_t> rows_refused{0};    ///< rows PostgreSQL refused, kept as rejections
+  std::atomic<std::uint64_t> http_requests{0};   ///< requests the HTTP server answered
+  std::atomic<std::uint64_t> days_compacted{0};  ///< closed days whose unique key was rebuilt
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "partitions.h"
 #include "pg_connect.h"
 #include "rows.h"
 #include "validate.h"

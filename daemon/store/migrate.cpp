@@ -50,11 +50,4 @@ std::vector<std::string> missing_migrations(pqxx::connection& conn) {
   return missing;
 }
 
-int ensure_partitions(pqxx::connection& conn) {
-  pqxx::work txn(conn);
-  auto r = txn.exec("SELECT roomtemp_ensure_partitions(1, 7)");
-  txn.commit();
-  return r[0][0].as<int>();
-}
-
 }  // namespace roomtemp

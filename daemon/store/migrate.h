@@ -24,7 +24,4 @@ std::vector<std::string> apply_migrations(pqxx::connection& conn, std::string_vi
 /// The embedded migrations the database has not applied (all of them when it has none).
 std::vector<std::string> missing_migrations(pqxx::connection& conn);
 
-/// Creates the daily `readings_raw` partitions around today. Returns how many were created.
-int ensure_partitions(pqxx::connection& conn);
-
 }  // namespace roomtemp
