@@ -3,6 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <algorithm>
 #include <tuple>
 
 namespace roomtemp {
@@ -47,14 +48,26 @@ std::string float_text(double v) {
 
 void copy_readings(pqxx::transaction_base& txn, const char* table,
                    const std::vector<Inbound>& batch, const std::vector<RowIds>& ids) {
+  // Rows go in sorted by the unique key (series, sensor, ts): the readings of a series then
+  // follow each other into the same page of its btree instead of jumping between a thousand
+  // series' pages, which takes about a fifth off PostgreSQL's CPU per row (bench/run, storage).
+  struct Row {
+    const Reading* reading;
+    RowIds id;
+  };
+  std::vector<Row> rows;
+  rows.reserve(ids.size());
+  for (const auto& item : batch)
+    if (const auto* r = std::get_if<Reading>(&item)) rows.push_back({r, ids.at(rows.size())});
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.id.series, a.id.sensor, a.reading->ts) <
+           std::tie(b.id.series, b.id.sensor, b.reading->ts);
+  });
   pqxx::stream_to copy(txn, table, kRawColumns);
-  std::size_t i = 0;
-  for (const auto& item : batch) {
-    if (const auto* r = std::get_if<Reading>(&item)) {
-      const RowIds& id = ids.at(i++);
-      copy << std::make_tuple(format_rfc3339(r->ts), float_text(r->value),
-                              format_rfc3339(r->received_at), id.series, id.sensor);
-    }
+  for (const Row& row : rows) {
+    const Reading& r = *row.reading;
+    copy << std::make_tuple(format_rfc3339(r.ts), float_text(r.value),
+                            format_rfc3339(r.received_at), row.id.series, row.id.sensor);
   }
   copy.complete();
 }
