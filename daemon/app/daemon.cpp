@@ -16,8 +16,10 @@ namespace {
 /// absorb a few batches, small enough to bound memory (~200 bytes each).
 constexpr std::size_t kQueueCapacity = 100'000;
 
-/// How often the background housekeeping of stored data takes a step (store/lifecycle.h).
+/// How often the background housekeeping of stored data takes a step (store/lifecycle.h), and
+/// when the first comes: soon, but after the start's own queries.
 constexpr auto kLifecycleEvery = std::chrono::seconds(60);
+constexpr auto kLifecycleFirst = std::chrono::seconds(2);
 
 /// How often STATUS= is renewed.
 constexpr auto kStatusEvery = std::chrono::seconds(5);
@@ -69,7 +71,7 @@ void Daemon::start() {
   writer_.start();
   lifecycle_task_ = std::make_unique<PeriodicTask>(
       "lifecycle", [] { return std::chrono::duration_cast<Duration>(kLifecycleEvery); },
-      [this] { lifecycle_.run_once(); });
+      [this] { lifecycle_.run_once(); }, kLifecycleFirst);
   // MQTT out: averages and rejections.
   publisher_ =
       std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);

@@ -1,9 +1,9 @@
 #include "rows.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <algorithm>
 #include <tuple>
 
 namespace roomtemp {
