@@ -15,6 +15,7 @@
 #include "mqtt_client.h"
 #include "periodic_task.h"
 #include "queue.h"
+#include "rollups.h"
 #include "signals.h"
 #include "spool.h"
 #include "status.h"
@@ -60,6 +61,8 @@ class Daemon {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<PeriodicTask> journal_sync_;
   Writer writer_;
+  RollupFolder rollups_;
+  std::unique_ptr<PeriodicTask> rollups_task_;
   DataLifecycle lifecycle_;
   std::unique_ptr<PeriodicTask> lifecycle_task_;
   Ingest ingest_;

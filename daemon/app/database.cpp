@@ -5,8 +5,8 @@
 
 #include "log.h"
 #include "migrate.h"
-#include "partitions.h"
 #include "notify.h"
+#include "partitions.h"
 #include "pg_connect.h"
 #include "warm_start.h"
 

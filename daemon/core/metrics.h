@@ -53,6 +53,12 @@ struct Metrics {
   std::atomic<std::uint64_t> rows_refused{0};    ///< rows PostgreSQL refused, kept as rejections
   std::atomic<std::uint64_t> http_requests{0};   ///< requests the HTTP server answered
   std::atomic<std::uint64_t> days_compacted{0};  ///< closed days whose unique key was rebuilt
+  std::atomic<std::uint64_t> rollup_rows_written{0};  ///< hourly and daily rows folded or built
+  /// When the last fold that succeeded began (µs since the epoch): everything committed before
+  /// then is in the rollups. Starts at the daemon's start.
+  std::atomic<std::int64_t> rollups_folded_at{0};
+  std::atomic<std::int64_t> rollup_backfill_days_left{0};  ///< days stored before the rollups
+  std::atomic<std::uint64_t> rollup_backfill_days_done{0};
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {

@@ -7,6 +7,7 @@
 #include "migrate.h"
 #include "partitions.h"
 #include "pg_connect.h"
+#include "rollups.h"
 #include "rows.h"
 #include "validate.h"
 
@@ -65,8 +66,8 @@ std::vector<Reading> inserted_readings(const pqxx::result& rows, const std::vect
 
 }  // namespace
 
-BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics, bool rollups)
+    : config_(std::move(config)), metrics_(metrics), rollups_(rollups) {}
 
 std::string BatchWriter::last_error() const {
   std::lock_guard lock(error_mutex_);
@@ -186,6 +187,7 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
         readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
     std::size_t inserted = 0;
+    RollupDeltas deltas;  // of the readings this transaction stores, for the rollups
     bool direct = readings > 0 && !inserted_rows;
     if (direct) {
       // The usual case: none of these rows is stored yet, and COPY into the table is the
@@ -195,6 +197,10 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
         copy_readings(attempt, "readings_raw", batch, ids);
         attempt.commit();
         inserted = readings;
+        std::size_t i = 0;
+        for (const auto& item : batch)
+          if (const auto* r = std::get_if<Reading>(&item); r && rollups_)
+            deltas.add(ids[i++].series, r->ts, r->value);
       } catch (const pqxx::unique_violation&) {
         direct = false;
         metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
@@ -209,8 +215,11 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
           " RETURNING series, sensor, (extract(epoch FROM ts) * 1000000)::bigint, value,"
           " (extract(epoch FROM received_at) * 1000000)::bigint");
       inserted = res.affected_rows();
+      for (const auto& row : res)
+        deltas.add(row[0].as<std::int32_t>(), row[2].as<Micros>(), row[3].as<double>());
       if (inserted_rows) *inserted_rows = inserted_readings(res, batch, ids);
     }
+    if (rollups_ && !deltas.empty()) deltas.copy(txn);
     // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
     // One already stored (by a commit whose answer was lost, or a replay) comes again with
     // the same id: then through the staging table, ON CONFLICT, as for readings.

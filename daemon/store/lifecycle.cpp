@@ -1,70 +1,71 @@
 #include "lifecycle.h"
 
+#include <chrono>
 #include <pqxx/pqxx>
 
 #include "log.h"
-#include "migrate.h"
 #include "partitions.h"
-#include "pg_connect.h"
+#include "rollups.h"
 
 namespace roomtemp {
+namespace {
 
-DataLifecycle::DataLifecycle(const LiveConfig& config, Metrics& metrics)
-    : config_(config), metrics_(metrics) {}
+using Clock = std::chrono::steady_clock;
 
-pqxx::connection* DataLifecycle::connection() {
-  const auto config = config_.get();
-  if (conn_ && conn_->is_open() && dsn_ == config->postgres.dsn) return conn_.get();
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = pg_connect(config->postgres);
-    // The writer migrates; until it has, there is nothing to look after.
-    if (!missing_migrations(*conn).empty()) conn.reset();
-  } catch (const std::exception& e) {
-    component_log("lifecycle")->debug("PostgreSQL not usable: {}", one_line(e.what()));
-    conn.reset();
-  }
-  std::lock_guard lock(conn_mutex_);
-  conn_ = std::move(conn);
-  dsn_ = config->postgres.dsn;
-  return conn_.get();
+/// A round's backfill stops after this many days or this long, so that the other steps get
+/// their turn and a stop is not kept waiting; the next round follows at once.
+constexpr int kBackfillDaysPerRound = 10;
+constexpr auto kBackfillTimePerRound = std::chrono::seconds(20);
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void DataLifecycle::stop() {
-  stopped_ = true;
-  std::lock_guard lock(conn_mutex_);
-  if (conn_) {
-    try {
-      conn_->cancel_query();
-    } catch (const std::exception&) {
-      // Nothing was running, or the connection is gone: either way nothing to wait for.
-    }
-  }
-}
+}  // namespace
 
 void DataLifecycle::run_once() {
-  if (stopped_) return;
-  pqxx::connection* conn = connection();
+  pqxx::connection* conn = conn_.get();
   if (!conn) return;
   try {
+    backfill(*conn);
     compact_closed_days(*conn);
   } catch (const std::exception& e) {
-    if (!stopped_) component_log("lifecycle")->warn("{}", one_line(e.what()));
-    std::lock_guard lock(conn_mutex_);
+    if (!conn_.cancelled()) component_log("lifecycle")->warn("{}", one_line(e.what()));
     conn_.reset();  // a fresh start next round
   }
+}
+
+void DataLifecycle::backfill(pqxx::connection& conn) {
+  auto log = component_log("lifecycle");
+  const auto start = Clock::now();
+  std::int64_t left = backfill_days_left(conn);
+  metrics_.rollup_backfill_days_left.store(left, std::memory_order_relaxed);
+  busy_ = left > 0;
+  for (int done = 0; left > 0 && done < kBackfillDaysPerRound; ++done) {
+    if (Clock::now() - start > kBackfillTimePerRound || conn_.cancelled()) return;
+    const auto day_start = Clock::now();
+    const auto day = backfill_oldest_day(conn);
+    if (!day) break;
+    metrics_.rollup_rows_written.fetch_add(day->rows, std::memory_order_relaxed);
+    metrics_.rollup_backfill_days_done.fetch_add(1, std::memory_order_relaxed);
+    left = backfill_days_left(conn);
+    metrics_.rollup_backfill_days_left.store(left, std::memory_order_relaxed);
+    log->info("rollups of {} built from the stored readings ({} rows, {:.1f} s); {} day(s) left",
+              day->day, day->rows, seconds_since(day_start), left);
+  }
+  busy_ = left > 0;
 }
 
 void DataLifecycle::compact_closed_days(pqxx::connection& conn) {
   // One day a round: a day of a large site takes a while, and the other steps wait meanwhile.
   const auto days = days_to_compact(conn);
   if (days.empty()) return;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   compact_day(conn, days.front());
   metrics_.days_compacted.fetch_add(1, std::memory_order_relaxed);
   component_log("lifecycle")
       ->info("compacted the unique key of {} in {:.1f} s", days.front().table,
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+             seconds_since(start));
 }
 
 }  // namespace roomtemp

@@ -1,43 +1,40 @@
 #pragma once
 // roomtempd's background work on what is stored (docs/database.md, "In the background").
 #include <atomic>
-#include <memory>
-#include <mutex>
-#include <pqxx/connection>
-#include <string>
 
 #include "live_config.h"
 #include "metrics.h"
+#include "task_connection.h"
 
 namespace roomtemp {
 
 /// The slow housekeeping of the stored data, a step at a time, on a PostgreSQL connection of
-/// its own so that it never holds up the writer: compacting the unique key of each day that
-/// has closed. Run from one thread (app's periodic task).
+/// its own so that it never holds up the writer: building the rollups of days stored before
+/// they existed (backfill), and compacting the unique key of each day that has closed. Run
+/// from one thread (app's periodic task).
 class DataLifecycle {
  public:
-  DataLifecycle(const LiveConfig& config, Metrics& metrics);
+  DataLifecycle(const LiveConfig& config, Metrics& metrics)
+      : conn_(config, "lifecycle"), metrics_(metrics) {}
 
-  /// One round: compacts the days that wait for it. Errors are logged and end the round; the
-  /// next round tries again. Does nothing until the database is migrated.
+  /// One round: backfills days for a while, then compacts a day that waits for it. Errors are
+  /// logged and end the round; the next round tries again. Does nothing until the database is
+  /// migrated.
   void run_once();
+  /// True while work is known to be left (days to backfill): the next round should come soon.
+  bool busy() const { return busy_.load(); }
 
   /// Cancels the statement running now (from another thread, at shutdown: a rebuild may take
-  /// minutes) and makes every later round return at once.
-  void stop();
+  /// minutes); later rounds do nothing.
+  void stop() { conn_.cancel(); }
 
  private:
-  /// The connection, opened (or reopened after a failure or a new DSN); null while PostgreSQL
-  /// is unreachable or not migrated yet.
-  pqxx::connection* connection();
+  void backfill(pqxx::connection& conn);
   void compact_closed_days(pqxx::connection& conn);
 
-  const LiveConfig& config_;
+  TaskConnection conn_;
   Metrics& metrics_;
-  std::atomic<bool> stopped_{false};
-  std::mutex conn_mutex_;  ///< guards conn_ itself (not its use) against stop()
-  std::unique_ptr<pqxx::connection> conn_;
-  std::string dsn_;  ///< what conn_ was opened with
+  std::atomic<bool> busy_{false};
 };
 
 }  // namespace roomtemp
