@@ -128,6 +128,8 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
             << published_at_start << "; " << spooled << " readings spooled\n";
   EXPECT_GT(spooled, 1'000) << "the outage was too short to prove much";
   expect_each_reading_once(pg, kTotal, first, kStep);
+  // The readings replayed from the spool are in the rollups, once each.
+  EXPECT_TRUE(rollups_match_raw(pg, "roomtemp"));
 
   // In order of acceptance: readings were published (and so accepted) in timestamp order, so a
   // later timestamp never sits in an earlier transaction (xmin grows with commit order here: one
