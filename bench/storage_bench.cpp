@@ -4,7 +4,8 @@
 // batches — the narrow one by roomtempd's own BatchWriter, the old one by the COPY the writer
 // ran before 004. Reports PostgreSQL's CPU per reading (the writing backend, and every process
 // of the cluster), bytes on disk per reading (heap, unique key, BRIN; and after a closed day's
-// key is compacted), and how long migration 004 takes per million rows.
+// key is compacted), how long migrations 004 and 005 take per million rows, and what keeping
+// the rollups costs (the narrow layout loaded with and without the writer's rollup deltas).
 //
 //   storage_bench --dsn "host=127.0.0.1 port=5432 user=postgres" [--rows N] [--reps R] …
 //
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "partitions.h"
+#include "rollups.h"
 #include "rows.h"
 #include "timeutil.h"
 
@@ -199,12 +202,30 @@ std::string bytes_text(const Sizes& s) {
 
 // ------------------------------------------------------------------ one load
 
+/// What is loaded: the layout before 004, or the narrow one with or without the rollup deltas
+/// the writer adds in each transaction.
+enum class Layout { wide, narrow, narrow_without_rollups };
+
+const char* name_of(Layout l) {
+  switch (l) {
+    case Layout::wide:
+      return "before 004";
+    case Layout::narrow:
+      return "narrow";
+    case Layout::narrow_without_rollups:
+      return "narrow, no rollups";
+  }
+  return "?";
+}
+
 struct Load {
   double backend_us = 0;  ///< the writing backend's CPU per reading
   double cluster_us = 0;  ///< every PostgreSQL process's CPU per reading
-  double seconds = 0;
-  Sizes written;    ///< right after the load: the day as it is while being written
-  Sizes compacted;  ///< narrow only: after compact_day
+  double writer_us = 0;   ///< this process's CPU per reading (synthesis + the writer's work)
+  double fold_us = 0;     ///< narrow: folding the load's rollup deltas, PostgreSQL CPU per reading
+  double rate = 0;        ///< readings committed per second
+  Sizes written;          ///< right after the load: the day as it is while being written
+  Sizes compacted;        ///< narrow only: after compact_day
 };
 
 long writer_backend(pqxx::connection& monitor, const std::string& db) {
@@ -217,7 +238,14 @@ long writer_backend(pqxx::connection& monitor, const std::string& db) {
   return rows[0][0].as<long>();
 }
 
-Load load(const Options& o, bool narrow, int rep) {
+double thread_cpu_micros() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
+
+Load load(const Options& o, Layout layout, int rep) {
+  const bool narrow = layout != Layout::wide;
   const std::string db = std::string("storage_bench_") + (narrow ? "narrow" : "wide");
   recreate_database(o, db);
   pqxx::connection monitor(dsn_of(o, db));
@@ -233,7 +261,7 @@ Load load(const Options& o, bool narrow, int rep) {
   std::unique_ptr<BatchWriter> writer;
   std::unique_ptr<pqxx::connection> wide;
   if (narrow) {
-    writer = std::make_unique<BatchWriter>(pg, metrics);
+    writer = std::make_unique<BatchWriter>(pg, metrics, layout == Layout::narrow);
     if (!writer->ensure_connected()) throw std::runtime_error("BatchWriter cannot connect");
   } else {
     wide = std::make_unique<pqxx::connection>(dsn_of(o, db));
@@ -242,6 +270,7 @@ Load load(const Options& o, bool narrow, int rep) {
   const std::string backend_stat = "/proc/" + std::to_string(backend) + "/stat";
 
   const long b0 = stat_ticks(backend_stat), c0 = cluster_ticks(pm);
+  const double w0 = thread_cpu_micros();
   const auto t0 = Clock::now();
   for (long first = 0; first < o.rows; first += o.batch) {
     const long n = std::min<long>(o.batch, o.rows - first);
@@ -257,11 +286,20 @@ Load load(const Options& o, bool narrow, int rep) {
       write_wide(*wide, batch);
     }
   }
+  const double rows = static_cast<double>(o.rows);
   Load l;
-  l.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  l.rate = rows / std::chrono::duration<double>(Clock::now() - t0).count();
+  l.writer_us = (thread_cpu_micros() - w0) / rows;
   const long b1 = stat_ticks(backend_stat), c1 = cluster_ticks(pm);
-  l.backend_us = static_cast<double>(b1 - b0) * micros_per_tick() / static_cast<double>(o.rows);
-  l.cluster_us = static_cast<double>(c1 - c0) * micros_per_tick() / static_cast<double>(o.rows);
+  l.backend_us = static_cast<double>(b1 - b0) * micros_per_tick() / rows;
+  l.cluster_us = static_cast<double>(c1 - c0) * micros_per_tick() / rows;
+  if (layout == Layout::narrow) {
+    // What the rollups task then does with the load's deltas, on a backend of its own.
+    pqxx::connection folder(dsn_of(o, db));
+    const long f0 = cluster_ticks(pm);
+    fold_rollups(folder);
+    l.fold_us = static_cast<double>(cluster_ticks(pm) - f0) * micros_per_tick() / rows;
+  }
 
   const std::string table = narrow ? "readings_raw" : "readings";
   pqxx::nontransaction(monitor).exec("VACUUM ANALYZE " + table);
@@ -270,10 +308,11 @@ Load load(const Options& o, bool narrow, int rep) {
     for (const auto& day : daily_partitions(monitor)) compact_day(monitor, day);
     l.compacted = sizes_of(monitor, table, o.rows);
   }
-  say(std::string(narrow ? "narrow" : "wide  ") + " run " + std::to_string(rep) + ": " +
-      std::to_string(l.seconds) + " s, backend " + std::to_string(l.backend_us) +
-      " µs/reading, cluster " + std::to_string(l.cluster_us) + " µs/reading, " +
-      bytes_text(l.written) + (narrow ? "; compacted " + bytes_text(l.compacted) : ""));
+  say(
+      fmt::format("{} run {}: {:.0f}/s; µs per reading: backend {:.2f}, cluster {:.2f}, "
+                  "fold {:.2f}, writer {:.2f}; bytes {}{}",
+                  name_of(layout), rep, l.rate, l.backend_us, l.cluster_us, l.fold_us, l.writer_us,
+                  bytes_text(l.written), narrow ? ", compacted " + bytes_text(l.compacted) : ""));
   writer.reset();  // its connection closes before the database is dropped
   wide.reset();
   monitor.disconnect();
@@ -347,32 +386,40 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   init_logging("warn");
   try {
-    std::vector<double> wide_backend, wide_cluster, narrow_backend, narrow_cluster;
-    Load wide_last, narrow_last;
-    for (int rep = 1; rep <= o.reps; ++rep) {
-      wide_last = load(o, false, rep);
-      wide_backend.push_back(wide_last.backend_us);
-      wide_cluster.push_back(wide_last.cluster_us);
-      narrow_last = load(o, true, rep);
-      narrow_backend.push_back(narrow_last.backend_us);
-      narrow_cluster.push_back(narrow_last.cluster_us);
-    }
+    // Loads of each kind, alternating so that the machine's moods fall on all of them alike.
+    const Layout layouts[] = {Layout::wide, Layout::narrow, Layout::narrow_without_rollups};
+    std::map<Layout, std::vector<Load>> runs;
+    for (int rep = 1; rep <= o.reps; ++rep)
+      for (Layout layout : layouts) runs[layout].push_back(load(o, layout, rep));
+    auto med = [&](Layout layout, double Load::*field) {
+      std::vector<double> v;
+      for (const Load& l : runs[layout]) v.push_back(l.*field);
+      return median(v);
+    };
+    auto all = [&](Layout layout, double Load::*field) {
+      std::vector<double> v;
+      for (const Load& l : runs[layout]) v.push_back(l.*field);
+      return runs_text(v);
+    };
     long moved = 0;
     const double migrate = o.migrate_rows > 0 ? migrate_seconds(o, moved) : 0;
 
-    const double wb = median(wide_backend), nb = median(narrow_backend);
-    const double wc = median(wide_cluster), nc = median(narrow_cluster);
+    const Layout W = Layout::wide, N = Layout::narrow, X = Layout::narrow_without_rollups;
+    const double wb = med(W, &Load::backend_us), nb = med(N, &Load::backend_us);
+    const double wc = med(W, &Load::cluster_us), nc = med(N, &Load::cluster_us);
+    const Load& wide_last = runs[W].back();
+    const Load& narrow_last = runs[N].back();
     const auto yes = [](bool ok) { return ok ? "yes" : "**no**"; };
     std::printf(
         "| Measure | before 004 (text columns) | narrow (series ids) | ratio | target | met |\n");
     std::printf("|---|---|---|---|---|---|\n");
     std::printf(
-        "| PostgreSQL CPU per stored reading, writing backend | %.2f µs | %.2f µs | %.2f | ≤ 4.5 "
-        "µs | %s |\n",
+        "| PostgreSQL CPU per stored reading, writing backend (rollup deltas included) | %.2f µs "
+        "| %.2f µs | %.2f | ≤ 4.5 µs | %s |\n",
         wb, nb, nb / wb, yes(nb <= 4.5));
     std::printf(
-        "| PostgreSQL CPU per stored reading, all its processes | %.2f µs | %.2f µs | %.2f | — | — "
-        "|\n",
+        "| PostgreSQL CPU per stored reading, all its processes | %.2f µs | %.2f µs | %.2f | — | "
+        "— |\n",
         wc, nc, nc / wc);
     std::printf("| Bytes per reading, the day being written | %s | %s | %.2f | — | — |\n",
                 bytes_text(wide_last.written).c_str(), bytes_text(narrow_last.written).c_str(),
@@ -383,16 +430,36 @@ int main(int argc, char** argv) {
         narrow_last.compacted.total() / wide_last.written.total(),
         yes(narrow_last.compacted.total() <= 100));
     if (o.migrate_rows > 0)
-      std::printf("| Migration 004 of %ld rows | %.1f s | %.1f s per million rows | | — | %s |\n",
-                  o.migrate_rows, migrate, migrate * 1e6 / static_cast<double>(o.migrate_rows),
-                  moved == o.migrate_rows ? "every row kept" : "**rows lost**");
+      std::printf(
+          "| Migrations 004 and 005 of %ld rows | %.1f s | %.1f s per million rows | | — | %s |\n",
+          o.migrate_rows, migrate, migrate * 1e6 / static_cast<double>(o.migrate_rows),
+          moved == o.migrate_rows ? "every row kept" : "**rows lost**");
     std::printf(
-        "\nLoads: %ld readings of %d series in COPY batches of %d%s, %d of each layout, "
-        "alternating; medians shown. Runs (µs per reading, backend): before 004 %s; "
-        "narrow %s. All processes: before 004 %s; narrow %s.\n",
+        "\n| Rollup maintenance | on | off | ratio | target | met |\n|---|---|---|---|---|---|\n");
+    const double on_rate = med(N, &Load::rate), off_rate = med(X, &Load::rate);
+    std::printf(
+        "| Readings committed per second (BatchWriter) | %.0f | %.0f | %.3f | ≥ 0.95 | %s |\n",
+        on_rate, off_rate, on_rate / off_rate, yes(on_rate / off_rate >= 0.95));
+    const double on_pg = med(N, &Load::cluster_us) + med(N, &Load::fold_us);
+    const double off_pg = med(X, &Load::cluster_us);
+    std::printf(
+        "| PostgreSQL CPU per reading (all processes; on: deltas + fold %.2f µs) | %.2f µs | "
+        "%.2f µs | +%.2f µs | — | — |\n",
+        med(N, &Load::fold_us), on_pg, off_pg, on_pg - off_pg);
+    const double on_w = med(N, &Load::writer_us), off_w = med(X, &Load::writer_us);
+    std::printf(
+        "| Writer CPU per reading (roomtempd's side, with the synthesis) | %.2f µs | %.2f µs "
+        "| +%.2f µs | — | — |\n",
+        on_w, off_w, on_w - off_w);
+    std::printf(
+        "\nLoads: %ld readings of %d series in COPY batches of %d%s, %d of each kind, "
+        "alternating; medians shown. Runs, PostgreSQL µs per reading (writing backend): before "
+        "004 %s; narrow %s; narrow without rollups %s. Readings/s: narrow %s; without rollups "
+        "%s.\n",
         o.rows, o.series, o.batch, o.sensor_ids ? " (each with a sensor id)" : "", o.reps,
-        runs_text(wide_backend).c_str(), runs_text(narrow_backend).c_str(),
-        runs_text(wide_cluster).c_str(), runs_text(narrow_cluster).c_str());
+        all(W, &Load::backend_us).c_str(), all(N, &Load::backend_us).c_str(),
+        all(X, &Load::backend_us).c_str(), all(N, &Load::rate).c_str(),
+        all(X, &Load::rate).c_str());
     return moved == o.migrate_rows || o.migrate_rows == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "storage_bench: %s\n", e.what());
