@@ -55,6 +55,14 @@ SELECT to_date(substr(c.relname, 15), 'YYYYMMDD')
 UNION
 SELECT DISTINCT (ts AT TIME ZONE 'UTC')::date FROM readings_raw_default;
 
+-- Raw readings stamped before this have been dropped by retention (retention.readings) and
+-- only the rollups remember them; -infinity while nothing was dropped. It only moves forward.
+CREATE TABLE readings_raw_horizon (
+    only_row boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
+    horizon  timestamptz NOT NULL
+);
+INSERT INTO readings_raw_horizon (horizon) VALUES ('-infinity');
+
 -- The rollups with the columns of readings: one row per room, metric and UTC hour (or day)
 -- that has readings.
 CREATE VIEW readings_hourly AS
@@ -124,6 +132,10 @@ DECLARE
     hours     bigint;
     days      bigint;
 BEGIN
+    IF day_start < (SELECT horizon FROM readings_raw_horizon) THEN
+        RAISE EXCEPTION 'the raw readings of % were dropped by retention: its rollups are all that is left of it',
+            p_day;
+    END IF;
     PERFORM pg_advisory_xact_lock(roomtemp_rollup_lock());
     WITH folded AS (DELETE FROM rollup_delta WHERE hour >= day_start AND hour < day_end
                     RETURNING 1),

@@ -167,7 +167,8 @@ void Daemon::reload() {
         next->averages.dedupe_horizon != current->averages.dedupe_horizon)
       rewarm(*next);
     config_.set(std::make_shared<const Config>(std::move(*next)));
-    averages_->wake();  // a new publish_interval takes effect now
+    averages_->wake();                             // a new publish_interval takes effect now
+    if (lifecycle_task_) lifecycle_task_->wake();  // new retention ages apply now
     component_log("main")->info("reload done");
   }
   if (tell_systemd) notify::ready();

@@ -125,6 +125,18 @@ std::string Metrics::render() const {
          get(rollup_backfill_days_left));
   metric(out, "roomtemp_rollup_backfill_days_done_total", "counter",
          "Days whose rollups were built from the stored readings.", get(rollup_backfill_days_done));
+  out +=
+      "# HELP roomtemp_retention_rows_dropped_total Rows dropped for their age (retention.*), "
+      "by table.\n"
+      "# TYPE roomtemp_retention_rows_dropped_total counter\n"
+      "roomtemp_retention_rows_dropped_total{table=\"readings\"} " +
+      std::to_string(get(retention_dropped_readings)) +
+      "\n"
+      "roomtemp_retention_rows_dropped_total{table=\"rejected_readings\"} " +
+      std::to_string(get(retention_dropped_rejected)) +
+      "\n"
+      "roomtemp_retention_rows_dropped_total{table=\"rollups\"} " +
+      std::to_string(get(retention_dropped_rollups)) + "\n";
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
   out +=

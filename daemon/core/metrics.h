@@ -59,6 +59,10 @@ struct Metrics {
   std::atomic<std::int64_t> rollups_folded_at{0};
   std::atomic<std::int64_t> rollup_backfill_days_left{0};  ///< days stored before the rollups
   std::atomic<std::uint64_t> rollup_backfill_days_done{0};
+  /// Rows retention dropped: raw readings, rejected_readings, rollup rows.
+  std::atomic<std::uint64_t> retention_dropped_readings{0};
+  std::atomic<std::uint64_t> retention_dropped_rejected{0};
+  std::atomic<std::uint64_t> retention_dropped_rollups{0};
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {

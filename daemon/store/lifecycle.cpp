@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "partitions.h"
+#include "retention.h"
 #include "rollups.h"
 
 namespace roomtemp {
@@ -27,6 +28,9 @@ void DataLifecycle::run_once() {
   pqxx::connection* conn = conn_.get();
   if (!conn) return;
   try {
+    // Retention first: a day it cannot drop yet because its rollups are still to be built is
+    // dropped in a later round, after the backfill has built them.
+    retention(*conn);
     backfill(*conn);
     compact_closed_days(*conn);
   } catch (const std::exception& e) {
@@ -54,6 +58,23 @@ void DataLifecycle::backfill(pqxx::connection& conn) {
               day->day, day->rows, seconds_since(day_start), left);
   }
   busy_ = left > 0;
+}
+
+void DataLifecycle::retention(pqxx::connection& conn) {
+  const auto config = config_.get();
+  const RetentionDone done = apply_retention(conn, config->retention);
+  metrics_.retention_dropped_readings.fetch_add(done.readings, std::memory_order_relaxed);
+  metrics_.retention_dropped_rejected.fetch_add(done.rejected, std::memory_order_relaxed);
+  metrics_.retention_dropped_rollups.fetch_add(done.rollups, std::memory_order_relaxed);
+  auto log = component_log("lifecycle");
+  for (const auto& day : done.days)
+    log->info("retention: dropped the raw readings of {} (retention.readings {})", day,
+              format_duration(config->retention.readings));
+  if (done.readings || done.rejected || done.rollups)
+    log->info("retention: dropped {} reading(s), {} rejected reading(s), {} rollup row(s)",
+              done.readings, done.rejected, done.rollups);
+  if (done.waited)
+    log->info("retention: readings_raw was busy; the next day goes in the next round");
 }
 
 void DataLifecycle::compact_closed_days(pqxx::connection& conn) {

@@ -4,7 +4,11 @@
 
 namespace roomtemp::harness {
 
-std::string rollup_mismatches_sql(const std::string& period) {
+namespace {
+constexpr const char* kHorizon = "(SELECT horizon FROM readings_raw_horizon)";
+}  // namespace
+
+std::string rollup_mismatches_sql(const std::string& period, const std::string& since) {
   const std::string view = period == "hour" ? "readings_hourly" : "readings_daily";
   return "SELECT coalesce(r.p, x." + period +
          "), coalesce(r.building, x.building),"
@@ -19,8 +23,10 @@ std::string rollup_mismatches_sql(const std::string& period) {
          view + " x ON x." + period +
          " = r.p AND x.building = r.building"
          "  AND x.room = r.room AND x.metric = r.metric"
-         " WHERE x.count IS DISTINCT FROM r.c OR x.min IS DISTINCT FROM r.lo"
-         "    OR x.max IS DISTINCT FROM r.hi OR NOT abs(x.sum - r.s) <= 1e-9 * abs(r.s) + 1e-12"
+         " WHERE coalesce(r.p, x." +
+         period + ") >= " + since +
+         "   AND (x.count IS DISTINCT FROM r.c OR x.min IS DISTINCT FROM r.lo"
+         "    OR x.max IS DISTINCT FROM r.hi OR NOT abs(x.sum - r.s) <= 1e-9 * abs(r.s) + 1e-12)"
          " ORDER BY 1, 2, 3, 4";
 }
 
@@ -29,8 +35,8 @@ std::string rollup_mismatches_sql(const std::string& period) {
   Rows hours, days;
   const bool equal = wait_until(
       [&] {
-        hours = pg.query(rollup_mismatches_sql("hour"), db);
-        days = pg.query(rollup_mismatches_sql("day"), db);
+        hours = pg.query(rollup_mismatches_sql("hour", kHorizon), db);
+        days = pg.query(rollup_mismatches_sql("day", kHorizon), db);
         return hours.empty() && days.empty();
       },
       timeout, std::chrono::milliseconds(250));
@@ -46,12 +52,16 @@ std::string rollup_mismatches_sql(const std::string& period) {
       }
     return result;
   }
-  const long long total = pg.query_count("SELECT count(*) FROM readings", db);
-  const long long hourly =
-      pg.query_count("SELECT coalesce(sum(count), 0) FROM readings_hourly", db);
+  const long long total =
+      pg.query_count(std::string("SELECT count(*) FROM readings WHERE ts >= ") + kHorizon, db);
+  const long long hourly = pg.query_count(
+      std::string("SELECT coalesce(sum(count), 0) FROM readings_hourly WHERE hour >= ") + kHorizon,
+      db);
   if (total == 0 || hourly != total)
     return ::testing::AssertionFailure()
-           << "nothing to compare: " << total << " readings, " << hourly << " in the rollups";
+           << total << " readings from the raw horizon ("
+           << pg.query_value(std::string("SELECT ") + kHorizon, db) << ") on, " << hourly
+           << " in the rollups (nothing to compare, or they disagree)";
   return ::testing::AssertionSuccess() << hourly << " readings in the rollups";
 }
 

@@ -12,12 +12,15 @@ namespace roomtemp::harness {
 /// (readings_hourly or readings_daily) differ from the same figures computed over `readings`:
 /// count, min and max exactly, sum to 1e-9 relative (a float sum depends on its order).
 /// Columns: period, building, room, metric, then raw count, sum, min, max and rollup count,
-/// sum, min, max.
-std::string rollup_mismatches_sql(const std::string& period);
+/// sum, min, max. Only periods from `since` (an SQL timestamptz expression) on are compared:
+/// before the raw horizon the rollups are all that is left.
+std::string rollup_mismatches_sql(const std::string& period,
+                                  const std::string& since = "'-infinity'");
 
 /// Waits until the hourly and daily rollups equal SQL over the raw readings, for every hour
-/// and day (folds come every 10 s), and says where they still differ when `timeout` passes.
-/// Fails too when there are no rollups at all: equal and empty proves nothing.
+/// and day from the raw horizon on (folds come every 10 s), and says where they still differ
+/// when `timeout` passes. Fails too when there are no rollups at all: equal and empty proves
+/// nothing.
 ::testing::AssertionResult rollups_match_raw(
     const Postgres& pg, const std::string& db,
     std::chrono::milliseconds timeout = std::chrono::seconds(60));
