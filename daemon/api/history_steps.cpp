@@ -1,6 +1,7 @@
 #include "history_steps.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <pqxx/pqxx>
 
@@ -13,33 +14,22 @@ namespace {
 /// PostgreSQL's SQLSTATE for an unknown time zone (invalid_parameter_value).
 constexpr const char* kInvalidParameter = "22023";
 
-/// A timestamptz as integer microseconds, and back: exact both ways.
-constexpr const char* kMicrosOfT = "(extract(epoch FROM t) * 1000000)::bigint";
-std::string as_timestamptz(const std::string& micros) {
-  return "(timestamptz 'epoch' + (" + micros + ") * interval '1 microsecond')";
-}
+/// A timestamptz column `t` of whole seconds (a rollup's hour or day) as integer microseconds:
+/// exact (well within a double's 53 bits), and cheaper than extract()'s numeric.
+constexpr const char* kMicrosOfT = "(date_part('epoch', t) * 1000000)::bigint";
 
-std::string bigint_array(const std::vector<Micros>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
-  return out + "}";
+/// A field's number, read with from_chars: libpqxx 6 reads through an istringstream, which was
+/// a good part of a year of hourly rows' time. PostgreSQL prints a float8 in its shortest exact
+/// form (extra_float_digits 1, the default), so the double read back is the one stored.
+template <typename T>
+T number(const pqxx::field& f) {
+  T value{};
+  const char* text = f.c_str();
+  const auto [end, error] = std::from_chars(text, text + f.size(), value);
+  if (error != std::errc{} || end != text + f.size())
+    throw std::runtime_error(std::string("not a number from PostgreSQL: ") + text);
+  return value;
 }
-
-/// The starts and the ends of `spans`, as two bigint[] literals.
-std::pair<std::string, std::string> span_arrays(const std::vector<TimeSpan>& spans) {
-  std::vector<Micros> from, to;
-  for (const auto& s : spans) {
-    from.push_back(s.from);
-    to.push_back(s.to);
-  }
-  return {bigint_array(from), bigint_array(to)};
-}
-
-/// The series of the question: a room's ($1 building, $2 metric, $3 room) or, when $3 is '',
-/// every room's of the building.
-constexpr const char* kSeriesCte =
-    "s AS (SELECT id FROM series WHERE building = $1 AND metric = $2"
-    " AND ($3 = '' OR room = $3))";
 
 void add(WindowStats& step, std::uint64_t count, double sum, double min, double max) {
   if (count == 0) return;
@@ -137,53 +127,68 @@ std::vector<WindowStats> step_figures(pqxx::transaction_base& txn, const SeriesK
           "hours)");
   }
 
-  if (!plan.days.empty() || !plan.hours.empty()) {
-    // The rollups, and the deltas not folded into them yet (so that the answer counts every
-    // reading stored up to now, as the raw readings would), in one snapshot.
-    const auto [hour_from, hour_to] = span_arrays(plan.hours);
-    const auto [day_from, day_to] = span_arrays(plan.days);
-    const std::string hours_cte = "hi AS (SELECT " + as_timestamptz("a") + " AS a, " +
-                                  as_timestamptz("b") +
-                                  " AS b FROM unnest($4::bigint[], $5::bigint[]) AS i(a, b))";
-    const std::string days_cte = "di AS (SELECT " + as_timestamptz("a") + " AS a, " +
-                                 as_timestamptz("b") +
-                                 " AS b FROM unnest($6::bigint[], $7::bigint[]) AS i(a, b))";
-    const auto rows = exec_prepared(
-        txn, "history_rollups",
-        std::string("WITH ") + kSeriesCte + ", " + hours_cte + ", " + days_cte +
-            ", parts AS ("
-            " SELECT h.hour AS t, h.count, h.sum, h.min, h.max FROM hi JOIN rollup_hourly h"
-            "  ON h.hour >= hi.a AND h.hour < hi.b WHERE h.series IN (SELECT id FROM s)"
-            " UNION ALL"
-            " SELECT d.day, d.count, d.sum, d.min, d.max FROM di JOIN rollup_daily d"
-            "  ON d.day >= di.a AND d.day < di.b WHERE d.series IN (SELECT id FROM s)"
-            " UNION ALL"
-            " SELECT x.hour, x.count, x.sum, x.min, x.max FROM rollup_delta x"
-            "  WHERE x.series IN (SELECT id FROM s)"
-            "  AND (EXISTS (SELECT 1 FROM hi WHERE x.hour >= hi.a AND x.hour < hi.b)"
-            "    OR EXISTS (SELECT 1 FROM di WHERE x.hour >= di.a AND x.hour < di.b)))"
-            " SELECT " +
-            kMicrosOfT + ", sum(count)::bigint, sum(sum), min(min), max(max) FROM parts GROUP BY t",
-        key.building, key.metric, key.room, hour_from, hour_to, day_from, day_to);
+  if (plan.days.empty() && plan.hours.empty() && plan.raw.empty()) return steps;
+  const std::string ids =
+      exec_prepared(txn, "history_series_ids",
+                    "SELECT coalesce(array_agg(id), '{}')::text FROM series WHERE building = $1 "
+                    "AND metric = $2 AND ($3 = '' OR room = $3)",
+                    key.building, key.metric, key.room)[0][0]
+          .as<std::string>();
+  if (ids == "{}") return steps;  // never reported: every step empty
+  auto add_rows = [&](const pqxx::result& rows) {
     for (const auto& row : rows)
-      add(steps[step_of(boundaries, row[0].as<Micros>())], row[1].as<std::uint64_t>(),
-          row[2].as<double>(), row[3].as<double>(), row[4].as<double>());
+      add(steps[step_of(boundaries, number<Micros>(row[0]))], number<std::uint64_t>(row[1]),
+          number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
+  };
+  // The rollups, and the deltas not folded into them yet (so that the answer counts every
+  // reading stored up to now, as the raw readings would); one simple statement per span, so
+  // that each has a plan that suits it whatever its parameters (an index range scan per
+  // series). A daily row lies within one step, and so do the hours of its deltas.
+  // A room's rows come as they are; a building's are added up per hour (or day) first, so that
+  // fewer rows travel (sum over int4 is int8 arithmetic, much cheaper than numeric's).
+  const bool building = key.room.empty();
+  for (const auto* spans : {&plan.hours, &plan.days}) {
+    const bool daily = spans == &plan.days;
+    const std::string column = daily ? "day" : "hour";
+    const std::string parts =
+        "SELECT " + column + " AS t, count, sum, min, max FROM " +
+        (daily ? "rollup_daily" : "rollup_hourly") + " WHERE " + column +
+        " >= $2::timestamptz AND " + column +
+        " < $3::timestamptz AND series = ANY($1::int[])"
+        " UNION ALL SELECT hour, count, sum, min, max FROM rollup_delta"
+        " WHERE hour >= $2::timestamptz AND hour < $3::timestamptz AND series = ANY($1::int[])";
+    const std::string sql =
+        building
+            ? std::string("SELECT ") + kMicrosOfT +
+                  ", sum(count::integer), sum(sum), min(min), max(max) FROM (" + parts +
+                  ") p GROUP BY t"
+            : std::string("SELECT ") + kMicrosOfT + ", count, sum, min, max FROM (" + parts + ") p";
+    const std::string name =
+        std::string("history_") + (daily ? "daily" : "hourly") + (building ? "_building" : "_room");
+    for (const TimeSpan& span : *spans)
+      add_rows(exec_prepared(txn, name.c_str(), sql, ids, utc_text(span.from), utc_text(span.to)));
   }
-
-  if (!plan.raw.empty()) {
-    const auto [raw_from, raw_to] = span_arrays(plan.raw);
-    const auto rows =
-        exec_prepared(txn, "history_raw_spans",
-                      std::string("WITH ") + kSeriesCte +
-                          " SELECT i.a, count(*), sum(r.value), min(r.value), max(r.value)"
-                          " FROM unnest($4::bigint[], $5::bigint[]) AS i(a, b)"
-                          " JOIN readings_raw r ON r.ts >= " +
-                          as_timestamptz("i.a") + " AND r.ts < " + as_timestamptz("i.b") +
-                          " WHERE r.series IN (SELECT id FROM s) GROUP BY i.a",
-                      key.building, key.metric, key.room, raw_from, raw_to);
-    for (const auto& row : rows)
-      add(steps[step_of(boundaries, row[0].as<Micros>())], row[1].as<std::uint64_t>(),
-          row[2].as<double>(), row[3].as<double>(), row[4].as<double>());
+  // Raw readings: a run of touching spans (each within a step) at a time, each reading put in
+  // its span by width_bucket over the spans' starts.
+  for (std::size_t first = 0; first < plan.raw.size();) {
+    std::size_t last = first;
+    while (last + 1 < plan.raw.size() && plan.raw[last + 1].from == plan.raw[last].to) ++last;
+    std::string starts = "{";
+    for (std::size_t i = first; i <= last; ++i)
+      starts += (i > first ? ",\"" : "\"") + utc_text(plan.raw[i].from) + "\"";
+    starts += "}";
+    const auto rows = exec_prepared(
+        txn, "history_raw",
+        "SELECT width_bucket(ts, $4::timestamptz[]) AS i, count(*), sum(value), min(value),"
+        " max(value) FROM readings_raw WHERE ts >= $2::timestamptz AND ts < $3::timestamptz"
+        " AND series = ANY($1::int[]) GROUP BY i",
+        ids, utc_text(plan.raw[first].from), utc_text(plan.raw[last].to), starts);
+    for (const auto& row : rows) {
+      const TimeSpan& span = plan.raw.at(first + number<std::size_t>(row[0]) - 1);
+      add(steps[step_of(boundaries, span.from)], number<std::uint64_t>(row[1]),
+          number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
+    }
+    first = last + 1;
   }
   return steps;
 }
