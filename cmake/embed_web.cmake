@@ -1,5 +1,5 @@
 # The dashboard's files (web/*) and Debian's Chart.js, compiled into roomtempd so that the page
-# needs no data files and no internet (issue 6).
+# needs no data files and no internet.
 #
 # include()d from the top-level CMakeLists.txt, this sets ROOMTEMP_WEB_EMBEDDED_CPP, a source to
 # add to roomtemp_core, and the rule that rewrites it at build time whenever an input changes.

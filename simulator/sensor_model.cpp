@@ -153,7 +153,8 @@ void SensorModel::next(std::size_t index, Micros now, SensorMessage& out) {
   // rejections, and small fractions still produce some.
   const double f = settings_.bad_fraction;
   const std::uint64_t k = emitted_++;
-  const bool bad = f > 0 && std::floor((k + 1) * f + 1e-9) > std::floor(k * f + 1e-9);
+  const bool bad = f > 0 && std::floor(static_cast<double>(k + 1) * f + 1e-9) >
+                                std::floor(static_cast<double>(k) * f + 1e-9);
   if (bad) {
     make_bad(static_cast<BadKind>(bad_emitted_++ % kBadKindCount), index, now, out);
     return;

@@ -116,7 +116,9 @@ std::variant<SimOptions, EarlyExit> parse_sim_options(int argc, char** argv) {
   app.add_option("--client-id", o.client_id, "MQTT client id (default roomtemp-sim-<pid>)")
       ->group("Broker");
   app.add_option("--username", o.username, "MQTT user name")->group("Broker");
-  app.add_option("--password-file", o.password_file, "file whose first line is the MQTT password")
+  app.add_option(
+         "--password-file", o.password_file,
+         "file holding the MQTT password (one trailing newline ignored), as roomtempd reads it")
       ->check(CLI::ExistingFile)
       ->group("Broker");
   app.add_option("--tls-ca", o.tls_ca, "CA certificate file; enables TLS")

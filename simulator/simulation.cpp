@@ -12,6 +12,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "config.h"
 #include "log.h"
 #include "publisher.h"
 #include "sensor_model.h"
@@ -85,22 +86,13 @@ bool sleep_until(Clock::time_point until, std::stop_token stop) {
   return !stop.stop_requested();
 }
 
-std::string read_password(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || (!std::getline(in, line) && !in.eof()))
-    throw std::runtime_error("cannot read password file " + path);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
 BrokerSettings broker_settings(const SimOptions& o) {
   BrokerSettings b;
   b.host = o.host;
   b.port = o.port;
   b.client_id = o.client_id.empty() ? "roomtemp-sim-" + std::to_string(getpid()) : o.client_id;
   b.username = o.username;
-  if (!o.password_file.empty()) b.password = read_password(o.password_file);
+  if (!o.password_file.empty()) b.password = read_secret_file(o.password_file);
   b.tls_ca = o.tls_ca;
   b.qos = o.qos;
   b.max_inflight = o.max_inflight;

@@ -1,4 +1,4 @@
-// The dashboard (SPEC.md §5, GET /): one page and its assets, compiled into the binary
+// The dashboard (README "REST API", GET /): one page and its assets, compiled into the binary
 // (cmake/embed_web.cmake), so an installed roomtempd serves it with no data files and no
 // internet. The page itself only reads the REST API; nothing here knows about rooms.
 #include "dashboard.h"

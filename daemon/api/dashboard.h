@@ -1,5 +1,5 @@
 #pragma once
-// The dashboard page (SPEC.md §5, GET /): static files whose script reads the REST API.
+// The dashboard page (README "REST API", GET /): static files whose script reads the REST API.
 #include <span>
 #include <string_view>
 

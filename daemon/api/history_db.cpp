@@ -22,16 +22,11 @@ constexpr const char* kStatementTimeout = "10s";
 constexpr const char* kQueryCanceled = "57014";
 
 struct ThreadConnection {
-  std::string dsn;  ///< what it was opened with: a SIGHUP that changes the DSN reconnects
+  std::string
+      dsn;  ///< what it was opened with: postgres.dsn takes a restart, so this never changes
   std::unique_ptr<pqxx::connection> conn;
 };
 thread_local ThreadConnection t_pg;
-
-std::string first_line(const char* what) {
-  std::string s(what);
-  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
-  return s;
-}
 
 /// Logs (rate-limited: every handler thread may hit it at once) and answers 503.
 [[noreturn]] void unavailable(const std::string& why) {
@@ -54,7 +49,7 @@ pqxx::connection& thread_connection(const PostgresConfig& pg, bool& fresh) {
     conn->set_variable("statement_timeout", std::string("'") + kStatementTimeout + "'");
     t_pg = {pg.dsn, std::move(conn)};
   } catch (const std::exception& e) {  // broken_connection, or an unreadable password file
-    unavailable("postgresql unavailable: " + first_line(e.what()));
+    unavailable("postgresql unavailable: " + one_line(e.what()));
   }
   fresh = true;
   return *t_pg.conn;
@@ -74,7 +69,7 @@ void run_read_only(HttpDeps& deps, const std::function<void(pqxx::transaction_ba
     } catch (const pqxx::broken_connection& e) {
       t_pg.conn.reset();
       if (attempt == 0 && !fresh) continue;
-      unavailable("postgresql unavailable: " + first_line(e.what()));
+      unavailable("postgresql unavailable: " + one_line(e.what()));
     } catch (const pqxx::sql_error& e) {
       if (e.sqlstate() == kQueryCanceled)
         unavailable(std::string("the query took longer than ") + kStatementTimeout +

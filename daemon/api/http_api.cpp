@@ -17,6 +17,7 @@
 #include "dashboard.h"
 #include "ingest.h"
 #include "log.h"
+#include "messages.h"
 #include "openapi.h"
 #include "process_metrics.h"
 #include "rest_params.h"
@@ -171,13 +172,14 @@ void Routes::add(const char* method, const std::string& pattern, Access access, 
     table_->server.Post(pattern, std::move(guarded));
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
+void send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
-  // The message may quote what the client sent, which need not be UTF-8; a throwing dump here
-  // would escape the exception handler and terminate the process.
-  res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                          nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(body, "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  // The message may quote what the client sent, which need not be UTF-8: json_text never throws.
+  send_json(res, status, json_text(nlohmann::json{{"error", message}}));
 }
 
 HttpApi::HttpApi(std::string listen, HttpDeps deps)
@@ -217,8 +219,7 @@ void HttpApi::register_routes() {
       body["error"] = "down: " + down;
       res.status = 503;
     }
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
+    res.set_content(json_text(body), "application/json");
   });
   open.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::string text = deps_.metrics.render();
@@ -236,7 +237,7 @@ void HttpApi::register_routes() {
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";
         try {
-          std::rethrow_exception(ep);
+          std::rethrow_exception(std::move(ep));
         } catch (const BadRequest& e) {
           return send_error(res, 400, e.what());
         } catch (const NotFound& e) {

@@ -122,6 +122,9 @@ class HttpApi {
   std::thread thread_;
 };
 
+/// Answers `status` with the JSON text `body`.
+void send_json(httplib::Response& res, int status, const std::string& body);
+
 /// Sets a JSON error body `{"error": message}` with `status`.
 void send_error(httplib::Response& res, int status, const std::string& message);
 

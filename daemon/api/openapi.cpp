@@ -81,18 +81,9 @@ void set_access(json& op, Access access) {
     responses["503"] = error(unreadable);
 }
 
-json schemas() {
-  json s;
-  s["Error"] = {{"type", "object"},
-                {"required", {"error"}},
-                {"properties", {{"error", {{"type", "string"}}}}}};
-  s["Id"] = {{"type", "string"},
-             {"pattern", "^[A-Za-z0-9_.-]{1,64}$"},
-             {"description", "1–64 characters of A-Z a-z 0-9 _ - ."}};
-  s["Time"] = {{"type", "string"},
-               {"description", "RFC 3339 with offset, or seconds since the epoch"},
-               {"example", "2026-11-22T12:00:00Z"}};
-  s["Duration"] = {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"example", "15m"}};
+/// What a room's or building's numbers answer: an average, stored readings, a series, a
+/// histogram.
+void add_history_schemas(json& s) {
   s["Average"] = {
       {"type", "object"},
       {"description",
@@ -152,17 +143,10 @@ json schemas() {
       {"properties",
        {{"edges", {{"type", "array"}, {"items", {{"type", "number"}, {"format", "double"}}}}},
         {"counts", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 0}}}}}}}};
-  s["BuildingSummary"] = {{"type", "object"},
-                          {"properties",
-                           {{"building", {{"type", "string"}}},
-                            {"rooms", {{"type", "integer"}, {"description", "rooms reported"}}}}}};
-  s["RoomSummary"] = {{"type", "object"},
-                      {"required", {"room", "metrics", "last_reading"}},
-                      {"properties",
-                       {{"room", {{"type", "string"}}},
-                        {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}},
-                        {"last_reading", last_reading()}}}};
-  add_live_schemas(s);
+}
+
+/// What POST /v1/readings and POST /temperature take and answer.
+void add_input_schemas(json& s) {
   s["ReadingInput"] = {
       {"type", "object"},
       {"description",
@@ -196,6 +180,33 @@ json schemas() {
              {{"index", {{"type", "integer"}, {"description", "position in the request"}}},
               {"reason", {{"type", "string"}}},
               {"detail", {{"type", "string"}}}}}}}}}}}};
+}
+
+json schemas() {
+  json s;
+  s["Error"] = {{"type", "object"},
+                {"required", {"error"}},
+                {"properties", {{"error", {{"type", "string"}}}}}};
+  s["Id"] = {{"type", "string"},
+             {"pattern", "^[A-Za-z0-9_.-]{1,64}$"},
+             {"description", "1–64 characters of A-Z a-z 0-9 _ - ."}};
+  s["Time"] = {{"type", "string"},
+               {"description", "RFC 3339 with offset, or seconds since the epoch"},
+               {"example", "2026-11-22T12:00:00Z"}};
+  s["Duration"] = {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"example", "15m"}};
+  add_history_schemas(s);
+  s["BuildingSummary"] = {{"type", "object"},
+                          {"properties",
+                           {{"building", {{"type", "string"}}},
+                            {"rooms", {{"type", "integer"}, {"description", "rooms reported"}}}}}};
+  s["RoomSummary"] = {{"type", "object"},
+                      {"required", {"room", "metrics", "last_reading"}},
+                      {"properties",
+                       {{"room", {{"type", "string"}}},
+                        {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                        {"last_reading", last_reading()}}}};
+  add_live_schemas(s);
+  add_input_schemas(s);
   s["LegacyAverage"] = {
       {"type", "object"},
       {"properties",
@@ -223,8 +234,9 @@ constexpr const char* kAverageBadRequest =
     "window and from/to, from ≥ to, a range over 366d, from..to not whole milliseconds, or a "
     "range whose ends before the raw horizon (retention.readings) are not whole hours";
 
-json paths() {
-  json p;
+/// A room's or a building's numbers: averages (live or from PostgreSQL), readings, series and
+/// histograms.
+void add_history_paths(json& p) {
   const std::string room_path = "/v1/buildings/{building}/rooms/{room}/{metric}";
   const std::string range_note =
       " Give `window` for the live window, or `from`/`to` (either defaults) for history "
@@ -321,6 +333,10 @@ json paths() {
                        " over [from, to), from the raw readings.",
                    parameters, r);
   }
+}
+
+/// Site-wide reads: the top rooms, the buildings, a building's rooms.
+void add_site_paths(json& p) {
   p["/v1/top"]["get"] = operation(
       "The n rooms ranked by a statistic of their live window.",
       {query_param("metric", {{"type", "string"}, {"default", "temperature"}}, "the metric"),
@@ -342,22 +358,27 @@ json paths() {
                 {{"200", ok("rooms", {{"type", "array"}, {"items", ref("RoomSummary")}})},
                  {"400", error("a bad building id")},
                  {"404", error("the building has not reported")}});
-  add_live_paths(p);
-  {
-    json body = {
-        {"required", true},
-        {"content",
-         content({{"oneOf",
-                   {ref("ReadingInput"), {{"type", "array"}, {"items", ref("ReadingInput")}}}}})}};
-    json op = operation(
-        "Submit a reading or an array of them; accepted ones take the same path as MQTT "
-        "readings.",
-        json::array(),
-        {{"202", ok("how many were accepted, and why the others were not", ref("IngestResult"))},
-         {"400", error("the body is not JSON, or not a reading or an array of them")}});
-    op["requestBody"] = body;
-    p["/v1/readings"]["post"] = op;
-  }
+}
+
+/// Readings submitted over HTTP.
+void add_input_path(json& p) {
+  json body = {
+      {"required", true},
+      {"content",
+       content({{"oneOf",
+                 {ref("ReadingInput"), {{"type", "array"}, {"items", ref("ReadingInput")}}}}})}};
+  json op = operation(
+      "Submit a reading or an array of them; accepted ones take the same path as MQTT "
+      "readings.",
+      json::array(),
+      {{"202", ok("how many were accepted, and why the others were not", ref("IngestResult"))},
+       {"400", error("the body is not JSON, or not a reading or an array of them")}});
+  op["requestBody"] = body;
+  p["/v1/readings"]["post"] = op;
+}
+
+/// The shapes of earlier temperature services: a reading in, a live average out.
+void add_legacy_paths(json& p) {
   {
     json op = operation(
         "Submit one reading in the shape of earlier temperature services "
@@ -379,6 +400,10 @@ json paths() {
       {{"200", ok("the average", ref("LegacyAverage"))},
        {"400", error("a bad parameter or a window that is not configured")},
        {"404", error("no temperature readings for that building or room")}});
+}
+
+/// The dashboard, the probes, the metrics and this description.
+void add_service_paths(json& p) {
   p["/"]["get"] = operation(
       "The dashboard: every building's live summary, its rooms with live averages, when each "
       "last reported and a trend, searchable and worst first, refreshing itself.",
@@ -417,7 +442,16 @@ json paths() {
   p["/openapi.json"]["get"] =
       operation("This description.", json::array(),
                 {{"200", ok("OpenAPI 3.0 document", {{"type", "object"}})}});
+}
 
+json paths() {
+  json p;
+  add_history_paths(p);
+  add_site_paths(p);
+  add_live_paths(p);
+  add_input_path(p);
+  add_legacy_paths(p);
+  add_service_paths(p);
   // Probes, this description and the dashboard's page and assets hold no readings and stay
   // open; every other GET needs the read token and every POST the write token, when set.
   for (const char* path :

@@ -175,10 +175,10 @@ std::string csv_filename(std::initializer_list<std::string_view> parts, Micros f
   return name + ".csv";
 }
 
-void send_csv(httplib::Response& res, std::string body, const std::string& filename) {
+void send_csv(httplib::Response& res, const std::string& body, const std::string& filename) {
   res.status = 200;
   res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-  res.set_content(std::move(body), "text/csv; charset=utf-8");
+  res.set_content(body, "text/csv; charset=utf-8");
 }
 
 }  // namespace roomtemp

@@ -60,6 +60,6 @@ class CsvWriter {
 std::string csv_filename(std::initializer_list<std::string_view> parts, Micros from, Micros to);
 
 /// A 200 with `body` as "text/csv; charset=utf-8", offered as a download named `filename`.
-void send_csv(httplib::Response& res, std::string body, const std::string& filename);
+void send_csv(httplib::Response& res, const std::string& body, const std::string& filename);
 
 }  // namespace roomtemp

@@ -130,15 +130,6 @@ void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
   if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
 }
 
-void send_json(httplib::Response& res, const std::string& body) {
-  res.status = 200;
-  res.set_content(body, "application/json");
-}
-
-std::string dump(const json& doc) {
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // ---------------------------------------------------------------------------------------
 // Rows of readings and series: a JSON object each, or a CSV record whose header is the JSON
 // object's keys in the same order (null: an empty field).
@@ -226,7 +217,7 @@ template <typename Row>
 std::string json_array(const std::vector<Row>& rows) {
   json list = json::array();
   for (const Row& row : rows) list.push_back(to_json(row));
-  return dump(list);
+  return json_text(list);
 }
 
 void write_csv(CsvWriter& csv, const SeriesPoint& p) {
@@ -250,7 +241,7 @@ void send_rows(httplib::Response& res, BodyFormat format, const std::vector<Row>
             ? csv_filename({key.building, key.metric, route}, range.from, range.to)
             : csv_filename({key.building, key.room, key.metric, route}, range.from, range.to));
   }
-  send_json(res, json_array(rows));
+  send_json(res, 200, json_array(rows));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -273,7 +264,7 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
     if (s.count == 0) require_known(txn, key);
     return s;
   });
-  send_json(res, average_json(key, window, stats));
+  send_json(res, 200, average_json(key, window, stats));
 }
 
 /// GET …/readings?from&to&limit: raw readings, oldest first (ties by sensor_id). When more
@@ -314,7 +305,7 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
             const SeriesKey& key) {
   const Range range = time_range(req);
   const Duration step = params::optional_duration(req, "step").value_or(kDefaultStep);
-  const Micros step_us = std::chrono::duration_cast<std::chrono::microseconds>(step).count();
+  const Micros step_us = to_micros(step);
   if (step_us <= 0) throw BadRequest("'step' must be longer than 0");
   const std::optional<std::string> tz = params::optional(req, "tz");
   if (tz && (tz->empty() || tz->size() > 64))
@@ -383,7 +374,7 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
     doc["counts"] = counts;
     return doc;
   });
-  send_json(res, dump(out));
+  send_json(res, 200, json_text(out));
 }
 
 }  // namespace

@@ -6,11 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "aggregator.h"
-#include "config.h"
 #include "http_api.h"
 #include "ingest.h"
 #include "messages.h"
-#include "payload.h"
 #include "rest_params.h"
 
 namespace roomtemp {
@@ -19,11 +17,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::size_t kMaxPostItems = 10000;
-
-void send_json(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, "application/json");
-}
 
 WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
   auto stats = deps.aggregator.live(key, window, now_micros());
@@ -36,58 +29,9 @@ WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window
   return *stats;
 }
 
-/// Builds a Reading from one POSTed object, or says why it cannot. `default_metric` applies
-/// when the object names none.
-std::optional<Refusal> reading_from_json(const json& item, const std::string& default_metric,
-                                         Reading& out) {
-  if (!item.is_object()) return Refusal{RejectReason::bad_payload, "item is not a JSON object"};
-  auto text = [&](const char* key, std::string& dst) -> bool {
-    auto it = item.find(key);
-    if (it == item.end() || !it->is_string()) return false;
-    dst = it->get<std::string>();
-    return true;
-  };
-  if (!text("building_id", out.building))
-    return Refusal{RejectReason::bad_id, "building_id (a string) is required"};
-  if (!text("room_id", out.room))
-    return Refusal{RejectReason::bad_id, "room_id (a string) is required"};
-  if (item.contains("metric")) {
-    if (!text("metric", out.metric))
-      return Refusal{RejectReason::unknown_metric, "metric must be a string"};
-  } else {
-    out.metric = default_metric;
-  }
-  auto value = item.find(out.metric);
-  if (value == item.end()) value = item.find("value");
-  if (value == item.end() || !value->is_number())
-    return Refusal{RejectReason::bad_payload,
-                   "a numeric \"" + out.metric + "\" or \"value\" is required"};
-  out.value = value->get<double>();
-  out.received_at = now_micros();
-  out.ts = out.received_at;
-  if (auto ts = item.find("timestamp"); ts != item.end() && !ts->is_null()) {
-    std::optional<Micros> t;
-    if (ts->is_string())
-      t = parse_rfc3339(ts->get<std::string>());
-    else if (ts->is_number())
-      t = epoch_number_to_micros(ts->get<double>());
-    if (!t)
-      return Refusal{RejectReason::bad_timestamp,
-                     "timestamp is not RFC 3339, epoch seconds or epoch milliseconds"};
-    out.ts = *t;
-  }
-  if (auto sid = item.find("sensor_id"); sid != item.end() && !sid->is_null()) {
-    if (!sid->is_string()) return Refusal{RejectReason::bad_id, "sensor_id must be a string"};
-    out.sensor_id = sid->get<std::string>();
-  }
-  return std::nullopt;
-}
-
-/// Feeds POSTed readings through the same path as MQTT ones. Returns {accepted, rejections}.
+/// Feeds POSTed readings through the same path as MQTT ones, each item as the text it is kept
+/// as when refused. Returns {accepted, rejections}.
 json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
-  const auto config = deps.config.get();
-  const std::string default_metric =
-      config->find_metric("temperature") ? "temperature" : config->metrics.front().name;
   const bool many = body.is_array();
   if (many && body.size() > kMaxPostItems)
     throw BadRequest("at most " + std::to_string(kMaxPostItems) + " readings per request");
@@ -96,16 +40,8 @@ json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
   const std::size_t n = many ? body.size() : 1;
   for (std::size_t i = 0; i < n; ++i) {
     const json& item = many ? body[i] : body;
-    Reading r;
-    auto refusal = reading_from_json(item, default_metric, r);
-    const std::string raw = item.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (refusal) {
-      // Kept like any rejected input: counted, logged, stored, published.
-      deps.ingest.reject_input(source, raw, *refusal);
-    } else {
-      refusal = deps.ingest.submit(std::move(r), source, raw);
-    }
-    if (refusal) {
+    const std::string text = json_text(item);
+    if (auto refusal = deps.ingest.on_posted(text, source)) {
       rejected.push_back({{"index", i},
                           {"reason", std::string(reason_name(refusal->reason))},
                           {"detail", refusal->detail}});
@@ -180,14 +116,14 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     for (const auto& r : deps.aggregator.top(metric, w, by, order == "desc", n))
       out.push_back(nlohmann::ordered_json::parse(average_json(
           SeriesKey{r.building, r.room, metric}, deps.aggregator.windows()[w], r.stats)));
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 
   s.Get("/v1/buildings", [&deps](const httplib::Request&, httplib::Response& res) {
     json out = json::array();
     for (const auto& [b, rooms] : deps.aggregator.reported())
       out.push_back({{"building", b}, {"rooms", rooms.size()}});
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 
   s.Get(R"(/v1/buildings/([^/]+)/rooms)",
@@ -201,14 +137,14 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
                            {"metrics", r.metrics},
                            {"last_reading", r.last_reading ? json(format_rfc3339(r.last_reading))
                                                            : json(nullptr)}});
-          send_json(res, 200, out.dump());
+          send_json(res, 200, json_text(out));
         });
 
   s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
     json body = parse_body(req);
     if (!body.is_object() && !body.is_array())
       throw BadRequest("the body must be a reading object or an array of them");
-    send_json(res, 202, ingest_items(deps, body, "http:POST /v1/readings").dump());
+    send_json(res, 202, json_text(ingest_items(deps, body, "http:POST /v1/readings")));
   });
 
   // The shapes of the small temperature services roomtemp replaces.
@@ -217,10 +153,10 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     if (!body.is_object()) throw BadRequest("the body must be a JSON object");
     json result = ingest_items(deps, body, "http:POST /temperature");
     if (result["accepted"] == 1) {
-      send_json(res, 202, json{{"status", "accepted"}}.dump());
+      send_json(res, 202, json_text(json{{"status", "accepted"}}));
     } else {
       const auto& r = result["rejected"][0];
-      send_json(res, 400, json{{"error", r["detail"]}, {"reason", r["reason"]}}.dump());
+      send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
     }
   });
 
@@ -239,7 +175,7 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     out["count"] = st.count;
     out["from"] = format_rfc3339(st.from);
     out["to"] = format_rfc3339(st.to);
-    send_json(res, 200, out.dump());
+    send_json(res, 200, json_text(out));
   });
 }
 

@@ -1,5 +1,6 @@
 #include "config_file.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
@@ -270,7 +271,7 @@ class Reader {
     if (n["host"] && m.host.empty()) error(n["host"].Mark(), "mqtt.host: must not be empty");
     integer(n, w, "port", m.port, 1, 65535);
     string(n, w, "client_id", m.client_id);
-    if (n["client_id"] && (m.client_id.empty() || m.client_id.size() > 23 * 10))
+    if (n["client_id"] && (m.client_id.empty() || m.client_id.size() > 230))
       error(n["client_id"].Mark(), "mqtt.client_id: must be 1 to 230 characters");
     boolean(n, w, "clean_session", m.clean_session);
     integer(n, w, "qos", m.qos, 0, 2);
@@ -358,7 +359,7 @@ class Reader {
         continue;
       }
       if (name == "value" || name == "timestamp" || name == "sensor_id" || name == "rooms") {
-        error(kv.first.Mark(), q + ": '" + name + "' is reserved");
+        error(kv.first.Mark(), fmt::format("{}: '{}' is reserved", q, name));
         continue;
       }
       MetricConfig m{name, 0, 0, ""};

@@ -24,7 +24,7 @@ struct Options {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace roomtemp;
   // Signals are blocked before any thread exists, so the main loop alone receives them.
   SignalCatcher signals;
@@ -72,4 +72,9 @@ int main(int argc, char** argv) {
     component_log("main")->critical("{}", e.what());
     return 1;
   }
+} catch (const std::exception& e) {
+  // What fails before logging is set up (the signal mask, parsing the arguments, reading the
+  // configuration file, the log sink) ends with a message too, not std::terminate.
+  std::fprintf(stderr, "roomtempd: %s\n", e.what());
+  return 1;
 }

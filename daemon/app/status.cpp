@@ -20,8 +20,8 @@ std::string Status::line() {
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - last_at_).count();
   const auto received = get(metrics_.readings_received), written = get(metrics_.readings_written);
-  const double in_rate = seconds > 0 ? (received - last_received_) / seconds : 0;
-  const double out_rate = seconds > 0 ? (written - last_written_) / seconds : 0;
+  const double in_rate = seconds > 0 ? static_cast<double>(received - last_received_) / seconds : 0;
+  const double out_rate = seconds > 0 ? static_cast<double>(written - last_written_) / seconds : 0;
   last_at_ = now;
   last_received_ = received;
   last_written_ = written;

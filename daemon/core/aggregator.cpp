@@ -13,13 +13,6 @@ namespace {
 constexpr std::size_t kMaxPendingPerSeries = 1024;
 constexpr char kSep = '\x1f';
 
-Micros to_micros(Duration d) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-}
-
-}  // namespace
-
-namespace {
 std::uint64_t random_key() {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();

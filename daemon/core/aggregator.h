@@ -278,14 +278,18 @@ class Aggregator {
     }
     /// Counts `c` and keeps it if it is among the first offset + limit.
     void consider(const Candidate& c);
+    /// Considers room series `s` when the query's text matches it, placed by its numbers in
+    /// the ranking window (`ranked`) or by whether it is `reporting`.
+    void match(Series* s, const WindowStats& ranked, bool reporting);
   };
   /// Summarises the rooms of building `b` for `metric`, hottest and coldest by window `rank`;
-  /// with `out`, also lists them (only `only_room` when not empty); with `search`, adds the
-  /// rooms its query matches (it must rank by `rank`).
+  /// with `search`, adds the rooms its query matches (it must rank by `rank`).
   BuildingLive summarize(const std::string& b, const BuildingIndex& index,
                          const std::string& metric, std::size_t rank, Micros now,
-                         const std::string& only_room, std::vector<RoomLive>* out,
                          Search* search = nullptr);
+  /// The rooms of a building for `metric` in natural order (only `only_room` when not empty).
+  std::vector<RoomLive> list_rooms(const BuildingIndex& index, const std::string& metric,
+                                   const std::string& only_room, Micros now);
   /// The page `q` asks for of the rooms it matched (the lock held).
   RoomPage page_of(Search& search, Micros now);
   /// Calls visit(building, index) for every building with `lock` held, letting go of it

@@ -14,10 +14,6 @@ namespace {
 /// 0.3 ms of work.
 constexpr std::size_t kRoomsPerSlice = 2048;
 
-Micros to_micros(Duration d) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-}
-
 /// Building, then room, in natural order.
 bool room_less(std::string_view b1, std::string_view r1, std::string_view b2, std::string_view r2) {
   if (b1 != b2) return natural_less(b1, b2);
@@ -69,7 +65,6 @@ RoomLive Aggregator::room_live(Series& s, Micros now) {
 
 BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& index,
                                    const std::string& metric, std::size_t rank, Micros now,
-                                   const std::string& only_room, std::vector<RoomLive>* out,
                                    Search* search) {
   BuildingLive sum;
   sum.building = b;
@@ -108,31 +103,24 @@ BuildingLive Aggregator::summarize(const std::string& b, const BuildingIndex& in
         cold = ranked;
       }
     }
-    if (out && (only_room.empty() || room_of(s) == only_room)) out->push_back(room_live(*s, now));
-    if (search) {
-      const RoomQuery& q = search->query;
-      const KeyParts parts = split_key(*s->key);
-      if (!q.contains.empty()) {
-        search->path.assign(parts.building).append(1, '/').append(parts.room);
-        if (!contains_ignoring_case(search->path, q.contains)) continue;
-      }
-      Candidate c{s, 0, 0};
-      if (q.order == RoomOrder::hottest || q.order == RoomOrder::coldest) {
-        c.group = ranked.count > 0 ? 0 : 1;
-        c.value = q.order == RoomOrder::hottest ? -ranked.avg() : ranked.avg();
-      } else if (q.order == RoomOrder::silent) {
-        c.group = reporting ? 1 : 0;
-        c.value = static_cast<double>(s->last_received);
-      }
-      search->consider(c);
-    }
+    if (search) search->match(s, ranked, reporting);
   }
   if (hottest) sum.hottest = RankedRoom{b, std::string(room_of(hottest)), hot};
   if (coldest) sum.coldest = RankedRoom{b, std::string(room_of(coldest)), cold};
-  if (out)
-    std::sort(out->begin(), out->end(),
-              [](const RoomLive& x, const RoomLive& y) { return natural_less(x.room, y.room); });
   return sum;
+}
+
+std::vector<RoomLive> Aggregator::list_rooms(const BuildingIndex& index, const std::string& metric,
+                                             const std::string& only_room, Micros now) {
+  std::vector<RoomLive> out;
+  if (const std::vector<Series*>* rooms = index.of(metric)) {
+    for (Series* s : *rooms)
+      if (only_room.empty() || split_key(*s->key).room == only_room)
+        out.push_back(room_live(*s, now));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RoomLive& x, const RoomLive& y) { return natural_less(x.room, y.room); });
+  return out;
 }
 
 bool Aggregator::candidate_less(const Candidate& x, const Candidate& y) {
@@ -140,6 +128,23 @@ bool Aggregator::candidate_less(const Candidate& x, const Candidate& y) {
   if (x.value != y.value) return x.value < y.value;
   const KeyParts a = split_key(*x.series->key), b = split_key(*y.series->key);
   return room_less(a.building, a.room, b.building, b.room);
+}
+
+void Aggregator::Search::match(Series* s, const WindowStats& ranked, bool reporting) {
+  if (!query.contains.empty()) {
+    const KeyParts parts = split_key(*s->key);
+    path.assign(parts.building).append(1, '/').append(parts.room);
+    if (!contains_ignoring_case(path, query.contains)) return;
+  }
+  Candidate c{s, 0, 0};
+  if (query.order == RoomOrder::hottest || query.order == RoomOrder::coldest) {
+    c.group = ranked.count > 0 ? 0 : 1;
+    c.value = query.order == RoomOrder::hottest ? -ranked.avg() : ranked.avg();
+  } else if (query.order == RoomOrder::silent) {
+    c.group = reporting ? 1 : 0;
+    c.value = static_cast<double>(s->last_received);
+  }
+  consider(c);
 }
 
 void Aggregator::Search::consider(const Candidate& c) {
@@ -203,7 +208,7 @@ std::vector<BuildingLive> Aggregator::buildings_live(const std::string& metric, 
     visit_buildings(
         lock,
         [&](const std::string& b, const BuildingIndex& index) {
-          out.push_back(summarize(b, index, metric, rank, now, "", nullptr));
+          out.push_back(summarize(b, index, metric, rank, now));
         },
         [&] { out.clear(); });
   }
@@ -220,7 +225,8 @@ std::optional<BuildingView> Aggregator::building_live(const std::string& buildin
   auto it = buildings_.find(building);
   if (it == buildings_.end()) return std::nullopt;
   BuildingView view;
-  view.summary = summarize(it->first, it->second, metric, rank, now, room, &view.rooms);
+  view.summary = summarize(it->first, it->second, metric, rank, now);
+  view.rooms = list_rooms(it->second, metric, room, now);
   return view;
 }
 
@@ -230,7 +236,7 @@ RoomPage Aggregator::rooms_live(const RoomQuery& q, Micros now) {
   visit_buildings(
       lock,
       [&](const std::string& b, const BuildingIndex& index) {
-        summarize(b, index, q.metric, q.window, now, "", nullptr, &search);
+        summarize(b, index, q.metric, q.window, now, &search);
       },
       [&] { search.clear(); });
   return page_of(search, now);
@@ -247,7 +253,7 @@ SiteView Aggregator::site_live(const RoomQuery& q, Micros now) {
         lock,
         [&](const std::string& b, const BuildingIndex& index) {
           site.buildings.push_back(
-              summarize(b, index, q.metric, q.window, now, "", nullptr, list ? &search : nullptr));
+              summarize(b, index, q.metric, q.window, now, list ? &search : nullptr));
         },
         [&] {
           site.buildings.clear();

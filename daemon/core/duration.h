@@ -5,9 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "timeutil.h"
+
 namespace roomtemp {
 
 using Duration = std::chrono::milliseconds;
+
+/// A configured duration as Micros, the unit of reading times and windows.
+constexpr Micros to_micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 
 /// Parses `500ms`, `10s`, `15m`, `1h`, `7d` (a non-negative integer and one unit).
 std::optional<Duration> parse_duration(std::string_view text);

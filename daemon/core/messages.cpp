@@ -33,7 +33,15 @@ std::string rejection_json(const Rejection& j) {
                         {"reason", reason_name(j.reason)},
                         {"detail", j.detail},
                         {"received_at", format_rfc3339(j.received_at)}};
+  return json_text(doc);
+}
+
+std::string json_text(const nlohmann::json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string json_text(const nlohmann::ordered_json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace roomtemp

@@ -27,7 +27,8 @@ void Histogram::render(const std::string& name, std::string& out) const {
     out += buf;
   }
   std::snprintf(buf, sizeof buf, "%s_sum %.6f\n%s_count %llu\n", name.c_str(),
-                sum_micros_.load(std::memory_order_relaxed) / 1e6, name.c_str(),
+                static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6,
+                name.c_str(),
                 static_cast<unsigned long long>(count_.load(std::memory_order_relaxed)));
   out += buf;
 }

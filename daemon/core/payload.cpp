@@ -1,5 +1,6 @@
 #include "payload.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -17,12 +18,6 @@ std::string_view trim(std::string_view s) {
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
-}
-
-bool fail(Refusal& r, RejectReason reason, std::string detail) {
-  r.reason = reason;
-  r.detail = std::move(detail);
-  return false;
 }
 
 // A bare number, strictly: the whole text must be the number.
@@ -45,44 +40,47 @@ bool parse_bare_number(std::string_view s, double& out) {
   return ec == std::errc{};
 }
 
-/// The top-level fields a reading needs, collected while nlohmann's SAX parser reads the
-/// object: no document is built (the DOM parse was the larger part of a reading's CPU).
+/// What one top-level field of a JSON object held.
+struct Field {
+  enum class Kind { absent, null, number, string, other };
+  Kind kind = Kind::absent;
+  double number = 0;
+  std::string text;
+};
+
+/// The top-level fields named `names` of a JSON object, collected while nlohmann's SAX parser
+/// reads it: no document is built (the DOM parse was the larger part of a reading's CPU).
 /// Like the DOM, a key given twice counts with its last value.
+template <std::size_t N>
 class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  enum class Kind { absent, null, number, string, other };
-  struct Field {
-    Kind kind = Kind::absent;
-    double number = 0;
-    std::string text;
-  };
-  enum : unsigned { kMetric = 1, kValue = 2, kTimestamp = 4, kSensorId = 8 };
+  explicit FieldCollector(std::array<std::string_view, N> names) : names_(names) {}
 
-  explicit FieldCollector(std::string_view metric) : metric_name_(metric) {}
+  std::array<Field, N> fields;  ///< fields[i] is names[i]'s
 
-  Field metric, value, timestamp, sensor_id;
-
-  bool null() override { return scalar(Kind::null, 0, nullptr); }
-  bool boolean(bool) override { return scalar(Kind::other, 0, nullptr); }
+  bool null() override { return scalar(Field::Kind::null, 0, nullptr); }
+  bool boolean(bool) override { return scalar(Field::Kind::other, 0, nullptr); }
   bool number_integer(number_integer_t v) override {
-    return scalar(Kind::number, static_cast<double>(v), nullptr);
+    return scalar(Field::Kind::number, static_cast<double>(v), nullptr);
   }
   bool number_unsigned(number_unsigned_t v) override {
-    return scalar(Kind::number, static_cast<double>(v), nullptr);
+    return scalar(Field::Kind::number, static_cast<double>(v), nullptr);
   }
   bool number_float(number_float_t v, const string_t&) override {
-    return scalar(Kind::number, v, nullptr);
+    return scalar(Field::Kind::number, v, nullptr);
   }
-  bool string(string_t& v) override { return scalar(Kind::string, 0, &v); }
-  bool binary(binary_t&) override { return scalar(Kind::other, 0, nullptr); }
+  bool string(string_t& v) override { return scalar(Field::Kind::string, 0, &v); }
+  bool binary(binary_t&) override { return scalar(Field::Kind::other, 0, nullptr); }
   bool start_object(std::size_t) override { return open(); }
   bool start_array(std::size_t) override { return open(); }
   bool end_object() override { return close(); }
   bool end_array() override { return close(); }
   bool key(string_t& k) override {
-    if (depth_ == 1)
-      wanted_ = (k == metric_name_ ? kMetric : 0u) | (k == "value" ? kValue : 0u) |
-                (k == "timestamp" ? kTimestamp : 0u) | (k == "sensor_id" ? kSensorId : 0u);
+    if (depth_ == 1) {
+      wanted_ = 0;  // one key may be two names (a metric called "value")
+      for (std::size_t i = 0; i < N; ++i)
+        if (k == names_[i]) wanted_ |= 1u << i;
+    }
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
@@ -90,23 +88,21 @@ class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
-  void set(Kind kind, double number, const std::string* text) {
-    for (auto [bit, field] :
-         {std::pair{kMetric, &metric}, std::pair{kValue, &value}, std::pair{kTimestamp, &timestamp},
-          std::pair{kSensorId, &sensor_id}}) {
-      if (!(wanted_ & bit)) continue;
-      field->kind = kind;
-      field->number = number;
-      if (text) field->text = *text;
+  void set(Field::Kind kind, double number, const std::string* text) {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (!(wanted_ & (1u << i))) continue;
+      fields[i].kind = kind;
+      fields[i].number = number;
+      if (text) fields[i].text = *text;
     }
     wanted_ = 0;
   }
-  bool scalar(Kind kind, double number, const std::string* text) {
+  bool scalar(Field::Kind kind, double number, const std::string* text) {
     if (depth_ == 1) set(kind, number, text);
     return true;
   }
   bool open() {
-    if (depth_ == 1) set(Kind::other, 0, nullptr);  // a nested object or array as a field value
+    if (depth_ == 1) set(Field::Kind::other, 0, nullptr);  // a nested object or array as a value
     ++depth_;
     return true;
   }
@@ -115,22 +111,28 @@ class FieldCollector final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
-  std::string_view metric_name_;
+  std::array<std::string_view, N> names_;
   int depth_ = 0;
   unsigned wanted_ = 0;
 };
 
+/// Reads `text` (which must hold one JSON object, nothing after it) into `fields`.
+template <std::size_t N>
+bool collect(std::string_view text, FieldCollector<N>& fields) {
+  return nlohmann::json::sax_parse(text, &fields, nlohmann::json::input_format_t::json, true);
+}
+
 /// How a refusal names what a field held instead of a number.
-const char* kind_name(FieldCollector::Kind kind) {
+const char* kind_name(Field::Kind kind) {
   switch (kind) {
-    case FieldCollector::Kind::null:
+    case Field::Kind::null:
       return "null";
-    case FieldCollector::Kind::string:
+    case Field::Kind::string:
       return "a string";
-    case FieldCollector::Kind::other:
+    case Field::Kind::other:
       return "not a single value";
-    case FieldCollector::Kind::absent:
-    case FieldCollector::Kind::number:
+    case Field::Kind::absent:
+    case Field::Kind::number:
       break;
   }
   return "something else";
@@ -153,83 +155,116 @@ std::optional<Micros> epoch_number_to_micros(double number) {
   return epoch_seconds_to_micros(number);
 }
 
-bool parse_payload(std::string_view payload, std::string_view metric, PayloadFields& out,
-                   Refusal& refusal) {
-  if (payload.size() > kMaxPayloadBytes)
-    return fail(refusal, RejectReason::too_large,
-                "payload of " + std::to_string(payload.size()) + " bytes exceeds 4096");
+std::optional<Refusal> check_payload_size(std::string_view payload) {
+  if (payload.size() <= kMaxPayloadBytes) return std::nullopt;
+  return Refusal{RejectReason::too_large, "payload of " + std::to_string(payload.size()) +
+                                              " bytes exceeds " + std::to_string(kMaxPayloadBytes)};
+}
+
+std::variant<PayloadFields, Refusal> read_payload(std::string_view payload,
+                                                  std::string_view metric) {
   std::string_view text = payload;
   // Some sensors (and editors that wrote a test payload) start UTF-8 text with a byte order
   // mark; JSON and numbers never begin with one, so it is skipped rather than refused.
   if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
   text = trim(text);
-  if (text.empty()) return fail(refusal, RejectReason::bad_payload, "empty payload");
+  if (text.empty()) return Refusal{RejectReason::bad_payload, "empty payload"};
 
   if (text.front() != '{') {
     double v;
     if (!parse_bare_number(text, v))
-      return fail(refusal, RejectReason::bad_payload,
-                  "payload is neither a number nor a JSON object: it begins with " +
-                      printable(text.substr(0, 16), 40));
-    if (!std::isfinite(v)) return fail(refusal, RejectReason::not_finite, "value is not finite");
-    out = PayloadFields{v, std::nullopt, std::nullopt};
-    return true;
+      return Refusal{RejectReason::bad_payload,
+                     "payload is neither a number nor a JSON object: it begins with " +
+                         printable(text.substr(0, 16), 40)};
+    if (!std::isfinite(v)) return Refusal{RejectReason::not_finite, "value is not finite"};
+    return PayloadFields{v, std::nullopt, std::nullopt};
   }
 
   // The text starts with '{' and the parse is strict (nothing may follow the object), so a
   // successful parse means one JSON object.
-  FieldCollector fields(metric);
-  if (!nlohmann::json::sax_parse(text, &fields, nlohmann::json::input_format_t::json, true))
-    return fail(refusal, RejectReason::bad_payload, "invalid JSON");
+  enum { kMetric, kValue, kTimestamp, kSensorId };
+  FieldCollector<4> collector({metric, "value", "timestamp", "sensor_id"});
+  if (!collect(text, collector)) return Refusal{RejectReason::bad_payload, "invalid JSON"};
+  auto& fields = collector.fields;
 
-  using Kind = FieldCollector::Kind;
-  const FieldCollector::Field* found = &fields.metric;
+  using Kind = Field::Kind;
+  const Field* found = &fields[kMetric];
   std::string_view key = metric;
   if (found->kind == Kind::absent) {
-    found = &fields.value;
+    found = &fields[kValue];
     key = "value";
   }
   if (found->kind == Kind::absent)
-    return fail(refusal, RejectReason::bad_payload,
-                "JSON object has neither \"" + std::string(metric) + "\" nor \"value\"");
+    return Refusal{RejectReason::bad_payload,
+                   "JSON object has neither \"" + std::string(metric) + "\" nor \"value\""};
   if (found->kind != Kind::number)
-    return fail(refusal, RejectReason::bad_payload,
-                "\"" + printable(key, 64) + "\" is " + kind_name(found->kind) + ", not a number" +
-                    (found->kind == Kind::string ? " (write 22.5, not \"22.5\")" : ""));
+    return Refusal{RejectReason::bad_payload,
+                   "\"" + printable(key, 64) + "\" is " + kind_name(found->kind) +
+                       ", not a number" +
+                       (found->kind == Kind::string ? " (write 22.5, not \"22.5\")" : "")};
+  PayloadFields out;
   out.value = found->number;
-  if (!std::isfinite(out.value))
-    return fail(refusal, RejectReason::not_finite, "value is not finite");
+  if (!std::isfinite(out.value)) return Refusal{RejectReason::not_finite, "value is not finite"};
 
-  out.ts.reset();
-  switch (fields.timestamp.kind) {
+  const Field& timestamp = fields[kTimestamp];
+  switch (timestamp.kind) {
     case Kind::absent:
     case Kind::null:
       break;
     case Kind::string:
-      out.ts = parse_timestamp_text(fields.timestamp.text);
+      out.ts = parse_timestamp_text(timestamp.text);
       if (!out.ts)
-        return fail(refusal, RejectReason::bad_timestamp,
-                    "timestamp is not RFC 3339 with an offset");
+        return Refusal{RejectReason::bad_timestamp, "timestamp is not RFC 3339 with an offset"};
       break;
     case Kind::number:
-      out.ts = epoch_number_to_micros(fields.timestamp.number);
+      out.ts = epoch_number_to_micros(timestamp.number);
       if (!out.ts)
-        return fail(refusal, RejectReason::bad_timestamp,
-                    "timestamp is not epoch seconds or milliseconds between 1970 and 9999");
+        return Refusal{RejectReason::bad_timestamp,
+                       "timestamp is not epoch seconds or milliseconds between 1970 and 9999"};
       break;
     case Kind::other:
-      return fail(refusal, RejectReason::bad_timestamp,
-                  "timestamp must be RFC 3339 text or epoch seconds");
+      return Refusal{RejectReason::bad_timestamp,
+                     "timestamp must be RFC 3339 text or epoch seconds"};
   }
 
-  out.sensor_id.reset();
-  if (fields.sensor_id.kind != Kind::absent && fields.sensor_id.kind != Kind::null) {
-    if (fields.sensor_id.kind != Kind::string || !valid_id(fields.sensor_id.text))
-      return fail(refusal, RejectReason::bad_id,
-                  "sensor_id must be 1-64 characters of A-Z a-z 0-9 _ - .");
-    out.sensor_id = std::move(fields.sensor_id.text);
+  Field& sensor_id = fields[kSensorId];
+  if (sensor_id.kind != Kind::absent && sensor_id.kind != Kind::null) {
+    if (sensor_id.kind != Kind::string || !valid_id(sensor_id.text))
+      return Refusal{RejectReason::bad_id, std::string(kBadSensorIdDetail)};
+    out.sensor_id = std::move(sensor_id.text);
   }
-  return true;
+  return out;
+}
+
+std::variant<PayloadFields, Refusal> parse_payload(std::string_view payload,
+                                                   std::string_view metric) {
+  if (auto too_large = check_payload_size(payload)) return std::move(*too_large);
+  return read_payload(payload, metric);
+}
+
+std::variant<SensorTopic, Refusal> read_posted_address(std::string_view item,
+                                                       std::string_view default_metric) {
+  // Only an object names where it belongs: a bare number, a sensor payload's other form, does not.
+  if (!item.starts_with('{'))
+    return Refusal{RejectReason::bad_payload, "item is not a JSON object"};
+  enum { kBuilding, kRoom, kMetric };
+  FieldCollector<3> collector({"building_id", "room_id", "metric"});
+  if (!collect(item, collector)) return Refusal{RejectReason::bad_payload, "invalid JSON"};
+  auto& fields = collector.fields;
+  using Kind = Field::Kind;
+  if (fields[kBuilding].kind != Kind::string)
+    return Refusal{RejectReason::bad_id, "building_id (a string) is required"};
+  if (fields[kRoom].kind != Kind::string)
+    return Refusal{RejectReason::bad_id, "room_id (a string) is required"};
+  SensorTopic where{std::move(fields[kBuilding].text), std::move(fields[kRoom].text),
+                    std::string(default_metric)};
+  if (fields[kMetric].kind != Kind::absent) {
+    if (fields[kMetric].kind != Kind::string)
+      return Refusal{RejectReason::unknown_metric, "metric must be a string"};
+    where.metric = std::move(fields[kMetric].text);
+  }
+  if (auto bad = check_address(where.building, where.room, where.metric)) return std::move(*bad);
+  return where;
 }
 
 }  // namespace roomtemp

@@ -2,8 +2,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "reading.h"
+#include "topic.h"
 
 namespace roomtemp {
 
@@ -17,18 +19,26 @@ struct PayloadFields {
   std::optional<std::string> sensor_id;
 };
 
-/// A refusal: the reason and a human-readable detail.
-struct Refusal {
-  RejectReason reason;
-  std::string detail;
-};
+/// The size rule of a sensor payload (README "Topics and payloads"): too_large past
+/// kMaxPayloadBytes, else nullopt. A POSTed reading is not held to it (the body has its own).
+std::optional<Refusal> check_payload_size(std::string_view payload);
 
-/// Parses a bare number or a JSON object whose value key is `metric` or `value`, with optional
-/// `timestamp` (RFC 3339, epoch seconds or epoch milliseconds) and `sensor_id`. A leading
-/// UTF-8 byte order mark is skipped. Returns false and fills `refusal`
-/// when the payload is unusable. Does not check the value's range.
-bool parse_payload(std::string_view payload, std::string_view metric, PayloadFields& out,
-                   Refusal& refusal);
+/// Reads a bare number or a JSON object whose value key is `metric` or `value`, with optional
+/// `timestamp` (RFC 3339, epoch seconds or epoch milliseconds) and `sensor_id`. A leading UTF-8
+/// byte order mark is skipped. Checks neither size (check_payload_size) nor the value's range.
+/// MQTT payloads and POSTed readings are both read here, so the same fields get the same text.
+std::variant<PayloadFields, Refusal> read_payload(std::string_view payload,
+                                                  std::string_view metric);
+
+/// A sensor payload whole: check_payload_size, then read_payload.
+std::variant<PayloadFields, Refusal> parse_payload(std::string_view payload,
+                                                   std::string_view metric);
+
+/// Where a POSTed reading belongs (README "REST API"): the `building_id`, `room_id` and
+/// `metric` (`default_metric` when absent) of a JSON object, checked by check_address. Its
+/// value, timestamp and sensor_id are read_payload's to read.
+std::variant<SensorTopic, Refusal> read_posted_address(std::string_view item,
+                                                       std::string_view default_metric);
 
 /// Parses a timestamp given as RFC 3339 text.
 std::optional<Micros> parse_timestamp_text(std::string_view text);

@@ -39,6 +39,13 @@ inline constexpr int kRejectReasonCount = 11;
 
 std::string_view reason_name(RejectReason r);
 
+/// Why one input is not a reading, whatever its source (a topic, a payload, a POSTed item, a
+/// check or a limit): a value, so callers branch on `reason`, never on the text.
+struct Refusal {
+  RejectReason reason = RejectReason::bad_payload;
+  std::string detail;  ///< human-readable, e.g. "150 is outside [-60, 100]"
+};
+
 /// Input that was refused, kept with its reason.
 struct Rejection {
   Micros received_at = 0;

@@ -29,7 +29,7 @@ void put_str(std::string& out, const std::string& s) {
 
 class Cursor {
  public:
-  explicit Cursor(const std::string& s) : s_(s) {}
+  explicit Cursor(std::string_view s) : s_(s) {}
   template <typename T>
   bool get(T& v) {
     if (pos_ + sizeof(T) > s_.size()) return false;
@@ -47,7 +47,7 @@ class Cursor {
   bool done() const { return pos_ == s_.size(); }
 
  private:
-  const std::string& s_;
+  std::string_view s_;
   std::size_t pos_ = 0;
 };
 
@@ -78,24 +78,23 @@ std::string encode_inbound(const Inbound& item) {
   return out;
 }
 
-bool decode_inbound(const std::string& body, Inbound& out) {
+std::optional<Inbound> decode_inbound(std::string_view body) {
   Cursor c(body);
   std::uint8_t type;
-  if (!c.get(type)) return false;
+  if (!c.get(type)) return std::nullopt;
   if (type == 1) {
     Reading r;
     std::uint8_t has_sensor;
     if (!c.get(r.ts) || !c.get(r.received_at) || !c.get(r.value) || !c.get_str(r.building) ||
         !c.get_str(r.room) || !c.get_str(r.metric) || !c.get(has_sensor))
-      return false;
+      return std::nullopt;
     if (has_sensor) {
       std::string s;
-      if (!c.get_str(s)) return false;
+      if (!c.get_str(s)) return std::nullopt;
       r.sensor_id = std::move(s);
     }
-    if (!c.done()) return false;
-    out = std::move(r);
-    return true;
+    if (!c.done()) return std::nullopt;
+    return r;
   }
   if (type == 2 || type == 3) {
     // Type 2, from a spool written before rejections had ids, gets a fresh one.
@@ -104,15 +103,14 @@ bool decode_inbound(const std::string& body, Inbound& out) {
     if (type == 2)
       j.id = new_rejection_id();
     else if (!c.get(j.id) || j.id == 0)
-      return false;
+      return std::nullopt;
     if (!c.get(j.received_at) || !c.get(reason) || reason >= kRejectReasonCount ||
         !c.get_str(j.topic) || !c.get_str(j.payload) || !c.get_str(j.detail) || !c.done())
-      return false;
+      return std::nullopt;
     j.reason = static_cast<RejectReason>(reason);
-    out = std::move(j);
-    return true;
+    return j;
   }
-  return false;
+  return std::nullopt;
 }
 
 void append_record(std::string& out, const Inbound& item) {

@@ -23,7 +23,8 @@ std::optional<Refusal> SeriesLimiter::admit(const Reading& r, const LimitsConfig
   }
   if (limits.series_rate <= 0) return std::nullopt;
   Bucket& b = it->second;
-  b.tokens = std::min(burst, b.tokens + (now - b.last) / 1e6 * limits.series_rate);
+  b.tokens =
+      std::min(burst, b.tokens + static_cast<double>(now - b.last) / 1e6 * limits.series_rate);
   b.last = now;
   if (b.tokens < 1) {
     return Refusal{RejectReason::rate_limited,

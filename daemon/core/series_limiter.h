@@ -5,7 +5,6 @@
 #include <unordered_map>
 
 #include "config.h"
-#include "payload.h"
 #include "reading.h"
 
 namespace roomtemp {

@@ -77,8 +77,8 @@ std::optional<Micros> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  std::int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                      second - offset_minutes * 60;
+  std::int64_t secs = days_from_civil(year, month, day) * 86400 + std::int64_t{hour} * 3600 +
+                      std::int64_t{minute} * 60 + second - std::int64_t{offset_minutes} * 60;
   return secs * kMicrosPerSecond + frac;
 }
 

@@ -105,33 +105,30 @@ std::string escape_text(std::string_view text, std::size_t max_bytes, bool contr
 
 }  // namespace
 
-bool parse_sensor_topic(std::string_view topic, SensorTopic& out, std::string& why, bool& bad_id) {
-  bad_id = false;
+std::variant<SensorTopic, Refusal> parse_sensor_topic(std::string_view topic) {
   auto levels = split_levels(topic);
-  if (levels.size() != 5 || levels[0] != "buildings" || levels[2] != "rooms") {
-    why = "topic is not buildings/{building}/rooms/{room}/{metric}";
-    return false;
-  }
-  if (!valid_id(levels[1])) {
-    why = "bad building id '" + printable(levels[1]) + "'";
-    bad_id = true;
-    return false;
-  }
-  if (!valid_id(levels[3])) {
-    why = "bad room id '" + printable(levels[3]) + "'";
-    bad_id = true;
-    return false;
-  }
-  if (!valid_id(levels[4])) {
-    // Not a metric name we could ever have configured: the caller reports unknown_metric.
-    why = "unknown metric '" + printable(levels[4]) + "'";
-    bad_id = false;
-    return false;
-  }
-  out.building = std::string(levels[1]);
-  out.room = std::string(levels[3]);
-  out.metric = std::string(levels[4]);
-  return true;
+  if (levels.size() != 5 || levels[0] != "buildings" || levels[2] != "rooms")
+    return Refusal{RejectReason::bad_topic,
+                   "topic is not buildings/{building}/rooms/{room}/{metric}"};
+  if (auto bad = check_address(levels[1], levels[3], levels[4])) return std::move(*bad);
+  return SensorTopic{std::string(levels[1]), std::string(levels[3]), std::string(levels[4])};
+}
+
+std::optional<Refusal> check_address(std::string_view building, std::string_view room,
+                                     std::string_view metric) {
+  if (!valid_id(building)) return id_refusal("building", building);
+  if (!valid_id(room)) return id_refusal("room", room);
+  // Not a metric name we could ever have configured: unknown, like a valid name not configured.
+  if (!valid_id(metric)) return metric_refusal(metric);
+  return std::nullopt;
+}
+
+Refusal id_refusal(std::string_view what, std::string_view id) {
+  return Refusal{RejectReason::bad_id, "bad " + std::string(what) + " id '" + printable(id) + "'"};
+}
+
+Refusal metric_refusal(std::string_view metric) {
+  return Refusal{RejectReason::unknown_metric, "unknown metric '" + printable(metric) + "'"};
 }
 
 bool is_own_output_topic(std::string_view topic) {

@@ -1,22 +1,40 @@
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+
+#include "reading.h"
 
 namespace roomtemp {
 
 /// True for 1-64 characters of A-Z a-z 0-9 _ - . (building, room, sensor and metric ids).
 bool valid_id(std::string_view id);
 
-/// The parts of a sensor topic `buildings/{building}/rooms/{room}/{metric}`.
+/// Where a reading belongs: the parts of a sensor topic
+/// `buildings/{building}/rooms/{room}/{metric}`, or what a POSTed reading names in their place.
 struct SensorTopic {
   std::string building;
   std::string room;
   std::string metric;
 };
 
-/// Splits a sensor topic. On failure returns false and says why in `why`; `bad_id` tells
-/// whether the shape was right but an id was not.
-bool parse_sensor_topic(std::string_view topic, SensorTopic& out, std::string& why, bool& bad_id);
+/// Splits a sensor topic, or refuses it: bad_topic when it is not of that shape, else as
+/// check_address says.
+std::variant<SensorTopic, Refusal> parse_sensor_topic(std::string_view topic);
+
+/// The ids of an address, checked in the order a topic names them: bad_id quoting the building
+/// or room id, unknown_metric for a metric name no configuration could hold; nullopt when valid.
+std::optional<Refusal> check_address(std::string_view building, std::string_view room,
+                                     std::string_view metric);
+
+/// The refusal of a building or room id (`what`) that is not valid_id, quoting it.
+Refusal id_refusal(std::string_view what, std::string_view id);
+/// The refusal of a metric that is not configured, quoting it.
+Refusal metric_refusal(std::string_view metric);
+/// The detail of a sensor_id that is not valid_id.
+inline constexpr std::string_view kBadSensorIdDetail =
+    "sensor_id must be 1-64 characters of A-Z a-z 0-9 _ - .";
 
 /// True for topics the daemon itself publishes (averages, roomtemp/…), which it never
 /// treats as input even when a subscription would match them.

@@ -77,12 +77,12 @@ Rejection make_rejection(Micros received_at, std::string_view topic, std::string
 }
 
 std::optional<Refusal> check_reading(Reading& r, const Config& config) {
-  if (!valid_id(r.building)) return Refusal{RejectReason::bad_id, "bad building id"};
-  if (!valid_id(r.room)) return Refusal{RejectReason::bad_id, "bad room id"};
-  if (r.sensor_id && !valid_id(*r.sensor_id)) return Refusal{RejectReason::bad_id, "bad sensor_id"};
+  if (!valid_id(r.building)) return id_refusal("building", r.building);
+  if (!valid_id(r.room)) return id_refusal("room", r.room);
+  if (r.sensor_id && !valid_id(*r.sensor_id))
+    return Refusal{RejectReason::bad_id, std::string(kBadSensorIdDetail)};
   const MetricConfig* m = config.find_metric(r.metric);
-  if (!m)
-    return Refusal{RejectReason::unknown_metric, "unknown metric '" + printable(r.metric) + "'"};
+  if (!m) return metric_refusal(r.metric);
   if (!std::isfinite(r.value)) return Refusal{RejectReason::not_finite, "value is not finite"};
   r.value += 0.0;  // -0 (a sensor's "-0.0") is stored and published as 0
   if (r.value < m->min || r.value > m->max)
@@ -103,38 +103,56 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config) {
   return std::nullopt;
 }
 
-Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
-                         const Config& config, bool* stamped_on_arrival) {
-  auto reject = [&](RejectReason reason, std::string_view detail) -> Inbound {
-    return make_rejection(now, topic, payload, reason, detail);
-  };
-  if (payload.size() > kMaxPayloadBytes)
-    return reject(RejectReason::too_large,
-                  "payload of " + std::to_string(payload.size()) + " bytes exceeds 4096");
-  SensorTopic parts;
-  std::string why;
-  bool bad_id = false;
-  if (!parse_sensor_topic(topic, parts, why, bad_id)) {
-    if (!bad_id && why.rfind("unknown metric", 0) == 0)
-      return reject(RejectReason::unknown_metric, why);
-    return reject(bad_id ? RejectReason::bad_id : RejectReason::bad_topic, why);
-  }
-  if (!config.find_metric(parts.metric))
-    return reject(RejectReason::unknown_metric, "unknown metric '" + parts.metric + "'");
-  PayloadFields fields;
-  Refusal refusal;
-  if (!parse_payload(payload, parts.metric, fields, refusal))
-    return reject(refusal.reason, refusal.detail);
+namespace {
+
+/// What every reading goes through once its address is known, whatever its source: the metric
+/// must be configured, `payload`'s fields are read (read_payload), a reading without a
+/// timestamp is stamped `now`, and the result passes check_reading.
+std::variant<Reading, Refusal> reading_at(SensorTopic&& where, std::string_view payload, Micros now,
+                                          const Config& config, bool* stamped_on_arrival) {
+  if (!config.find_metric(where.metric)) return metric_refusal(where.metric);
+  auto read = read_payload(payload, where.metric);
+  if (auto* refusal = std::get_if<Refusal>(&read)) return std::move(*refusal);
+  auto& fields = std::get<PayloadFields>(read);
   if (stamped_on_arrival) *stamped_on_arrival = !fields.ts;
   Reading r{fields.ts.value_or(now),
-            std::move(parts.building),
-            std::move(parts.room),
-            std::move(parts.metric),
+            std::move(where.building),
+            std::move(where.room),
+            std::move(where.metric),
             fields.value,
             std::move(fields.sensor_id),
             now};
-  if (auto bad = check_reading(r, config)) return reject(bad->reason, bad->detail);
+  if (auto refusal = check_reading(r, config)) return std::move(*refusal);
   return r;
+}
+
+}  // namespace
+
+Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
+                         const Config& config, bool* stamped_on_arrival) {
+  auto reject = [&](const Refusal& refusal) -> Inbound {
+    return make_rejection(now, topic, payload, refusal.reason, refusal.detail);
+  };
+  // The size first: an oversized payload is too_large whatever its topic.
+  if (auto too_large = check_payload_size(payload)) return reject(*too_large);
+  auto where = parse_sensor_topic(topic);
+  if (const auto* refusal = std::get_if<Refusal>(&where)) return reject(*refusal);
+  auto reading =
+      reading_at(std::get<SensorTopic>(std::move(where)), payload, now, config, stamped_on_arrival);
+  if (const auto* refusal = std::get_if<Refusal>(&reading)) return reject(*refusal);
+  return std::get<Reading>(std::move(reading));
+}
+
+std::variant<Reading, Refusal> classify_posted(std::string_view item, Micros now,
+                                               const Config& config) {
+  auto where = read_posted_address(item, default_posted_metric(config));
+  if (auto* refusal = std::get_if<Refusal>(&where)) return std::move(*refusal);
+  return reading_at(std::get<SensorTopic>(std::move(where)), item, now, config, nullptr);
+}
+
+std::string_view default_posted_metric(const Config& config) {
+  if (config.find_metric("temperature") || config.metrics.empty()) return "temperature";
+  return config.metrics.front().name;
 }
 
 }  // namespace roomtemp

@@ -35,4 +35,14 @@ std::optional<Refusal> check_reading(Reading& r, const Config& config);
 Inbound classify_message(std::string_view topic, std::string_view payload, Micros now,
                          const Config& config, bool* stamped_on_arrival = nullptr);
 
+/// Turns one POSTed reading (README "REST API"), the JSON text of its object, into a Reading or
+/// a refusal: its address from read_posted_address, then the steps of an MQTT message's
+/// payload, so that the same fields get the same refusal whichever way they came.
+std::variant<Reading, Refusal> classify_posted(std::string_view item, Micros now,
+                                               const Config& config);
+
+/// The metric of a POSTed reading that names none: temperature when configured, else the
+/// first configured metric.
+std::string_view default_posted_metric(const Config& config);
+
 }  // namespace roomtemp

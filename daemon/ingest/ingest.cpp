@@ -44,23 +44,22 @@ void Ingest::on_message(std::string_view topic, std::string_view payload, bool r
   }
 }
 
-std::optional<Refusal> Ingest::submit(Reading reading, std::string_view source,
-                                      std::string_view raw) {
+std::optional<Refusal> Ingest::on_posted(std::string_view item, std::string_view source) {
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   auto config = config_.get();
-  auto refusal = check_reading(reading, *config);
-  if (!refusal) refusal = limiter_.admit(reading, config->limits, reading.received_at);
+  const Micros now = now_micros();
+  auto read = classify_posted(item, now, *config);
+  std::optional<Refusal> refusal;
+  if (auto* r = std::get_if<Refusal>(&read))
+    refusal = std::move(*r);
+  else
+    refusal = limiter_.admit(std::get<Reading>(read), config->limits, now);
   if (refusal) {
-    reject(make_rejection(reading.received_at, source, raw, refusal->reason, refusal->detail));
+    reject(make_rejection(now, source, item, refusal->reason, refusal->detail));
     return refusal;
   }
-  accept(std::move(reading));
+  accept(std::get<Reading>(std::move(read)));
   return std::nullopt;
-}
-
-void Ingest::reject_input(std::string_view source, std::string_view raw, const Refusal& refusal) {
-  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
-  reject(make_rejection(now_micros(), source, raw, refusal.reason, refusal.detail));
 }
 
 void Ingest::accept(Reading&& r) {
@@ -116,12 +115,14 @@ void Ingest::enqueue(Inbound&& item) {
         std::this_thread::sleep_for(std::chrono::seconds(1));
       }
     }
+    // NOLINTNEXTLINE(bugprone-use-after-move): push() leaves `item` untouched when it refuses
     if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);
     metrics_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
     return;
   }
   // A reading the broker already considers delivered must not be dropped: should the queue
   // be closed already, push past it.
+  // NOLINTNEXTLINE(bugprone-use-after-move): push() leaves `item` untouched when it refuses
   if (!queue_.push(std::move(item))) queue_.push(std::move(item), true);
   metrics_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
 }

@@ -11,7 +11,6 @@
 #include "live_config.h"
 #include "log.h"
 #include "metrics.h"
-#include "payload.h"
 #include "queue.h"
 #include "reading.h"
 #include "series_limiter.h"
@@ -39,13 +38,10 @@ class Ingest {
   /// idempotent); without one its time is unknown and it is skipped (counted and logged).
   void on_message(std::string_view topic, std::string_view payload, bool retained = false);
 
-  /// A reading from another source (HTTP POST): validated like MQTT input. On refusal the
-  /// rejection is kept under `source` (e.g. "http:POST /v1/readings") with `raw` as payload.
-  std::optional<Refusal> submit(Reading reading, std::string_view source, std::string_view raw);
-
-  /// Input from another source that could not even be made into a Reading (HTTP POST with a
-  /// missing field): kept like any rejection.
-  void reject_input(std::string_view source, std::string_view raw, const Refusal& refusal);
+  /// A POSTed reading (README "REST API"), the JSON text of one item: read and checked as an
+  /// MQTT message is (classify_posted), then admitted like one. A refusal is kept under
+  /// `source` (e.g. "http:POST /v1/readings") with the item as payload, and returned.
+  std::optional<Refusal> on_posted(std::string_view item, std::string_view source);
 
   /// Shutdown: from now on input still arriving is queued past the limit (never dropped),
   /// and in journal mode a journal that cannot be written is retried for a bounded time

@@ -6,6 +6,8 @@
 #include <pqxx/pqxx>
 #include <tuple>
 
+#include "messages.h"
+
 namespace roomtemp {
 namespace {
 
@@ -112,7 +114,7 @@ std::string reading_json(const Reading& r) {
   doc["value"] = r.value;
   doc["timestamp"] = format_rfc3339(r.ts);
   if (r.sensor_id) doc["sensor_id"] = *r.sensor_id;
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(doc);
 }
 
 }  // namespace roomtemp

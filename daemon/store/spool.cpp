@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "log.h"
@@ -266,8 +267,8 @@ std::vector<Inbound> Spool::peek(std::size_t max) {
       else if (record_checksum(body) != header[1])
         why = "checksum mismatch";
     }
-    Inbound item;
-    if (why.empty() && !decode_inbound(body, item)) why = "undecodable record";
+    std::optional<Inbound> item;
+    if (why.empty() && !(item = decode_inbound(body))) why = "undecodable record";
     if (!why.empty()) {
       const std::uint64_t lost = seg.size > offset ? seg.size - offset : 0;
       component_log("spool")->error(
@@ -278,7 +279,7 @@ std::vector<Inbound> Spool::peek(std::size_t max) {
       break;
     }
     offset += sizeof header + body.size();
-    out.push_back(std::move(item));
+    out.push_back(std::move(*item));
     pending_ends_.push_back(offset);
   }
   std::fclose(f);

@@ -7,9 +7,6 @@
 
 namespace roomtemp {
 namespace {
-Micros micros(Duration d) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-}
 
 /// What a window of length `w` covers at `now`: [from, to), `to` the end of its newest bucket.
 struct Span {
@@ -18,7 +15,7 @@ struct Span {
   Micros bucket_width;
 };
 Span window_span(Duration w, Micros now) {
-  Window win(micros(w));
+  Window win(to_micros(w));
   const Micros to = (win.bucket_of(now) + 1) * win.bucket_width();
   return {to - win.length(), to, win.bucket_width()};
 }
@@ -65,10 +62,10 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   std::vector<Reading> out;
   if (windows.empty()) return out;
   pqxx::read_transaction txn(conn);
-  auto result =
-      txn.exec_params(std::string("SELECT ") + kReadingColumnsSql +
-                          " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
-                      format_rfc3339(earliest_to), format_rfc3339(now + micros(max_future_skew)));
+  auto result = txn.exec_params(std::string("SELECT ") + kReadingColumnsSql +
+                                    " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
+                                format_rfc3339(earliest_to),
+                                format_rfc3339(now + to_micros(max_future_skew)));
   for (const auto& row : result) out.push_back(reading_from_row(row));
   return out;
 }
@@ -87,7 +84,7 @@ std::vector<Reading> load_recent_identities(pqxx::connection& conn,
   auto result = txn.exec_params(
       std::string("SELECT ") + kReadingColumnsSql +
           " FROM readings WHERE received_at >= $1 AND ts >= $2 ORDER BY received_at LIMIT $3",
-      format_rfc3339(now - micros(horizon)), format_rfc3339(earliest_from),
+      format_rfc3339(now - to_micros(horizon)), format_rfc3339(earliest_from),
       static_cast<long long>(limit));
   for (const auto& row : result) out.push_back(reading_from_row(row));
   return out;

@@ -20,7 +20,8 @@ constexpr auto kSpoolCheckEvery = std::chrono::seconds(10);
 
 }  // namespace
 
-Writer::Writer(PostgresConfig config, BoundedQueue<Inbound>& queue, Spool& spool, Metrics& metrics)
+Writer::Writer(const PostgresConfig& config, BoundedQueue<Inbound>& queue, Spool& spool,
+               Metrics& metrics)
     : queue_(queue),
       spool_(spool),
       metrics_(metrics),

@@ -25,7 +25,8 @@ class Journal;
 /// PostgreSQL or the spool within a bounded time.
 class Writer {
  public:
-  Writer(PostgresConfig config, BoundedQueue<Inbound>& queue, Spool& spool, Metrics& metrics);
+  Writer(const PostgresConfig& config, BoundedQueue<Inbound>& queue, Spool& spool,
+         Metrics& metrics);
   ~Writer();
 
   void start();

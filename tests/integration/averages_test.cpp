@@ -1,4 +1,4 @@
-// Issue 3, rolling averages on retained MQTT topics, with the real roomtempd, mosquitto and
+// Rolling averages on retained MQTT topics, with the real roomtempd, mosquitto and
 // PostgreSQL:
 // - every retained room and building average equals SQL over `readings` in its [from, to)
 //   (avg to 1e-9 relative, min/max/count exact) and brute force over what the test published;
@@ -74,42 +74,16 @@ std::optional<TopicKey> parse_average_topic(const std::string& topic) {
   return std::nullopt;
 }
 
-/// A time as the daemon prints it, checked before it goes into SQL text.
-std::string time_literal(const json& v) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");
-  if (!v.is_string() || !std::regex_match(v.get<std::string>(), shape))
-    throw std::runtime_error("not an RFC 3339 UTC time: " + v.dump());
-  return "'" + v.get<std::string>() + "'::timestamptz";
-}
-
 /// Microseconds since the epoch of an RFC 3339 time, as PostgreSQL reads it.
 std::int64_t pg_micros(const Postgres& pg, const std::string& db, const json& t) {
   return std::stoll(
       pg.query_value("SELECT (extract(epoch FROM " + time_literal(t) + ") * 1000000)::bigint", db));
 }
 
-/// The SPEC §3 query over [from, to) of a published average.
-struct SqlStats {
-  std::string avg, min, max;
-  long long count = 0;
-};
-
+/// The SQL over [from, to) of a published average.
 SqlStats sql_over(const Postgres& pg, const std::string& db, const json& avg) {
-  const std::string building = avg.at("building").get<std::string>();
-  const std::string metric = avg.at("metric").get<std::string>();
-  static const std::regex id(R"([A-Za-z0-9_.\-]{1,64})");
-  auto checked = [&](const std::string& s) {
-    if (!std::regex_match(s, id)) throw std::runtime_error("bad id " + s);
-    return "'" + s + "'";
-  };
-  std::string sql =
-      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE building = " +
-      checked(building) + " AND metric = " + checked(metric);
-  if (avg.contains("room")) sql += " AND room = " + checked(avg.at("room").get<std::string>());
-  sql += " AND ts >= " + time_literal(avg.at("from")) + " AND ts < " + time_literal(avg.at("to"));
-  const Rows rows = pg.query(sql, db);
-  if (rows.size() != 1) throw std::runtime_error("no row from " + sql);
-  return {rows[0][0], rows[0][1], rows[0][2], std::stoll(rows[0][3])};
+  return sql_over(pg, db, avg.at("building").get<std::string>(), avg.value("room", ""),
+                  avg.at("metric").get<std::string>(), avg.at("from"), avg.at("to"));
 }
 
 /// Brute force over the published (distinct) samples.
@@ -230,8 +204,8 @@ class AveragesTest : public DaemonTest {
     return true;
   }
 
-  /// Every check SPEC §3 makes of one average message: topic ↔ body, retained QoS 1 (when
-  /// `retained`), to − from = window, numbers = SQL over [from, to).
+  /// Every check the README's "Topics and payloads" makes of one average message: topic ↔ body,
+  /// retained QoS 1 (when `retained`), to − from = window, numbers = SQL over [from, to).
   void check_message(const MqttMessage& m, bool retained,
                      const std::vector<Sample>* samples = nullptr) {
     SCOPED_TRACE(m.topic + " " + m.payload);
@@ -288,7 +262,7 @@ std::vector<Sample> make_samples(const std::vector<std::pair<std::string, std::s
   return out;
 }
 
-// Items 1 and the late/old/future/duplicate cases of issue 3: every retained message (room and
+// Late, old, future and duplicate readings: every retained message (room and
 // building, every window) equals SQL over its [from, to) and brute force over what was sent.
 TEST_F(AveragesTest, RetainedAveragesEqualSqlOverTheirRange) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
@@ -633,10 +607,11 @@ TEST_F(AveragesTest, AReadingStampedAheadStillCountsAfterARestart) {
   for (const auto& m : watcher->messages()) check_message(m, m.retain, &samples);
 }
 
-// SPEC §3: every published message is exact over its [from, to), and it stays retained (and is
-// the REST live answer) until the numbers change. A late reading whose timestamp lies inside
-// that published range, but before the start of the window as it is now, is stored yet moves
-// no live window: the retained message must not then disagree with SQL over its own range.
+// The README's "Topics and payloads": every published message is exact over its [from, to), and it
+// stays retained (and is the REST live answer) until the numbers change. A late reading whose
+// timestamp lies inside that published range, but before the start of the window as it is now, is
+// stored yet moves no live window: the retained message must not then disagree with SQL over its
+// own range.
 TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageExact) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   const std::string topic = "buildings/B1/rooms/101/temperature/average/1m";
@@ -677,9 +652,9 @@ TEST_F(AveragesTest, ALateReadingInsideTheRetainedRangeKeepsTheRetainedMessageEx
   expect_equals_sql(doc, sql_over(*pg_, db_, doc), "REST live 1m");
 }
 
-// SPEC §3: a copy of a reading (same building, room, metric, sensor_id and timestamp) that
-// arrives within dedupe_horizon of the first counts once; PostgreSQL stores it once. A
-// restart in between must not make the live windows count it twice.
+// The README's "Topics and payloads": a copy of a reading (same building, room, metric, sensor_id
+// and timestamp) that arrives within dedupe_horizon of the first counts once; PostgreSQL stores it
+// once. A restart in between must not make the live windows count it twice.
 TEST_F(AveragesTest, ADuplicateRedeliveredAfterARestartCountsOnce) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   const std::int64_t now = now_micros() / 1000 * 1000;

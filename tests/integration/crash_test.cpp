@@ -1,4 +1,4 @@
-// Issue 4: SIGKILL in the middle of a stream. libmosquitto acknowledges a QoS 1 message before
+// SIGKILL in the middle of a stream. libmosquitto acknowledges a QoS 1 message before
 // our callback runs (DEPENDENCY-FACTS.md), so the broker never resends what the daemon held in
 // memory. In journal mode (spool.journal: true) every accepted reading is on disk before its
 // callback returns: nothing is lost. In the default mode the loss is bounded by what was

@@ -1,4 +1,4 @@
-// Issue 6: the dashboard at GET /, in a real browser. The real roomtempd, mosquitto and
+// The dashboard at GET /, in a real browser. The real roomtempd, mosquitto and
 // PostgreSQL; an hour of readings for 2 buildings × 2 rooms goes in over MQTT; headless
 // Chromium opens the page (overview, building view, room view) and the DOM it rendered must
 // show every room with the averages the REST API gives, formatted as the page formats them,
@@ -60,7 +60,8 @@ class DashboardTest : public ::testing::Test {
 
   void SetUp() override { browser_ = std::make_unique<Browser>(*chromium_path()); }
 
-  /// Starts roomtempd on a fresh database with these live windows (SPEC.md §2's by default).
+  /// Starts roomtempd on a fresh database with these live windows (the README's "Configuration by
+  /// default).
   void start_daemon(std::vector<std::string> windows = kWindows) {
     windows_ = std::move(windows);
     std::string list;

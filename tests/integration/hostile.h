@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/harness.h"
+#include "test_values.h"
 #include "topic.h"
 
 namespace roomtemp::harness::hostile {
@@ -30,12 +31,7 @@ inline std::map<std::string, long long> rejected_by_reason_metric(const Daemon& 
   return counted;
 }
 
-inline std::string repeat(std::string_view s, std::size_t n) {
-  std::string out;
-  out.reserve(s.size() * n);
-  for (std::size_t i = 0; i < n; ++i) out.append(s);
-  return out;
-}
+using test::repeat;
 
 class HostileTest : public DaemonTest {
  protected:

@@ -1,4 +1,4 @@
-// Issue 7 ("Proof"): every class of hostile MQTT input thrown at a running roomtempd, while a
+// Every class of hostile MQTT input thrown at a running roomtempd, while a
 // steady publisher feeds good readings for 20 other rooms. Afterwards the daemon still runs
 // (/healthz 200), every good reading is stored (exactly) and its averages published, and every bad
 // message is rejected with its reason: a row in rejected_readings, a message on

@@ -1,4 +1,4 @@
-// Issue 7 ("Proof"): hostile input over REST at a running roomtempd while a steady publisher
+// Hostile input over REST at a running roomtempd while a steady publisher
 // feeds good readings for 20 rooms: POST /v1/readings and POST /temperature with bad JSON,
 // deep JSON, huge bodies, NUL and invalid UTF-8 in ids get 4xx with a reason, or 202 naming
 // each item's reason; the daemon keeps running and the good readings are whole.
@@ -176,8 +176,8 @@ TEST_F(HostileTest, RestHostileInputIsRefusedWithAReason) {
   expect_alive("at the end");
 }
 
-// A body over the API's 1 MiB limit: 400 (SPEC.md §5's statuses, not HTTP's 413), and the
-// answer says the body is too large.
+// A body over the API's 1 MiB limit: 400 (the README's "REST API" statuses, not HTTP's 413), and
+// the answer says the body is too large.
 TEST_F(HostileTest, RestOversizedBodyIsRefusedWithAReason) {
   ASSERT_NO_FATAL_FAILURE(start_daemon("hostile_big", {.log_level = "info"}));
   const int port = daemon_->http_port();

@@ -1,4 +1,4 @@
-// Issue 2: readings published over MQTT land in PostgreSQL exactly; bad input is kept aside
+// Readings published over MQTT land in PostgreSQL exactly; bad input is kept aside
 // with a reason, in rejected_readings and on roomtemp/rejected; duplicates are stored once;
 // the command line (--check-config, --version, --migrate); /readyz.
 //
@@ -247,7 +247,7 @@ TEST_F(IngestTest, EveryBadInputClassIsRejectedWithItsReason) {
   EXPECT_NE(log.find("rejected " + bad[0].topic), std::string::npos)
       << "no log line for the first rejection";
 
-  // Counted, by reason (SPEC.md §6).
+  // Counted, by reason (README "Operating roomtempd").
   const HttpResponse metrics = daemon_->http_get("/metrics");
   ASSERT_EQ(metrics.status, 200);
   std::map<std::string, long long> counted, want;

@@ -1,4 +1,4 @@
-// Issue 4, "nothing lost": faults caused for real while readings stream in. PostgreSQL stops
+// Nothing lost: faults caused for real while readings stream in. PostgreSQL stops
 // and starts again (the spool holds the readings, written back in order of acceptance); the
 // broker restarts (persistent sessions deliver what was queued); a spool segment's tail is
 // damaged between two runs (the good part is replayed, the damage reported).
@@ -72,8 +72,8 @@ void expect_each_reading_once(const Postgres& pg, int total, std::int64_t first,
             (Rows{{utc_text(first), utc_text(first + (total - 1) * step)}}));
 }
 
-// The promise of SPEC.md §4: while PostgreSQL is down, accepted readings wait in spool.dir, ingest
-// goes on, /readyz says what is down; when it returns, every reading is written once, in the
+// The promise of docs/database.md: while PostgreSQL is down, accepted readings wait in spool.dir,
+// ingest goes on, /readyz says what is down; when it returns, every reading is written once, in the
 // order the daemon accepted them, and the spool is removed.
 TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrder) {
   constexpr int kTotal = 6'000;

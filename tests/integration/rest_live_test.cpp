@@ -1,4 +1,4 @@
-// Issue 3, the REST API answered from memory, with the real roomtempd, mosquitto and
+// The REST API answered from memory, with the real roomtempd, mosquitto and
 // PostgreSQL (the history routes are rest_history_test's):
 // - GET …/average?window= (room and building) is the same object as the retained message;
 //   404 for what never reported, 400 for a window that is not configured or not a duration;
@@ -6,7 +6,7 @@
 //   accepted rows in `readings`, rejected in `rejected_readings`, and the live averages move;
 // - POST /temperature and GET /temperature/average, the shapes of earlier services;
 // - GET /v1/top ordering, GET /v1/buildings and /v1/buildings/{b}/rooms;
-// - /metrics has every name SPEC §6 lists.
+// - /metrics has every name the README's "Operating roomtempd" lists.
 //
 // One PostgreSQL serves the whole file (a fresh database per test); each test has its own
 // broker and daemon.
@@ -29,36 +29,10 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A time as the daemon prints it, checked before it goes into SQL text.
-std::string time_literal(const json& v) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)");
-  if (!v.is_string() || !std::regex_match(v.get<std::string>(), shape))
-    throw std::runtime_error("not an RFC 3339 UTC time: " + v.dump());
-  return "'" + v.get<std::string>() + "'::timestamptz";
-}
-
-std::string quoted_id(const std::string& s) {
-  static const std::regex id(R"([A-Za-z0-9_.\-]{1,64})");
-  if (!std::regex_match(s, id)) throw std::runtime_error("bad id " + s);
-  return "'" + s + "'";
-}
-
-struct SqlStats {
-  std::string avg, min, max;
-  long long count = 0;
-};
-
-/// SPEC §3's query over [from, to) for a building (room empty) or a room.
+/// The SQL over [from, to) for a building (room empty) or a room's temperature.
 SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& building,
                   const std::string& room, const json& from, const json& to) {
-  std::string sql =
-      "SELECT avg(value), min(value), max(value), count(*) FROM readings WHERE "
-      "metric = 'temperature' AND building = " +
-      quoted_id(building);
-  if (!room.empty()) sql += " AND room = " + quoted_id(room);
-  sql += " AND ts >= " + time_literal(from) + " AND ts < " + time_literal(to);
-  const Rows rows = pg.query(sql, db);
-  return {rows.at(0)[0], rows.at(0)[1], rows.at(0)[2], std::stoll(rows.at(0)[3])};
+  return harness::sql_over(pg, db, building, room, "temperature", from, to);
 }
 
 bool close_relative(double a, double b) {
@@ -375,6 +349,93 @@ TEST_F(RestLiveTest, PostReadingsAcceptsRejectsAndMovesTheAverages) {
   EXPECT_EQ(json::parse(none.body), (json{{"accepted", 0}, {"rejected", json::array()}}));
 }
 
+// The same bad reading, sent over MQTT and POSTed, is refused with the same reason and detail:
+// in rejected_readings, on roomtemp/rejected and in the POST's answer (the README's "Topics and
+// payloads" and "REST API": one reader serves both).
+TEST_F(RestLiveTest, TheSameBadReadingGetsTheSameDetailOverMqttAndPost) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  MqttClient watcher(broker_.port());
+  watcher.subscribe("roomtemp/rejected", 1);
+  const int port = daemon_->http_port();
+
+  struct Case {
+    std::string what, building, metric;  // metric "": the item names none
+    json fields;                         // the payload's object, and the item's other fields
+  };
+  const std::vector<Case> cases = {
+      {"value is a string", "S1", "", {{"temperature", "warm"}}},
+      {"no value", "S1", "", {{"timestamp", 1733056000}}},
+      {"above max", "S1", "", {{"temperature", 150}}},
+      {"timestamp is a word", "S1", "", {{"temperature", 21}, {"timestamp", "yesterday"}}},
+      {"far ahead", "S1", "", {{"temperature", 21}, {"timestamp", 4102444800}}},
+      {"sensor_id with a space", "S1", "", {{"temperature", 21}, {"sensor_id", "s 1"}}},
+      {"space in the building id", "S 1", "", {{"temperature", 21}}},
+      {"unknown metric", "S1", "pressure", {{"value", 1013}}},
+  };
+  json items = json::array();
+  std::vector<std::string> topics, payloads;
+  MqttClient sensor(broker_.port());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const std::string room = "r" + std::to_string(i);  // tells the cases apart
+    topics.push_back("buildings/" + c.building + "/rooms/" + room + "/" +
+                     (c.metric.empty() ? "temperature" : c.metric));
+    payloads.push_back(c.fields.dump());
+    sensor.publish(topics.back(), payloads.back(), 1);
+    json item = c.fields;
+    item["building_id"] = c.building;
+    item["room_id"] = room;
+    if (!c.metric.empty()) item["metric"] = c.metric;
+    items.push_back(item);
+  }
+  sensor.wait_all_acked(10s);
+  const HttpResponse answer = http_post(port, "/v1/readings", items.dump());
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  const json posted = json::parse(answer.body);
+  ASSERT_EQ(posted["accepted"], 0) << posted;
+  ASSERT_EQ(posted["rejected"].size(), cases.size()) << posted;
+
+  const auto n = static_cast<long long>(cases.size());
+  expect_count_settles("SELECT count(*) FROM rejected_readings", 2 * n);
+  ASSERT_TRUE(watcher.wait_for([&](const auto& ms) { return ms.size() >= 2 * cases.size(); }, 10s))
+      << watcher.messages().size() << " on roomtemp/rejected";
+  std::map<std::string, json> published;  // topic + payload → the message
+  for (const auto& m : watcher.messages()) {
+    const json j = json::parse(m.payload, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << m.payload;
+    published[j.value("topic", "") + " " + j.value("payload", "")] = j;
+  }
+  std::map<std::string, std::pair<std::string, std::string>> stored;  // topic + payload → row
+  for (const auto& r :
+       query("SELECT topic, convert_from(payload, 'UTF8'), reason, detail FROM rejected_readings"))
+    stored[r[0] + " " + r[1]] = {r[2], r[3]};
+
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].what);
+    const std::string mqtt_key = topics[i] + " " + payloads[i];
+    const std::string post_key = "http:POST /v1/readings " + items[i].dump();
+    ASSERT_TRUE(stored.count(mqtt_key)) << "not in rejected_readings: " << mqtt_key;
+    ASSERT_TRUE(stored.count(post_key)) << "not in rejected_readings: " << post_key;
+    const auto& [reason, detail] = stored[mqtt_key];
+    EXPECT_FALSE(detail.empty());
+    EXPECT_EQ(stored[post_key], std::make_pair(reason, detail));
+    const json& item_answer = posted["rejected"][i];
+    EXPECT_EQ(item_answer.value("index", -1), static_cast<int>(i));
+    EXPECT_EQ(item_answer.value("reason", ""), reason);
+    EXPECT_EQ(item_answer.value("detail", ""), detail);
+    for (const auto& key : {mqtt_key, post_key}) {
+      ASSERT_TRUE(published.count(key)) << "not on roomtemp/rejected: " << key;
+      EXPECT_EQ(published[key].value("reason", ""), reason) << key;
+      EXPECT_EQ(published[key].value("detail", ""), detail) << key;
+    }
+  }
+  // The legacy route answers with the same detail as its error.
+  const HttpResponse legacy = http_post(port, "/temperature", items[0].dump());
+  EXPECT_EQ(legacy.status, 400) << legacy.body;
+  EXPECT_EQ(json::parse(legacy.body).value("error", ""),
+            stored[topics[0] + " " + payloads[0]].second);
+}
+
 // POST /temperature and GET /temperature/average, in the shape of earlier services.
 TEST_F(RestLiveTest, LegacyTemperatureShapes) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
@@ -555,7 +616,7 @@ TEST_F(RestLiveTest, EachRoomsLastReadingSurvivesARestart) {
   EXPECT_EQ(parse_rfc3339(stored + "Z"), before);
 }
 
-// SPEC §6: every metric name, in Prometheus text format.
+// The README's "Operating roomtempd": every metric name, in Prometheus text format.
 TEST_F(RestLiveTest, MetricsHasEveryNameOfTheSpec) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   ASSERT_NO_FATAL_FAILURE(publish({{"B1", "101", now_micros() / 1000 * 1000 - 2 * kSecond, 20.5}}));

@@ -1,4 +1,4 @@
-// Issue 7, "transport and identity" (the MQTT side): roomtempd talks to mosquitto over TLS,
+// Transport and identity (the MQTT side): roomtempd talks to mosquitto over TLS,
 // verifying the broker's certificate and name against mqtt.tls.ca_file (and presenting a
 // client certificate when the broker asks for one); it logs in with mqtt.username and the
 // password from mqtt.password_file under the ACL shipped in config/mosquitto/roomtemp.acl; and

@@ -1,4 +1,4 @@
-// Issue 4, "a trusted system service": SIGHUP reloads (a broken file leaves the daemon running
+// A trusted system service: SIGHUP reloads (a broken file leaves the daemon running
 // on its old config; a valid one swaps what can change live and keeps the rest), and sd_notify
 // (EXTEND_TIMEOUT_USEC= while migrating, READY=1 once subscribed, WATCHDOG=1, STATUS=,
 // RELOADING=1 … READY=1, STOPPING=1) on a NOTIFY_SOCKET the test listens on, as systemd would.
@@ -322,8 +322,8 @@ TEST_F(ServiceTest, NotifiesReadyWatchdogStatusReloadingAndStopping) {
   EXPECT_EQ(unasked, 0) << "WATCHDOG=1 sent although the watchdog is off";
 }
 
-// READY=1 means "migrated and subscribed" (SPEC.md §6), also when a reload comes first: a
-// SIGHUP while the broker is still unreachable must not end systemd's start-up wait early.
+// READY=1 means "migrated and subscribed" (README "Operating roomtempd"), also when a reload comes
+// first: a SIGHUP while the broker is still unreachable must not end systemd's start-up wait early.
 TEST_F(ServiceTest, SighupBeforeSubscribedDoesNotSayReady) {
   NotifySocket notify(dir_.file("notify.sock"));
   broker_.stop();

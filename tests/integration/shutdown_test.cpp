@@ -1,4 +1,4 @@
-// Issue 2: SIGTERM in the middle of a stream of 20,000 QoS 1 readings, then a restart with
+// SIGTERM in the middle of a stream of 20,000 QoS 1 readings, then a restart with
 // the same client id: every reading is stored, none twice. The broker queues what arrives
 // while the daemon is away (persistent session, clean_session false).
 #include <gtest/gtest.h>

@@ -13,7 +13,7 @@
 
 namespace roomtemp::harness {
 
-/// What default_config varies; everything else is SPEC.md §2's default.
+/// What default_config varies; everything else is the README's "Configuration" default.
 struct ConfigOptions {
   std::string database = "roomtemp";
   std::string client_id{};                   ///< "" → a unique one
@@ -28,7 +28,7 @@ struct ConfigOptions {
   std::string averages{};
 };
 
-/// A config per SPEC.md §2 for a daemon talking to `broker` and `pg`: spool in
+/// A config per the README's "Configuration" for a daemon talking to `broker` and `pg`: spool in
 /// `dir`/spool, REST API on 127.0.0.1 and a free port, batch_max_delay 50ms, log level debug.
 std::string default_config(const Broker& broker, const Postgres& pg, const TempDir& dir,
                            const ConfigOptions& options = {});
@@ -97,7 +97,8 @@ class Daemon {
   void write_config(const std::string& yaml);
   /// The port of http.listen (0 when disabled).
   int http_port() const { return http_port_; }
-  /// spool.dir of the config (SPEC.md §2's default when the config does not set it).
+  /// spool.dir of the config (the README's "Configuration" default when the config does not set
+  /// it).
   const std::string& spool_dir() const { return spool_dir_; }
   /// The environment set on top of ours; a change takes effect at the next start().
   void set_env(std::vector<std::pair<std::string, std::string>> env) {

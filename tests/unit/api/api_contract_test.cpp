@@ -1,4 +1,4 @@
-// GET /openapi.json against the routes the real server registers (issue 6): every route is
+// GET /openapi.json against the routes the real server registers: every route is
 // described, every described operation is served, who may call it (the bearer tokens) is
 // described as enforced, and the document passes openapi-spec-validator.
 #include <gtest/gtest.h>

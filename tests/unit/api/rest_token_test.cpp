@@ -1,4 +1,4 @@
-// Bearer tokens on the REST API (issue 7): http.token_file guards every POST,
+// Bearer tokens on the REST API: http.token_file guards every POST,
 // http.read_token_file every GET of data (the write token reads too); probes, /metrics, the
 // API description and the dashboard's page and assets stay open. The real server, the real
 // routes, tokens in real files.

@@ -1,6 +1,6 @@
-// Invalid configs (SPEC §2): unknown keys, wrong types and values, YAML syntax and duplicate
-// keys are errors that name FILE:LINE:COL, the key and the value. Line and column numbers below
-// are counted by hand from the YAML text (1-based).
+// Invalid configs (README "Configuration"): unknown keys, wrong types and values, YAML syntax and
+// duplicate keys are errors that name FILE:LINE:COL, the key and the value. Line and column numbers
+// below are counted by hand from the YAML text (1-based).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The configuration reference cannot drift from the parser (issue 6): known_config_keys()
+// The configuration reference cannot drift from the parser: known_config_keys()
 // is built from the key lists the parser checks, and every one of those keys is in the example
 // config/roomtemp.yaml (with its default) and in README.md's "## Configuration" table (with its
 // default and whether a reload applies it), while neither names a key the parser refuses.
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config_file.h"
+#include "config_test_support.h"
 
 namespace roomtemp {
 namespace {
@@ -29,11 +30,7 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string dump(const ConfigResult& r) {
-  std::string s;
-  for (const auto& e : r.errors) s += "\n  " + e.to_string();
-  return s;
-}
+using config_test::dump;
 
 std::vector<std::string> split_dots(const std::string& key) {
   std::vector<std::string> parts;

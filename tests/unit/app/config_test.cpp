@@ -1,5 +1,5 @@
-// The YAML configuration (SPEC §2): defaults, full examples, durations and the DSN — what a
-// valid file yields. What an invalid one says is in config_errors_test.cpp.
+// The YAML configuration (README "Configuration"): defaults, full examples, durations and the DSN —
+// what a valid file yields. What an invalid one says is in config_errors_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -90,8 +90,8 @@ TEST(ConfigDefaults, OmittedKeysInAGivenSectionKeepTheirDefaults) {
 
 // --- full configs ---------------------------------------------------------------------------
 
-// SPEC.md §2, verbatim.
-constexpr const char* kSpecExample = R"(mqtt:
+// The full example of every key and its default (README "Configuration").
+constexpr const char* kFullExample = R"(mqtt:
   host: 127.0.0.1
   port: 1883
   client_id: roomtempd            # fixed id + persistent session: the broker queues QoS 1 while we are away
@@ -129,7 +129,7 @@ log:
 )";
 
 TEST(ConfigFull, TheSpecExampleParsesToTheDefaults) {
-  Config c = valid(kSpecExample);
+  Config c = valid(kFullExample);
   EXPECT_EQ(c.postgres.dsn, "host=/var/run/postgresql dbname=roomtemp");
   expect_spec_defaults(c);
 }

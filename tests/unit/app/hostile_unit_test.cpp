@@ -1,4 +1,4 @@
-// Hostile input at the pure logic (issue 7; tests/integration/hostile_mqtt_test.cpp throws the same
+// Hostile input at the pure logic (tests/integration/hostile_mqtt_test.cpp throws the same
 // at the running daemon): what a rejection keeps must be storable in PostgreSQL text columns
 // (UTF-8, no NUL) and bounded, whatever the input; topic checks see every byte, not up to a NUL.
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include "ingest.h"
 #include "messages.h"
 #include "mqtt_client.h"
+#include "test_values.h"
 #include "topic.h"
 #include "validate.h"
 
@@ -24,17 +25,7 @@ using namespace std::string_literals;
 constexpr Micros kNow = 1733056496LL * 1'000'000;
 constexpr const char* kTopic = "buildings/B1/rooms/101/temperature";
 
-Config default_config() {
-  Config c;
-  c.postgres.dsn = "dbname=test";
-  return c;
-}
-
-std::string repeat(std::string_view s, std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.append(s);
-  return out;
-}
+using test::repeat;
 
 /// What PostgreSQL accepts in a text column: well-formed UTF-8 (nlohmann's strict dump checks
 /// it: no overlong forms, surrogates or code points past U+10FFFF) without NUL.
@@ -119,23 +110,20 @@ TEST(ValidSubscription, AConfigFilterWithANulIsAnError) {
 }
 
 TEST(ParseSensorTopic, ANulInsideALevelIsABadId) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  ASSERT_FALSE(
-      parse_sensor_topic("buildings/B1/rooms/1"s + '\0' + "01/temperature", t, why, bad_id));
-  EXPECT_TRUE(bad_id);
-  EXPECT_TRUE(Storable(why)) << why;
-  ASSERT_FALSE(parse_sensor_topic("buildings/B1/rooms/101/temperature\0/x"s, t, why, bad_id));
-  EXPECT_FALSE(bad_id) << "the metric level holds the NUL: unknown metric";
+  auto parsed = parse_sensor_topic("buildings/B1/rooms/1"s + '\0' + "01/temperature");
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_EQ(std::get<Refusal>(parsed).reason, RejectReason::bad_id);
+  EXPECT_TRUE(Storable(std::get<Refusal>(parsed).detail)) << std::get<Refusal>(parsed).detail;
+  parsed = parse_sensor_topic("buildings/B1/rooms/101/temperature\0/x"s);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_NE(std::get<Refusal>(parsed).reason, RejectReason::bad_id)
+      << "the metric level holds the NUL: unknown metric";
 }
 
 TEST(ParseSensorTopic, ATopicOfThousandsOfLevelsIsJustTheWrongShape) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  EXPECT_FALSE(parse_sensor_topic(std::string(65535, '/'), t, why, bad_id));
-  EXPECT_FALSE(bad_id);
+  const auto parsed = parse_sensor_topic(std::string(65535, '/'));
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_EQ(std::get<Refusal>(parsed).reason, RejectReason::bad_topic);
   EXPECT_FALSE(is_own_output_topic(std::string(65535, '/')));
   EXPECT_FALSE(is_own_output_topic("buildings/B1/rooms/101/temperature/average/15m/x"));
 }
@@ -143,7 +131,7 @@ TEST(ParseSensorTopic, ATopicOfThousandsOfLevelsIsJustTheWrongShape) {
 // Each rejection's topic and detail must be storable: one that is not fails the writer's whole
 // batch, and the retry fails the same way, so nothing at all is written any more.
 TEST(ClassifyMessage, EveryRejectionIsStorableWhateverTheTopic) {
-  const Config config = default_config();
+  const Config config = test::test_config();
   const std::vector<std::string> topics = {
       "buildings/" + repeat("€", 30) + "/rooms/1/temperature",  // detail quotes 80 bytes
       "buildings/B1/rooms/" + repeat("€", 30) + "/temperature",
@@ -172,7 +160,7 @@ TEST(ClassifyMessage, EveryRejectionIsStorableWhateverTheTopic) {
 
 TEST(ClassifyMessage, ALongTopicIsCutAndTheDetailSaysSo) {
   const std::string topic = "buildings/B1/rooms/" + std::string(10'000, 'r') + "/temperature";
-  const Rejection j = rejection(classify_message(topic, "21.5", kNow, default_config()));
+  const Rejection j = rejection(classify_message(topic, "21.5", kNow, test::test_config()));
   EXPECT_EQ(j.reason, RejectReason::bad_id);
   EXPECT_EQ(j.topic, topic.substr(0, kMaxRejectedTopicBytes));
   EXPECT_NE(j.detail.find("topic of " + std::to_string(topic.size()) + " bytes: first 1024 kept"),
@@ -182,7 +170,7 @@ TEST(ClassifyMessage, ALongTopicIsCutAndTheDetailSaysSo) {
 
 TEST(ClassifyMessage, AHugePayloadKeepsABoundedPrefix) {
   const std::string huge(1 << 20, '7');
-  const Rejection j = rejection(classify_message(kTopic, huge, kNow, default_config()));
+  const Rejection j = rejection(classify_message(kTopic, huge, kNow, test::test_config()));
   EXPECT_EQ(j.reason, RejectReason::too_large);
   EXPECT_EQ(j.payload, huge.substr(0, kMaxRejectedPayloadBytes));
   EXPECT_NE(j.detail.find("first 8192 of 1048576 bytes kept"), std::string::npos) << j.detail;
@@ -190,7 +178,7 @@ TEST(ClassifyMessage, AHugePayloadKeepsABoundedPrefix) {
 
   // Just over the limit: kept whole, for a look at what the sensor sent.
   const std::string over(kMaxPayloadBytes + 1, ' ');
-  const Rejection k = rejection(classify_message(kTopic, over, kNow, default_config()));
+  const Rejection k = rejection(classify_message(kTopic, over, kNow, test::test_config()));
   EXPECT_EQ(k.reason, RejectReason::too_large);
   EXPECT_EQ(k.payload, over);
   EXPECT_EQ(k.detail.find("kept"), std::string::npos) << k.detail;
@@ -211,7 +199,7 @@ TEST(MakeRejection, BoundsEveryFieldWhateverTheSource) {
 
 TEST(CheckReading, AnUnknownMetricIsQuotedStorably) {
   Reading r{kNow, "B1", "101", "temp\0er\xff"s + repeat("€", 100), 21, std::nullopt, kNow};
-  const auto refusal = check_reading(r, default_config());
+  const auto refusal = check_reading(r, test::test_config());
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->reason, RejectReason::unknown_metric);
   EXPECT_TRUE(Storable(refusal->detail)) << refusal->detail;
@@ -263,7 +251,7 @@ TEST(ClassifyMessage, EveryHostilePayloadHasItsReason) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
-    const Rejection j = rejection(classify_message(kTopic, c.payload, kNow, default_config()));
+    const Rejection j = rejection(classify_message(kTopic, c.payload, kNow, test::test_config()));
     EXPECT_EQ(reason_name(j.reason), reason_name(c.reason)) << j.detail;
     EXPECT_TRUE(Storable(j.detail));
     EXPECT_EQ(j.payload, c.payload.substr(0, kMaxRejectedPayloadBytes));

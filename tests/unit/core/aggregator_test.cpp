@@ -1,4 +1,4 @@
-// Rolling averages per room and building (issue 3): late, old and future readings, duplicates
+// Rolling averages per room and building: late, old and future readings, duplicates
 // within and after the dedupe horizon, building series over every room, many rooms, top-N,
 // what reported, what tick() returns, and the JSON of a published average.
 //
@@ -648,7 +648,7 @@ TEST(AggregatorJson, RoomAverageHasEveryKeyInOrder) {
   EXPECT_EQ(doc["count"].get<int>(), 4);
   EXPECT_EQ(doc["from"], "2023-11-13T23:45:30Z");
   EXPECT_EQ(doc["to"], "2023-11-14T00:00:30Z");
-  // Compact, as the SPEC example: no spaces.
+  // Compact, as the README's example: no spaces.
   EXPECT_EQ(text.find(' '), std::string::npos);
 }
 

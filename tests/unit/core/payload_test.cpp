@@ -1,6 +1,6 @@
-// Sensor payloads (SPEC §3): a bare number, or a JSON object with the metric's name or
-// `value`, an optional `timestamp` (RFC 3339, epoch seconds or milliseconds) and `sensor_id`;
-// at most 4 KiB, a leading UTF-8 byte order mark skipped.
+// Sensor payloads (README "Topics and payloads"): a bare number, or a JSON object with the metric's
+// name or `value`, an optional `timestamp` (RFC 3339, epoch seconds or milliseconds) and
+// `sensor_id`; at most 4 KiB, a leading UTF-8 byte order mark skipped.
 #include "payload.h"
 
 #include <gtest/gtest.h>
@@ -23,7 +23,12 @@ struct Parsed {
 
 Parsed parse(std::string_view payload, std::string_view metric = "temperature") {
   Parsed p;
-  p.ok = parse_payload(payload, metric, p.fields, p.refusal);
+  auto read = parse_payload(payload, metric);
+  p.ok = std::holds_alternative<PayloadFields>(read);
+  if (p.ok)
+    p.fields = std::get<PayloadFields>(std::move(read));
+  else
+    p.refusal = std::get<Refusal>(std::move(read));
   return p;
 }
 
@@ -412,23 +417,23 @@ TEST(ParsePayloadSize, OneByteMoreIsTooLarge) {
 
 // --- reuse ----------------------------------------------------------------------------------
 
+// Nothing of one read is kept for the next (the reader holds no state between payloads).
 TEST(ParsePayload, FieldsFromAnEarlierPayloadDoNotLeak) {
-  PayloadFields fields;
-  Refusal refusal;
-  ASSERT_TRUE(parse_payload(R"({"value": 1, "timestamp": 0, "sensor_id": "s1"})", "temperature",
-                            fields, refusal));
-  ASSERT_TRUE(fields.ts.has_value());
-  ASSERT_TRUE(fields.sensor_id.has_value());
-  ASSERT_TRUE(parse_payload(R"({"value": 2})", "temperature", fields, refusal));
-  EXPECT_DOUBLE_EQ(fields.value, 2.0);
-  EXPECT_FALSE(fields.ts.has_value());
-  EXPECT_FALSE(fields.sensor_id.has_value());
-  ASSERT_TRUE(parse_payload(R"({"value": 1, "timestamp": 0, "sensor_id": "s1"})", "temperature",
-                            fields, refusal));
-  ASSERT_TRUE(parse_payload("3", "temperature", fields, refusal));
-  EXPECT_DOUBLE_EQ(fields.value, 3.0);
-  EXPECT_FALSE(fields.ts.has_value());
-  EXPECT_FALSE(fields.sensor_id.has_value());
+  Parsed p = parse(R"({"value": 1, "timestamp": 0, "sensor_id": "s1"})");
+  ASSERT_TRUE(p.ok);
+  ASSERT_TRUE(p.fields.ts.has_value());
+  ASSERT_TRUE(p.fields.sensor_id.has_value());
+  p = parse(R"({"value": 2})");
+  ASSERT_TRUE(p.ok);
+  EXPECT_DOUBLE_EQ(p.fields.value, 2.0);
+  EXPECT_FALSE(p.fields.ts.has_value());
+  EXPECT_FALSE(p.fields.sensor_id.has_value());
+  ASSERT_TRUE(parse(R"({"value": 1, "timestamp": 0, "sensor_id": "s1"})").ok);
+  p = parse("3");
+  ASSERT_TRUE(p.ok);
+  EXPECT_DOUBLE_EQ(p.fields.value, 3.0);
+  EXPECT_FALSE(p.fields.ts.has_value());
+  EXPECT_FALSE(p.fields.sensor_id.has_value());
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
-// Sensor topics, ids, the daemon's own output topics and subscription filters (SPEC §3).
+// Sensor topics, ids, the daemon's own output topics and subscription filters (README "Topics and
+// payloads").
 #include "topic.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 
 namespace roomtemp {
 namespace {
@@ -36,24 +38,36 @@ TEST(ValidId, RejectsOtherCharacters) {
   EXPECT_FALSE(valid_id(std::string("nul\0byte", 8)));
 }
 
+/// The refusal of a topic parse_sensor_topic refused, or a failure naming what it split.
+::testing::AssertionResult Refused(const std::variant<SensorTopic, Refusal>& parsed,
+                                   RejectReason want) {
+  if (const auto* t = std::get_if<SensorTopic>(&parsed))
+    return ::testing::AssertionFailure()
+           << "accepted as " << t->building << " / " << t->room << " / " << t->metric;
+  const auto& refusal = std::get<Refusal>(parsed);
+  if (refusal.reason != want)
+    return ::testing::AssertionFailure() << "refused as " << reason_name(refusal.reason) << " ("
+                                         << refusal.detail << "), wanted " << reason_name(want);
+  if (refusal.detail.empty()) return ::testing::AssertionFailure() << "no detail";
+  return ::testing::AssertionSuccess();
+}
+
 TEST(ParseSensorTopic, SplitsAWellFormedTopic) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = true;
-  ASSERT_TRUE(parse_sensor_topic("buildings/B1/rooms/101/temperature", t, why, bad_id)) << why;
-  EXPECT_EQ(t.building, "B1");
-  EXPECT_EQ(t.room, "101");
-  EXPECT_EQ(t.metric, "temperature");
-  EXPECT_FALSE(bad_id);
+  const auto parsed = parse_sensor_topic("buildings/B1/rooms/101/temperature");
+  const auto* t = std::get_if<SensorTopic>(&parsed);
+  ASSERT_NE(t, nullptr) << std::get<Refusal>(parsed).detail;
+  EXPECT_EQ(t->building, "B1");
+  EXPECT_EQ(t->room, "101");
+  EXPECT_EQ(t->metric, "temperature");
 }
 
 TEST(ParseSensorTopic, RoomsNamedLikeOutputLevels) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  ASSERT_TRUE(parse_sensor_topic("buildings/B1/rooms/average/temperature", t, why, bad_id));
-  EXPECT_EQ(t.room, "average");
-  ASSERT_TRUE(parse_sensor_topic("buildings/rooms/rooms/rooms/humidity", t, why, bad_id));
+  auto parsed = parse_sensor_topic("buildings/B1/rooms/average/temperature");
+  ASSERT_TRUE(std::holds_alternative<SensorTopic>(parsed));
+  EXPECT_EQ(std::get<SensorTopic>(parsed).room, "average");
+  parsed = parse_sensor_topic("buildings/rooms/rooms/rooms/humidity");
+  ASSERT_TRUE(std::holds_alternative<SensorTopic>(parsed));
+  const auto& t = std::get<SensorTopic>(parsed);
   EXPECT_EQ(t.building, "rooms");
   EXPECT_EQ(t.room, "rooms");
   EXPECT_EQ(t.metric, "humidity");
@@ -76,12 +90,7 @@ TEST(ParseSensorTopic, WrongShapeIsNotABadId) {
            "buildings/B1/temperature/average/15m",
            "roomtemp/rejected",
        }) {
-    SensorTopic t;
-    std::string why;
-    bool bad_id = true;
-    EXPECT_FALSE(parse_sensor_topic(topic, t, why, bad_id)) << topic;
-    EXPECT_FALSE(bad_id) << topic;
-    EXPECT_FALSE(why.empty()) << topic;
+    EXPECT_TRUE(Refused(parse_sensor_topic(topic), RejectReason::bad_topic)) << topic;
   }
 }
 
@@ -94,31 +103,32 @@ TEST(ParseSensorTopic, BadBuildingOrRoomIsABadId) {
            "buildings/B1/rooms/10+1/temperature",
            "buildings/B#/rooms/101/temperature",
        }) {
-    SensorTopic t;
-    std::string why;
-    bool bad_id = false;
-    EXPECT_FALSE(parse_sensor_topic(topic, t, why, bad_id)) << topic;
-    EXPECT_TRUE(bad_id) << topic;
-    EXPECT_FALSE(why.empty()) << topic;
+    EXPECT_TRUE(Refused(parse_sensor_topic(topic), RejectReason::bad_id)) << topic;
   }
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
   const std::string long_room(65, 'r');
-  EXPECT_FALSE(
-      parse_sensor_topic("buildings/B1/rooms/" + long_room + "/temperature", t, why, bad_id));
-  EXPECT_TRUE(bad_id);
-  EXPECT_TRUE(parse_sensor_topic("buildings/B1/rooms/" + std::string(64, 'r') + "/temperature", t,
-                                 why, bad_id));
+  EXPECT_TRUE(Refused(parse_sensor_topic("buildings/B1/rooms/" + long_room + "/temperature"),
+                      RejectReason::bad_id));
+  EXPECT_TRUE(std::holds_alternative<SensorTopic>(
+      parse_sensor_topic("buildings/B1/rooms/" + std::string(64, 'r') + "/temperature")));
+}
+
+TEST(ParseSensorTopic, AMetricLevelNoConfigurationCouldHoldIsAnUnknownMetric) {
+  for (const char* topic : {
+           "buildings/B1/rooms/101/temp erature",
+           "buildings/B1/rooms/101/temp+",
+       }) {
+    EXPECT_TRUE(Refused(parse_sensor_topic(topic), RejectReason::unknown_metric)) << topic;
+  }
 }
 
 TEST(ParseSensorTopic, WhySaysWhichIdIsBad) {
-  SensorTopic t;
-  std::string why;
-  bool bad_id = false;
-  ASSERT_FALSE(parse_sensor_topic("buildings/B 1/rooms/101/temperature", t, why, bad_id));
-  EXPECT_NE(why.find("building"), std::string::npos) << why;
-  ASSERT_FALSE(parse_sensor_topic("buildings/B1/rooms/1 01/temperature", t, why, bad_id));
+  auto parsed = parse_sensor_topic("buildings/B 1/rooms/101/temperature");
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  EXPECT_NE(std::get<Refusal>(parsed).detail.find("building"), std::string::npos)
+      << std::get<Refusal>(parsed).detail;
+  parsed = parse_sensor_topic("buildings/B1/rooms/1 01/temperature");
+  ASSERT_TRUE(std::holds_alternative<Refusal>(parsed));
+  const std::string& why = std::get<Refusal>(parsed).detail;
   EXPECT_NE(why.find("room"), std::string::npos) << why;
   EXPECT_NE(why.find("1 01"), std::string::npos) << why;
 }

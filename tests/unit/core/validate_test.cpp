@@ -13,6 +13,7 @@
 #include <tuple>
 #include <variant>
 
+#include "test_values.h"
 #include "timeutil.h"
 
 namespace roomtemp {
@@ -25,14 +26,8 @@ constexpr Micros kNow = 1733056496LL * 1'000'000;
 constexpr Micros kMinute = 60LL * 1'000'000;
 constexpr const char* kTopic = "buildings/B1/rooms/101/temperature";
 
-Config default_config() {
-  Config c;  // SPEC §2 defaults: temperature in [-60, 100], max_future_skew 5m
-  c.postgres.dsn = "dbname=test";
-  return c;
-}
-
 Inbound classify(std::string_view topic, std::string_view payload,
-                 const Config& config = default_config(), Micros now = kNow) {
+                 const Config& config = test::test_config(), Micros now = kNow) {
   return classify_message(topic, payload, now, config);
 }
 
@@ -118,7 +113,7 @@ TEST(ClassifyMessage, NegativeZeroBecomesZero) {
     EXPECT_FALSE(std::signbit(std::get<Reading>(in).value)) << payload;
   }
   Reading posted{kNow, "B1", "101", "temperature", -0.0, std::nullopt, kNow};
-  ASSERT_FALSE(check_reading(posted, default_config()));
+  ASSERT_FALSE(check_reading(posted, test::test_config()));
   EXPECT_FALSE(std::signbit(posted.value));
 }
 
@@ -150,7 +145,7 @@ TEST(ClassifyMessage, RoomNamedAverageIsAnOrdinaryRoom) {
 }
 
 TEST(ClassifyMessage, ConfiguredMetrics) {
-  Config c = default_config();
+  Config c = test::test_config();
   c.metrics = {{"temperature", -60, 100, "°C"}, {"humidity", 0, 100, "%"}};
   Inbound h = classify("buildings/B1/rooms/101/humidity", R"({"humidity": 45})", c);
   ASSERT_TRUE(Accepted(h));
@@ -201,7 +196,7 @@ TEST(ClassifyMessage, UnknownMetric) {
       RejectedAs(classify("buildings/B1/rooms/101/humidity", "20"), RejectReason::unknown_metric));
   EXPECT_TRUE(RejectedAs(classify("buildings/B1/rooms/101/Temperature", "20"),
                          RejectReason::unknown_metric));
-  Config c = default_config();
+  Config c = test::test_config();
   c.metrics = {{"humidity", 0, 100, "%"}};
   EXPECT_TRUE(RejectedAs(classify(kTopic, "20", c), RejectReason::unknown_metric));
 }
@@ -269,7 +264,7 @@ TEST(ClassifyMessage, OutOfRange) {
 
 TEST(ClassifyMessage, OutOfRangeByTheSmallestStep) {
   Reading r{kNow, "B1", "101", "temperature", 0, std::nullopt, kNow};
-  const Config c = default_config();
+  const Config c = test::test_config();
   r.value = std::nextafter(100.0, 200.0);
   auto bad = check_reading(r, c);
   ASSERT_TRUE(bad.has_value());
@@ -317,7 +312,7 @@ TEST(ClassifyMessage, FutureTimestampDefaultSkewIsFiveMinutesInclusive) {
 }
 
 TEST(ClassifyMessage, FutureTimestampHonoursConfiguredSkew) {
-  Config c = default_config();
+  Config c = test::test_config();
   c.averages.max_future_skew = 0ms;
   EXPECT_TRUE(Accepted(classify(kTopic, with_ts(20, R"("2024-12-01T12:34:56Z")"), c)));
   EXPECT_TRUE(RejectedAs(classify(kTopic, with_ts(20, R"("2024-12-01T12:34:56.000001Z")"), c),
@@ -333,7 +328,7 @@ TEST(ClassifyMessage, FutureTimestampHonoursConfiguredSkew) {
 }
 
 TEST(ClassifyMessage, NoTimestampIsNeverInTheFuture) {
-  Config c = default_config();
+  Config c = test::test_config();
   c.averages.max_future_skew = 0ms;
   EXPECT_TRUE(Accepted(classify(kTopic, "20", c)));
 }
@@ -342,7 +337,7 @@ TEST(ClassifyMessage, NoTimestampIsNeverInTheFuture) {
 
 TEST(ClassifyMessage, RejectionKeepsTopicPayloadAndTime) {
   const std::string payload = R"({"temperature": 999, "sensor_id": "s1"})";
-  Inbound in = classify(kTopic, payload, default_config(), kNow + 42);
+  Inbound in = classify(kTopic, payload, test::test_config(), kNow + 42);
   const auto* r = std::get_if<Rejection>(&in);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->topic, kTopic);
@@ -365,11 +360,11 @@ TEST(ClassifyMessage, RejectionKeepsBinaryPayload) {
 
 TEST(CheckReading, AcceptsAValidReading) {
   Reading r{kNow - kMinute, "B1", "101", "temperature", 22.5, std::string("s1"), kNow};
-  EXPECT_FALSE(check_reading(r, default_config()).has_value());
+  EXPECT_FALSE(check_reading(r, test::test_config()).has_value());
 }
 
 TEST(CheckReading, EveryRefusal) {
-  const Config c = default_config();
+  const Config c = test::test_config();
   auto reason = [&](Reading r) -> std::optional<RejectReason> {
     auto bad = check_reading(r, c);
     if (!bad) return std::nullopt;

@@ -1,4 +1,4 @@
-// Rolling-window bucket arithmetic (issue 3): a window ending with the bucket that holds `now`
+// Rolling-window bucket arithmetic: a window ending with the bucket that holds `now`
 // is exact over [from, to), to − from equals the configured window, readings exactly at `from`
 // count and readings at `to` do not, advancing clears what falls out.
 //
@@ -105,8 +105,9 @@ TEST(Window, ToMinusFromEqualsTheWindowForTheUsualWindows) {
   }
 }
 
-// SPEC §3: "to − from equals the window" for every configured window. The config accepts any
-// whole number of seconds (averages.windows, minimum 1s), e.g. the 10s a test or a demo uses.
+// The README's "Topics and payloads": "to − from equals the window" for every configured window.
+// The config accepts any whole number of seconds (averages.windows, minimum 1s), e.g. the 10s a
+// test or a demo uses.
 TEST(Window, ToMinusFromEqualsTheWindowForEveryWholeSecondWindow) {
   std::vector<Micros> wrong;
   for (Micros secs = 1; secs <= 120; ++secs) {

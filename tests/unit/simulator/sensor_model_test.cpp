@@ -1,7 +1,7 @@
-// The simulator's sensor model (SPEC §7): topics, payload shapes, ranges, determinism, and that
-// every kind of malformed input it produces is refused by the daemon's own classifier while
-// every good reading is accepted. Built into unit_tests together with simulator/sensor_model.cpp
-// and simulator/sim_options.cpp.
+// The simulator's sensor model (README "Commands"): topics, payload shapes, ranges, determinism,
+// and that every kind of malformed input it produces is refused by the daemon's own classifier
+// while every good reading is accepted. Built into unit_tests together with
+// simulator/sensor_model.cpp and simulator/sim_options.cpp.
 #include "sensor_model.h"
 
 #include <gtest/gtest.h>
