@@ -16,8 +16,6 @@ namespace roomtemp::harness {
 namespace {
 
 using json = nlohmann::json;
-constexpr std::int64_t kHour = 60 * kMinute;
-constexpr std::int64_t kDay = 24 * kHour;
 
 class HistoryRollupsTest : public DaemonTest {
  protected:
