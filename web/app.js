@@ -1,14 +1,14 @@
 // roomtemp dashboard: what the daemon said last, which view is open, and the heartbeat. Every
 // refresh costs a fixed handful of requests whatever the site's size: the overview is one
 // GET /v1/overview, a building one GET /v1/buildings/{b}/live, a room one listing plus one
-// answer per metric it reports (and its chart's series every SERIES_EVERY_MS).
+// answer per metric it reports (and its history chart's series when due, see SPANS).
 //
 // Views are URL hash routes: #/ (the site), #/b/{building}, #/b/{building}/r/{room}, each
-// with ?q= (search), sort= (name|hottest|coldest|silent) and m= (metric) when not the default.
+// with ?q= (search), sort= (name|hottest|coldest|silent), m= (metric) and span= (the history
+// chart's: 1h|24h|7d|30d|1y) when not the default.
 'use strict';
 
 const LIVE_EVERY_MS = 5000;
-const SERIES_EVERY_MS = 30000;
 /// A site with at most this many rooms shows them all in the overview, under their buildings.
 const SMALL_SITE = 24;
 /// Rooms per page of search results and worst-first lists; buildings per page; rooms per page
@@ -56,6 +56,7 @@ function route() {
     q: (params.get('q') || '').trim(),
     sort: SORTS.includes(sort) ? sort : 'name',
     metric: params.get('m') || '',
+    span: SPAN_NAMES.includes(params.get('span')) ? params.get('span') : DEFAULT_SPAN,
   };
   try {
     const parts = (at < 0 ? raw : raw.slice(0, at)).split('/').map(decodeURIComponent);
@@ -76,7 +77,7 @@ const currentPath = () => location.hash.replace(/^#\/?/, '').split('?')[0];
 /// now, with `changes` ({q, sort, m}) applied; a search is kept only when given.
 function hashFor(path, changes = {}) {
   const rt = route();
-  const params = query({ q: '', sort: rt.sort, m: rt.metric, ...changes });
+  const params = query({ q: '', sort: rt.sort, m: rt.metric, span: rt.span, ...changes });
   return `#/${path}${params ? `?${params}` : ''}`;
 }
 
@@ -98,10 +99,12 @@ function adopt(answer) {
   if (Number.isFinite(t)) state.clock = { server: t, client: Date.now() };
 }
 
-/// "a=1&b=2" of the parameters that have a value (a sort by name is the default: left out).
+/// "a=1&b=2" of the parameters that have a value (a sort by name and the last hour's chart are
+/// the defaults: left out).
 function query(params) {
   return Object.entries(params)
-    .filter(([k, v]) => v !== '' && v !== undefined && v !== null && !(k === 'sort' && v === 'name'))
+    .filter(([k, v]) => v !== '' && v !== undefined && v !== null && !(k === 'sort' && v === 'name')
+      && !(k === 'span' && v === DEFAULT_SPAN))
     .map(([k, v]) => `${k}=${enc(v)}`).join('&');
 }
 

@@ -1,6 +1,7 @@
 // roomtemp dashboard: the charts (Chart.js). A card's sparkline draws the trend that came with
-// the live answer (the longest window, bucket by bucket: no request of its own); the room
-// view's big chart asks for the last hour, minute by minute, every SERIES_EVERY_MS.
+// the live answer (the longest window, bucket by bucket: no request of its own); the history
+// chart of a room or a building asks for its span (an hour minute by minute up to a year day
+// by day, see SPANS) when it is due.
 'use strict';
 
 const HOUR_MS = 60 * MINUTE_MS;
@@ -49,15 +50,56 @@ function sparkline(b, r) {
   };
 }
 
-/// The room view's chart of the last hour: a request for its series when it is due.
-function bigChart(b, r) {
-  const canvas = h('canvas', { role: 'img', 'aria-label': `${state.metric} in ${r} over the last hour` });
+/// What the history chart can show: how far back, in steps of what, how often it asks again,
+/// and where its ticks go. Steps of whole days are the browser's calendar days (`tz`), so a
+/// month or a year is answered from the daily rollups and each point is one local day.
+const SPANS = {
+  '1h': { label: 'Last hour', back: HOUR_MS, step: '1m', stepMs: MINUTE_MS, every: 30 * 1000, tick: 'quarter' },
+  '24h': { label: 'Last 24 hours', back: 24 * HOUR_MS, step: '15m', stepMs: 15 * MINUTE_MS, every: 60 * 1000, tick: 'hours3' },
+  '7d': { label: 'Last 7 days', days: 7, step: '1h', stepMs: HOUR_MS, every: 5 * MINUTE_MS, tick: 'day' },
+  '30d': { label: 'Last 30 days', days: 30, step: '1d', stepMs: 24 * HOUR_MS, every: 5 * MINUTE_MS, tick: 'week' },
+  '1y': { label: 'Last year', days: 365, step: '1d', stepMs: 24 * HOUR_MS, every: 5 * MINUTE_MS, tick: 'month' },
+};
+const SPAN_NAMES = Object.keys(SPANS);
+const DEFAULT_SPAN = '1h';
+
+/// The browser's time zone (IANA name), for daily steps; null when it does not say.
+function browserZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/// from, to and the query of a span ending now: whole minutes or hours of the daemon's clock
+/// (one point per calendar minute or hour), whole local days for the longer spans.
+function spanRange(span) {
+  const now = serverNow();
+  const s = SPANS[span];
+  if (s.days) {
+    const d = new Date(now);
+    const to = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+    const from = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1 - s.days).getTime();
+    const zone = s.step.endsWith('d') ? browserZone() : null;
+    return { from, to, zone };
+  }
+  const to = Math.ceil(now / s.stepMs) * s.stepMs;
+  return { from: to - s.back, to, zone: null };
+}
+
+/// A history chart (a room's, or a building's when `r` is null) of the span the route names:
+/// a request for its series when it is due.
+function historyChart(b, r, span) {
+  const what = r === null ? `building ${b}` : `${r} in ${b}`;
+  const canvas = h('canvas', { role: 'img', 'aria-label': `${state.metric} of ${what}, ${SPANS[span].label.toLowerCase()}` });
   const note = h('span', { class: 'chart-note' });
-  const box = h('div', { class: 'chart big' }, canvas, note);
-  const p = { b, r, metric: state.metric, box, canvas, note, chart: null, fetched: 0, loading: false };
+  const box = h('div', { class: 'chart big', 'data-span': span }, canvas, note);
+  const base = r === null ? buildingPath(b) : roomPath(b, r);
+  const p = { path: `${base}/${enc(state.metric)}/series`, span, box, canvas, note, chart: null, fetched: 0, loading: false };
   p.refresh = (v) => {
     if (p.chart) recolour(p, v);
-    if (p.loading || Date.now() - p.fetched <= SERIES_EVERY_MS) return;
+    if (p.loading || Date.now() - p.fetched <= SPANS[span].every) return;
     p.loading = true;
     loadSeries(p, v).finally(() => { p.loading = false; });
   };
@@ -66,16 +108,20 @@ function bigChart(b, r) {
 }
 
 async function loadSeries(p, v) {
-  // Whole minutes of the daemon's clock, so each point is one calendar minute.
-  const to = Math.ceil(serverNow() / MINUTE_MS) * MINUTE_MS;
-  const from = to - HOUR_MS;
-  const q = `from=${enc(new Date(from).toISOString())}&to=${enc(new Date(to).toISOString())}&step=1m`;
+  const { from, to, zone } = spanRange(p.span);
+  const asked = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step: SPANS[p.span].step, tz: zone };
+  const q = query(asked);
   p.fetched = Date.now();
   try {
-    const points = await getJSON(`${roomPath(p.b, p.r)}/${enc(p.metric)}/series?${q}`);
-    if (!p.dead) draw(p, points, from, to, v);
+    const points = await getJSON(`${p.path}?${q}`);
+    if (p.dead) return;
+    // What was asked and what came back, for the page's tests: the steps answered and those
+    // with readings.
+    Object.assign(p.box.dataset, { ...asked, tz: zone || '' });
+    draw(p, points, from, to, v);
   } catch (e) {
     p.note.textContent = e.status === 503 ? 'history unavailable (PostgreSQL)' : `no history: ${e.message}`;
+    p.box.dataset.points = '';
   }
 }
 
@@ -90,16 +136,17 @@ function recolour(p, v) {
 }
 
 function draw(p, points, from, to, v) {
+  const filled = points.filter((s) => s.count > 0);
+  Object.assign(p.box.dataset, { steps: points.length, points: filled.length });
   if (!chartsAvailable()) {
     p.note.textContent = 'charts unavailable (Chart.js did not load)';
     return;
   }
-  // Empty minutes are left out rather than null: Chart.js joins points up to spanGaps apart
+  // Empty steps are left out rather than null: Chart.js joins points up to spanGaps apart
   // only when no null lies between them.
-  const filled = points.filter((s) => s.count > 0);
   const xy = (field) => filled.map((s) => ({ x: Date.parse(s.from), y: s[field] }));
-  p.note.textContent = filled.length ? '' : 'no readings in the last hour';
-  if (!p.chart) p.chart = new Chart(p.canvas, chartConfig(true, v));
+  p.note.textContent = filled.length ? '' : `no readings ${SPANS[p.span].label.replace(/^Last/, 'in the last').toLowerCase()}`;
+  if (!p.chart) p.chart = new Chart(p.canvas, chartConfig(true, v, p.span));
   const sets = p.chart.data.datasets;
   sets[0].data = xy('min');
   sets[1].data = xy('max');
@@ -109,11 +156,51 @@ function draw(p, points, from, to, v) {
   recolour(p, v);
 }
 
-function chartConfig(big, v) {
+/// Tick positions in local time: the quarter hours, every third hour, midnights, Mondays, or
+/// the first of each month.
+function localTicks(kind, min, max) {
+  const ticks = [];
+  if (kind === 'quarter' || kind === 'hours3') {
+    const q = (kind === 'quarter' ? 15 : 180) * MINUTE_MS;
+    const offset = new Date(min).getTimezoneOffset() * MINUTE_MS;
+    for (let t = Math.ceil((min - offset) / q) * q + offset; t <= max; t += q) ticks.push({ value: t });
+    return ticks;
+  }
+  const d = new Date(min);
+  let day = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  if (day.getTime() < min) day = new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1);
+  for (; day.getTime() <= max; day = new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1)) {
+    if (kind === 'day' || (kind === 'week' && day.getDay() === 1) || (kind === 'month' && day.getDate() === 1)) {
+      ticks.push({ value: day.getTime() });
+    }
+  }
+  return ticks;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const dayMonth = (ms) => { const d = new Date(ms); return `${d.getDate()} ${MONTHS[d.getMonth()]}`; };
+
+/// A tick's label and a tooltip's title for a span's steps.
+function tickLabel(kind, ms) {
+  const d = new Date(ms);
+  if (kind === 'day') return `${WEEKDAYS[d.getDay()]} ${d.getDate()}`;
+  if (kind === 'week') return dayMonth(ms);
+  if (kind === 'month') return d.getMonth() === 0 ? `${MONTHS[0]} ${d.getFullYear()}` : MONTHS[d.getMonth()];
+  return hhmm(ms);
+}
+function stepTitle(span, ms) {
+  const s = SPANS[span];
+  if (s.stepMs >= 24 * HOUR_MS) return `${WEEKDAYS[new Date(ms).getDay()]} ${dayMonth(ms)} ${new Date(ms).getFullYear()}`;
+  if (s.days) return `${dayMonth(ms)} ${hhmm(ms)}`;
+  return hhmm(ms);
+}
+
+function chartConfig(big, v, span = DEFAULT_SPAN) {
   const c = chartColours(v);
   // Points more than GAP apart are not joined: a gap in the line is a gap in the data. A point
   // shows only where no line reaches it.
-  const GAP = 5 * MINUTE_MS;
+  const GAP = 5 * SPANS[span].stepMs;
   const lone = (ctx) => {
     const d = ctx.dataset.data;
     const i = ctx.dataIndex;
@@ -146,7 +233,7 @@ function chartConfig(big, v) {
         legend: { display: false },
         tooltip: {
           callbacks: {
-            title: (items) => (items.length ? hhmm(items[0].parsed.x) : ''),
+            title: (items) => (items.length ? stepTitle(span, items[0].parsed.x) : ''),
             label: (ctx) => `${ctx.dataset.label}: ${fmt(ctx.parsed.y)} ${unit}`,
           },
         },
@@ -154,15 +241,9 @@ function chartConfig(big, v) {
       scales: {
         x: {
           type: 'linear',
-          // On the quarter hours of local time, not wherever the window happens to start.
-          afterBuildTicks: (axis) => {
-            const q = 15 * MINUTE_MS;
-            const offset = new Date(axis.min).getTimezoneOffset() * MINUTE_MS;
-            const ticks = [];
-            for (let t = Math.ceil((axis.min - offset) / q) * q + offset; t <= axis.max; t += q) ticks.push({ value: t });
-            axis.ticks = ticks;
-          },
-          ticks: { callback: (x) => hhmm(x), color: muted, maxRotation: 0, font: { size: big ? 12 : 10 } },
+          // On local time's quarter hours, hours, days, weeks or months, not wherever the span starts.
+          afterBuildTicks: (axis) => { axis.ticks = localTicks(SPANS[span].tick, axis.min, axis.max); },
+          ticks: { callback: (x) => tickLabel(SPANS[span].tick, x), color: muted, maxRotation: 0, font: { size: big ? 12 : 10 } },
           grid: { color: grid, display: big },
         },
         y: {

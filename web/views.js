@@ -1,7 +1,8 @@
 // roomtemp dashboard: the three views, drawn from the last answers on every refresh (cards are
 // reused, see cards.js). The site: every building's summary — with its rooms under it on a
 // small site — and the rooms a search finds or the worst ones; a building: its tiles and its
-// rooms, searched and ordered; a room: its tiles, its chart and its other metrics.
+// rooms, searched and ordered, and its history chart; a room: its tiles, its history chart and
+// its other metrics.
 'use strict';
 
 /// Buildings in the chosen order: by id, by their hottest or coldest room, or most silent
@@ -109,6 +110,7 @@ function buildingView(rt) {
     b.rooms === b.reporting ? plural(b.rooms, 'room') : `${b.reporting} of ${plural(b.rooms, 'room')} reporting`,
     ' · last reading ', lastReading(b.last_reading),
     rt.q ? ` · ${plural(found.length, 'room')} matching “${rt.q}”` : ''));
+  parts.push(historySection(rt, b.building, null, headline(b)));
   parts.push(h('section', { class: 'building', 'data-building': b.building },
     h('div', { class: 'grid' }, list.slice(0, cap).map((r) => roomCard(r, false)))));
   parts.push(showMore(Math.min(cap, list.length), list.length, BUILDING_ROOMS_PAGE,
@@ -116,7 +118,31 @@ function buildingView(rt) {
   return parts;
 }
 
-let roomChart = null;
+let historyPlot = null;
+
+/// The history chart of a room or (r null) a building, with links to its other spans. The chart
+/// is kept across refreshes while it shows the same thing.
+function historySection(rt, b, r, v) {
+  const key = JSON.stringify([b, r, state.metric, rt.span]);
+  if (!historyPlot || historyPlot.key !== key) {
+    if (historyPlot) historyPlot.destroy();
+    historyPlot = historyChart(b, r, rt.span);
+    historyPlot.key = key;
+  }
+  historyPlot.refresh(v);
+  const s = SPANS[rt.span];
+  const what = s.stepMs >= 24 * HOUR_MS ? 'day' : s.stepMs >= HOUR_MS ? 'hour'
+    : s.stepMs > MINUTE_MS ? `${s.step.replace('m', ' minutes')}` : 'minute';
+  const spans = h('nav', { class: 'spans', 'aria-label': 'history span' }, SPAN_NAMES.map((name) =>
+    h('a', { href: hashFor(currentPath(), { q: rt.q, span: name }), 'aria-current': name === rt.span ? 'true' : null },
+      name)));
+  return h('section', { class: 'card wide history' },
+    h('div', { class: 'history-head' },
+      h('h2', null, `${s.label} `, h('span', { class: 'muted' },
+        `${r === null ? 'the building\'s ' : ''}average per ${what}, band from min to max`)),
+      spans),
+    historyPlot.box);
+}
 
 function roomView(rt) {
   const { listing, answers } = state.room;
@@ -125,16 +151,7 @@ function roomView(rt) {
   const parts = [h('h1', null, rt.room, h('span', { class: 'muted' }, ` in ${rt.building}`))];
   parts.push(h('p', { class: 'summary' }, `${state.metric} · last reading `, lastReading(main.last_reading)));
   parts.push(h('div', { class: 'tiles' }, state.windows.map((w) => statTile(w, statsOf(main, w), `last ${w}`))));
-  const key = `${rt.building}|${rt.room}|${state.metric}`;
-  if (!roomChart || roomChart.key !== key) {
-    if (roomChart) roomChart.destroy();
-    roomChart = bigChart(rt.building, rt.room);
-    roomChart.key = key;
-  }
-  roomChart.refresh(headline(main));
-  parts.push(h('section', { class: 'card wide' },
-    h('h2', null, 'Last hour ', h('span', { class: 'muted' }, 'average per minute, band from min to max')),
-    roomChart.box));
+  parts.push(historySection(rt, rt.building, rt.room, headline(main)));
   const others = listing.metrics.filter((m) => m !== state.metric);
   if (others.length) {
     const cell = (m, w) => statsOf(answers.get(m).rooms[0], w)?.avg;
@@ -180,9 +197,9 @@ function renderView(rt) {
   } else {
     content = overview(rt);
   }
-  if (rt.view !== 'room' && roomChart) {
-    roomChart.destroy();
-    roomChart = null;
+  if (rt.view === 'overview' && historyPlot) {
+    historyPlot.destroy();
+    historyPlot = null;
   }
   sweepPool();
   document.getElementById('view').replaceChildren(...content.filter(Boolean));

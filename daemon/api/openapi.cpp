@@ -20,8 +20,9 @@ using namespace openapi;
 /// The error answers a history query can give.
 void add_history_errors(json& responses, const std::string& not_found) {
   responses["400"] = error(
-      "a bad id or parameter (a format other than json or csv too), from ≥ to, or a range "
-      "over 366d");
+      "a bad id or parameter (a format other than json or csv too), from ≥ to, a range over "
+      "366d, or a range that needs raw readings from before the raw horizon (retention."
+      "readings dropped them; the error names the horizon)");
   responses["404"] = error(not_found);
   responses["503"] = error("PostgreSQL is unreachable, or the query took over 10s");
 }
@@ -230,7 +231,8 @@ json schemas() {
 /// An average's 400s: a history query's, and a range that is not whole milliseconds.
 constexpr const char* kAverageBadRequest =
     "a bad id or parameter (format other than json included: an average is not rows), both "
-    "window and from/to, from ≥ to, a range over 366d, or from..to not whole milliseconds";
+    "window and from/to, from ≥ to, a range over 366d, from..to not whole milliseconds, or a "
+    "range whose ends before the raw horizon (retention.readings) are not whole hours";
 
 /// A room's or a building's numbers: averages (live or from PostgreSQL), readings, series and
 /// histograms.
@@ -279,34 +281,57 @@ void add_history_paths(json& p) {
          format_param()},
         r);
   }
-  {
+  const std::string rollups_note =
+      " Answered from the hourly and daily rollups wherever the range allows (whole UTC hours "
+      "and days), from raw readings for the rest, with the same numbers either way; before the "
+      "raw horizon (retention.readings) only whole hours can be answered.";
+  const json step_param = query_param(
+      "step", {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"default", "1h"}},
+      "the width of a step");
+  const json tz_param = query_param(
+      "tz", {{"type", "string"}, {"example", "Europe/Zurich"}},
+      "a time zone (IANA name): with a step of whole days, steps are that zone's calendar days "
+      "from `from` on (23 or 25 hours across a change of summer time). Without it, every step "
+      "is `step` long.");
+  for (const bool building_wide : {false, true}) {
     json r = {
         {"200", rows_ok("every step from `from` to `to`, empty ones included", "SeriesPoint")}};
-    add_history_errors(r, "the room never reported this metric");
-    p[room_path + "/series"]["get"] = operation(
-        "Average, min, max and count per step, steps aligned to `from`; the last step ends at "
-        "`to`. At most " +
-            std::to_string(kMaxSeriesPoints) + " steps. As JSON or CSV.",
-        {building(), room(), metric(), from_param(), to_param(),
-         query_param("step",
-                     {{"type", "string"}, {"pattern", "^[0-9]+(ms|s|m|h|d)$"}, {"default", "1h"}},
-                     "the width of a step"),
-         format_param()},
-        r);
+    add_history_errors(r, building_wide ? "the building never reported this metric"
+                                        : "the room never reported this metric");
+    json parameters = building_wide ? json::array({building(), metric()})
+                                    : json::array({building(), room(), metric()});
+    for (const json& q : {from_param(), to_param(), step_param, tz_param, format_param()})
+      parameters.push_back(q);
+    p[building_wide ? "/v1/buildings/{building}/{metric}/series" : room_path + "/series"]["get"] =
+        operation(std::string(building_wide ? "A building's (every room's readings together)"
+                                            : "A room's") +
+                      " average, min, max and count per step, steps aligned to `from`; the last "
+                      "step ends at `to`. At most " +
+                      std::to_string(kMaxSeriesPoints) + " steps. As JSON or CSV." + rollups_note,
+                  parameters, r);
   }
-  {
+  for (const bool building_wide : {false, true}) {
     json r = {{"200", ok("the histogram", ref("Histogram"))}};
-    add_history_errors(r, "the room never reported this metric");
+    add_history_errors(r, building_wide ? "the building never reported this metric"
+                                        : "the room never reported this metric");
     r["400"]["description"] =
         "a bad id or parameter (format other than json included: a histogram is not rows), "
-        "from ≥ to, or a range over 366d";
-    p[room_path + "/histogram"]["get"] = operation(
-        "The distribution of a room's values over [from, to).",
-        {building(), room(), metric(), from_param(), to_param(),
-         query_param("bins",
-                     {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxBins}, {"default", 10}},
-                     "the number of equal-width bins")},
-        r);
+        "from ≥ to, a range over 366d, or from before the raw horizon (retention.readings; the "
+        "error names it)";
+    json parameters = building_wide ? json::array({building(), metric()})
+                                    : json::array({building(), room(), metric()});
+    for (const json& q :
+         {from_param(), to_param(),
+          query_param("bins",
+                      {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxBins}, {"default", 10}},
+                      "the number of equal-width bins")})
+      parameters.push_back(q);
+    p[building_wide ? "/v1/buildings/{building}/{metric}/histogram" : room_path + "/histogram"]
+     ["get"] =
+         operation(std::string("The distribution of ") +
+                       (building_wide ? "a building's values (every room's)" : "a room's values") +
+                       " over [from, to), from the raw readings.",
+                   parameters, r);
   }
 }
 

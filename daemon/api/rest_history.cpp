@@ -1,5 +1,6 @@
-// REST routes answered from PostgreSQL: averages over any [from, to), raw readings, series
-// and histograms of one room's metric (README, REST API).
+// REST routes answered from PostgreSQL: averages over any [from, to) and series of a room's or
+// a building's metric (from the rollups wherever the range allows: history_steps.h), raw
+// readings of a room, histograms of a room or a building (README, REST API).
 //
 // Every query is parameterised, read-only, bounded by a row/point/bin limit and by the
 // session's statement_timeout, and runs on the calling HTTP worker's own connection
@@ -7,6 +8,7 @@
 #include <httplib.h>
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "history_db.h"
+#include "history_steps.h"
 #include "http_api.h"
 #include "messages.h"
 #include "rest_csv.h"
@@ -84,6 +87,21 @@ SeriesKey room_key(const httplib::Request& req) {
           params::id(req.matches[3], "metric")};
 }
 
+/// /v1/buildings/{b}/{metric}/…: the building's key (room empty).
+SeriesKey building_key(const httplib::Request& req) {
+  return {params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
+}
+
+/// Raw readings are needed from `from` on (readings, histogram): a 400 naming the horizon when
+/// retention dropped them.
+void require_raw_from(pqxx::transaction_base& txn, Micros from) {
+  const Micros horizon = raw_horizon(txn);
+  if (from < horizon)
+    throw BadRequest("raw readings before " + format_rfc3339(horizon) +
+                     " were dropped (retention.readings): ask from " + format_rfc3339(horizon) +
+                     " on; averages and series of whole hours before it come from the rollups");
+}
+
 /// Timestamps go to PostgreSQL as RFC 3339 text cast to timestamptz (exact to the microsecond)
 /// and come back as integer microseconds (exact again; no float on the way).
 std::string sql_time(Micros t) { return format_rfc3339(t); }
@@ -97,18 +115,18 @@ std::string describe(const SeriesKey& key) {
   return key.room.empty() ? "building " + key.building : "room " + key.building + "/" + key.room;
 }
 
-/// Throws NotFound when the series has no readings at all (an empty range of a known room is
-/// not an error). Cheap: the unique key's index starts with building, room, metric.
+/// Throws NotFound when the series has never had a reading (an empty range of a known room is
+/// not an error): a series is a row of `series` from its first stored reading on.
 void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
-  const pqxx::row row = key.room.empty()
-                            ? txn.exec_params1(
-                                  "SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
-                                  "metric = $2)",
-                                  key.building, key.metric)
-                            : txn.exec_params1(
-                                  "SELECT EXISTS (SELECT 1 FROM readings WHERE building = $1 AND "
-                                  "room = $2 AND metric = $3)",
-                                  key.building, key.room, key.metric);
+  const pqxx::row row =
+      key.room.empty()
+          ? txn.exec_params1(
+                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND metric = $2)",
+                key.building, key.metric)
+          : txn.exec_params1(
+                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND room = $2 AND "
+                "metric = $3)",
+                key.building, key.room, key.metric);
   if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
 }
 
@@ -151,16 +169,55 @@ struct SeriesPoint {
   double avg = 0, min = 0, max = 0;
 };
 
-json to_json(const SeriesPoint& p) {
+/// A double as nlohmann::json prints one (the shortest digits that read back exactly, ".0" on a
+/// whole number), without building a JSON value first.
+void append_number(std::string& out, double v) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  const std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".eEni") == std::string_view::npos) out += ".0";
+}
+
+/// A series' JSON array written straight into a string: a year of hourly steps is 8,760
+/// objects, and building a JSON value for each took longer than the query that found them.
+/// The text is what nlohmann::json would print for the same objects.
+std::string json_array(const std::vector<SeriesPoint>& points) {
   const auto& c = SeriesPoint::kColumns;
-  json doc;
-  doc[c[0]] = format_rfc3339(p.from);
-  doc[c[1]] = format_rfc3339(p.to);
-  doc[c[2]] = p.count ? json(p.avg) : json(nullptr);
-  doc[c[3]] = p.count ? json(p.min) : json(nullptr);
-  doc[c[4]] = p.count ? json(p.max) : json(nullptr);
-  doc[c[5]] = p.count;
-  return doc;
+  std::string out;
+  out.reserve(points.size() * 130 + 2);
+  out += '[';
+  for (const SeriesPoint& p : points) {
+    if (out.size() > 1) out += ',';
+    out += "{\"";
+    out += c[0];
+    out += "\":\"" + format_rfc3339(p.from) + "\",\"";
+    out += c[1];
+    out += "\":\"" + format_rfc3339(p.to) + "\"";
+    const double numbers[] = {p.avg, p.min, p.max};
+    for (int i = 0; i < 3; ++i) {
+      out += ",\"";
+      out += c[2 + i];
+      out += "\":";
+      if (p.count)
+        append_number(out, numbers[i]);
+      else
+        out += "null";
+    }
+    out += ",\"";
+    out += c[5];
+    out += "\":" + std::to_string(p.count) + "}";
+  }
+  out += ']';
+  return out;
+}
+
+/// Other rows: through nlohmann::json.
+template <typename Row>
+std::string json_array(const std::vector<Row>& rows) {
+  json list = json::array();
+  for (const Row& row : rows) list.push_back(to_json(row));
+  return json_text(list);
 }
 
 void write_csv(CsvWriter& csv, const SeriesPoint& p) {
@@ -180,11 +237,11 @@ void send_rows(httplib::Response& res, BodyFormat format, const std::vector<Row>
     for (const Row& row : rows) write_csv(csv, row);
     return send_csv(
         res, csv.str(),
-        csv_filename({key.building, key.room, key.metric, route}, range.from, range.to));
+        key.room.empty()
+            ? csv_filename({key.building, key.metric, route}, range.from, range.to)
+            : csv_filename({key.building, key.room, key.metric, route}, range.from, range.to));
   }
-  json list = json::array();
-  for (const Row& row : rows) list.push_back(to_json(row));
-  send_json(res, 200, json_text(list));
+  send_json(res, 200, json_array(rows));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -203,26 +260,8 @@ void history_average(const httplib::Request& req, httplib::Response& res, HttpDe
                      std::to_string(range.span()) + " µs");
   const Duration window{range.span() / kMicrosPerMilli};
   const WindowStats stats = read_only(deps, [&](pqxx::transaction_base& txn) {
-    const char* select = "SELECT count(*), sum(value), min(value), max(value)";
-    const pqxx::row row =
-        key.room.empty()
-            ? txn.exec_params1(std::string(select) +
-                                   " FROM readings WHERE building = $1 AND metric = $2"
-                                   " AND ts >= $3::timestamptz AND ts < $4::timestamptz",
-                               key.building, key.metric, sql_time(range.from), sql_time(range.to))
-            : txn.exec_params1(std::string(select) + kRoomFilter, key.building, key.room,
-                               key.metric, sql_time(range.from), sql_time(range.to));
-    WindowStats s;
-    s.from = range.from;
-    s.to = range.to;
-    s.count = row[0].as<std::uint64_t>();
-    if (s.count == 0) {
-      require_known(txn, key);
-    } else {
-      s.sum = row[1].as<double>();
-      s.min = row[2].as<double>();
-      s.max = row[3].as<double>();
-    }
+    WindowStats s = step_figures(txn, key, {range.from, range.to}).front();
+    if (s.count == 0) require_known(txn, key);
     return s;
   });
   send_json(res, 200, average_json(key, window, stats));
@@ -237,6 +276,7 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
   const BodyFormat format = requested_format(req, true);
   bool truncated = false;
   const auto list = read_only(deps, [&](pqxx::transaction_base& txn) {
+    require_raw_from(txn, range.from);
     const pqxx::result rows = txn.exec_params(
         std::string("SELECT ") + kTsMicros +
             ", value, sensor_id, (extract(epoch FROM received_at) * 1000000)::bigint" +
@@ -257,46 +297,41 @@ void readings(const httplib::Request& req, httplib::Response& res, HttpDeps& dep
   send_rows(res, format, list, "readings", key, range);
 }
 
-/// GET …/series?from&to&step: one entry per step aligned to `from`, every step present (count 0
-/// and null numbers when empty) so that a chart gets a continuous axis; the last step ends at
-/// `to` even when that makes it shorter.
-void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
-  const SeriesKey key = room_key(req);
+/// GET …/series?from&to&step&tz: one entry per step aligned to `from`, every step present
+/// (count 0 and null numbers when empty) so that a chart gets a continuous axis; the last step
+/// ends at `to` even when that makes it shorter. With `tz` and a step of whole days, steps are
+/// that zone's calendar days. For a room or, with `key.room` empty, a building.
+void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
+            const SeriesKey& key) {
   const Range range = time_range(req);
   const Duration step = params::optional_duration(req, "step").value_or(kDefaultStep);
   const Micros step_us = to_micros(step);
-  const std::int64_t steps = (range.span() + step_us - 1) / step_us;
-  if (steps > kMaxSeriesPoints)
-    throw BadRequest("from..to in steps of " + format_duration(step) + " makes " +
-                     std::to_string(steps) + " points; at most " +
-                     std::to_string(kMaxSeriesPoints) + " (use a larger step)");
+  if (step_us <= 0) throw BadRequest("'step' must be longer than 0");
+  const std::optional<std::string> tz = params::optional(req, "tz");
+  if (tz && (tz->empty() || tz->size() > 64))
+    throw BadRequest("'tz' must name a time zone, e.g. Europe/Zurich");
   const BodyFormat format = requested_format(req, true);
 
   const auto points = read_only(deps, [&](pqxx::transaction_base& txn) {
-    // ts >= from, so the integer division is a floor.
-    const pqxx::result rows = txn.exec_params(
-        std::string("SELECT (") + kTsMicros + " - $6::bigint) / $7::bigint AS step," +
-            " count(*), sum(value), min(value), max(value)" + kRoomFilter +
-            " GROUP BY step ORDER BY step",
-        key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), range.from,
-        step_us);
-    if (rows.empty()) require_known(txn, key);
-    std::vector<SeriesPoint> steps_out;
-    auto row = rows.begin();
-    for (std::int64_t i = 0; i < steps; ++i) {
+    const std::vector<Micros> boundaries = step_boundaries(txn, range.from, range.to, step_us, tz);
+    const std::vector<WindowStats> figures = step_figures(txn, key, boundaries);
+    std::vector<SeriesPoint> out;
+    bool any = false;
+    for (const WindowStats& f : figures) {
       SeriesPoint point;
-      point.from = range.from + i * step_us;
-      point.to = std::min(point.from + step_us, range.to);
-      if (row != rows.end() && row[0].as<std::int64_t>() == i) {
-        point.count = row[1].as<std::uint64_t>();  // > 0: only steps with readings are rows
-        point.avg = row[2].as<double>() / static_cast<double>(point.count);
-        point.min = row[3].as<double>();
-        point.max = row[4].as<double>();
-        ++row;
+      point.from = f.from;
+      point.to = f.to;
+      point.count = f.count;
+      if (f.count) {
+        point.avg = f.avg();
+        point.min = f.min;
+        point.max = f.max;
+        any = true;
       }
-      steps_out.push_back(point);
+      out.push_back(point);
     }
-    return steps_out;
+    if (!any) require_known(txn, key);
+    return out;
   });
   send_rows(res, format, points, "series", key, range);
 }
@@ -305,20 +340,23 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
 /// value in [from, to) (the largest lands in the last bin); {"edges":[],"counts":[]} when the
 /// range holds no readings. When every value is the same, all edges equal it and the first
 /// bin holds them all.
-void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
-  const SeriesKey key = room_key(req);
+void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
+               const SeriesKey& key) {
   const Range range = time_range(req);
   const std::int64_t bins = params::integer(req, "bins", kDefaultBins, 1, kMaxBins);
   requested_format(req, false);  // JSON only: a 400 for format=csv, not a JSON surprise
 
   const json out = read_only(deps, [&](pqxx::transaction_base& txn) {
-    // One statement, so the bounds and the counts come from the same snapshot.
+    require_raw_from(txn, range.from);
+    // One statement, so the bounds and the counts come from the same snapshot. A building's
+    // values are every room's ($2 = '').
     const pqxx::result rows = txn.exec_params(
-        std::string("WITH r AS (SELECT value") + kRoomFilter +
-            "), b AS (SELECT min(value) AS lo, max(value) AS hi FROM r)"
-            " SELECT b.lo, b.hi, CASE WHEN b.lo = b.hi THEN 1"
-            " ELSE least(width_bucket(r.value, b.lo, b.hi, $6::int), $6::int) END AS bin,"
-            " count(*) FROM r CROSS JOIN b GROUP BY b.lo, b.hi, bin ORDER BY bin",
+        "WITH r AS (SELECT value FROM readings WHERE building = $1 AND ($2 = '' OR room = $2)"
+        " AND metric = $3 AND ts >= $4::timestamptz AND ts < $5::timestamptz),"
+        " b AS (SELECT min(value) AS lo, max(value) AS hi FROM r)"
+        " SELECT b.lo, b.hi, CASE WHEN b.lo = b.hi THEN 1"
+        " ELSE least(width_bucket(r.value, b.lo, b.hi, $6::int), $6::int) END AS bin,"
+        " count(*) FROM r CROSS JOIN b GROUP BY b.lo, b.hi, bin ORDER BY bin",
         key.building, key.room, key.metric, sql_time(range.from), sql_time(range.to), bins);
     json doc = {{"edges", json::array()}, {"counts", json::array()}};
     if (rows.empty()) {
@@ -352,19 +390,26 @@ void register_history_routes(Routes& s, HttpDeps& deps) {
     if (!wants_history(req)) return handle_live_room_average(req, res, deps);
     history_average(req, res, deps, room_key(req));
   });
-  s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)", [&deps](const httplib::Request& req,
-                                                            httplib::Response& res) {
-    requested_format(req, false);
-    if (!wants_history(req)) return handle_live_building_average(req, res, deps);
-    SeriesKey key{params::id(req.matches[1], "building"), "", params::id(req.matches[2], "metric")};
-    history_average(req, res, deps, key);
-  });
+  s.Get(R"(/v1/buildings/([^/]+)/([^/]+)/average)",
+        [&deps](const httplib::Request& req, httplib::Response& res) {
+          requested_format(req, false);
+          if (!wants_history(req)) return handle_live_building_average(req, res, deps);
+          history_average(req, res, deps, building_key(req));
+        });
   s.Get(room + "/readings",
         [&deps](const httplib::Request& req, httplib::Response& res) { readings(req, res, deps); });
-  s.Get(room + "/series",
-        [&deps](const httplib::Request& req, httplib::Response& res) { series(req, res, deps); });
+  s.Get(room + "/series", [&deps](const httplib::Request& req, httplib::Response& res) {
+    series(req, res, deps, room_key(req));
+  });
   s.Get(room + "/histogram", [&deps](const httplib::Request& req, httplib::Response& res) {
-    histogram(req, res, deps);
+    histogram(req, res, deps, room_key(req));
+  });
+  const std::string building = R"(/v1/buildings/([^/]+)/([^/]+))";
+  s.Get(building + "/series", [&deps](const httplib::Request& req, httplib::Response& res) {
+    series(req, res, deps, building_key(req));
+  });
+  s.Get(building + "/histogram", [&deps](const httplib::Request& req, httplib::Response& res) {
+    histogram(req, res, deps, building_key(req));
   });
 }
 

@@ -26,8 +26,8 @@ namespace {
 
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
-constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
-                                         "averages", "http",     "limits", "log"};
+constexpr std::string_view kTopKeys[] = {"mqtt", "postgres", "spool",     "metrics", "averages",
+                                         "http", "limits",   "retention", "log"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -40,6 +40,7 @@ constexpr std::string_view kAveragesKeys[] = {"windows", "publish_interval", "ma
                                               "dedupe_horizon"};
 constexpr std::string_view kHttpKeys[] = {"listen", "token_file", "read_token_file"};
 constexpr std::string_view kLimitsKeys[] = {"max_series", "series_rate"};
+constexpr std::string_view kRetentionKeys[] = {"readings", "rejected", "rollups"};
 constexpr std::string_view kLogKeys[] = {"level"};
 
 /// A mapping of the file and the keys it may hold.
@@ -60,6 +61,7 @@ constexpr Section kSections[] = {
     {"averages", kAveragesKeys},
     {"http", kHttpKeys},
     {"limits", kLimitsKeys},
+    {"retention", kRetentionKeys},
     {"log", kLogKeys},
 };
 
@@ -258,6 +260,7 @@ class Reader {
     if (auto n = root["averages"]) read_averages(n, c.averages);
     if (auto n = root["http"]) read_http(n, c.http);
     if (auto n = root["limits"]) read_limits(n, c.limits);
+    if (auto n = root["retention"]) read_retention(n, c.retention);
     if (auto n = root["log"]) read_log(n, c.log);
   }
 
@@ -432,6 +435,44 @@ class Reader {
           l.series_rate = v;
       }
     }
+  }
+
+  /// An age of retention: 0 (keep forever) or a duration of at least a day.
+  void retention_age(const YAML::Node& map, const char* key, Duration& out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    const std::string q = qualify("retention", key);
+    if (!scalar(n, q)) return;
+    if (n.Scalar() == "0") {
+      out = Duration(0);
+      return;
+    }
+    Duration d;
+    if (!duration_value(n, q, d, Duration(0))) return;
+    if (d.count() != 0 && d < std::chrono::days(1))
+      error(n.Mark(), q + ": " + n.Scalar() +
+                          " is shorter than the minimum 1d (stored data goes a day at a time; 0 "
+                          "keeps it forever)");
+    else
+      out = d;
+  }
+
+  void read_retention(const YAML::Node& n, RetentionConfig& r) {
+    if (!check_map(n, "retention", kRetentionKeys)) return;
+    retention_age(n, "readings", r.readings);
+    retention_age(n, "rejected", r.rejected);
+    retention_age(n, "rollups", r.rollups);
+    // Raw readings are dropped only once their rollups hold them: rollups dropped sooner
+    // would lose those days altogether.
+    const bool rollups_first =
+        r.rollups.count() != 0 && (r.readings.count() == 0 || r.rollups < r.readings);
+    if (rollups_first && n["rollups"])
+      error(
+          n["rollups"].Mark(),
+          "retention.rollups: " + n["rollups"].Scalar() +
+              " drops the rollups before the raw readings (retention.readings: " +
+              (r.readings.count() == 0 ? std::string("0, forever") : format_duration(r.readings)) +
+              "); it must be 0 or at least as long");
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

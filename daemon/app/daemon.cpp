@@ -16,6 +16,16 @@ namespace {
 /// absorb a few batches, small enough to bound memory (~200 bytes each).
 constexpr std::size_t kQueueCapacity = 100'000;
 
+/// How often the rollups take in what was stored (store/rollups.h): well within the two minutes
+/// the README promises.
+constexpr auto kFoldEvery = std::chrono::seconds(10);
+/// How often the background housekeeping of stored data takes a step (store/lifecycle.h): at
+/// once again while days wait to be backfilled. The first rounds of both come soon, but after
+/// the start's own queries.
+constexpr auto kLifecycleEvery = std::chrono::seconds(60);
+constexpr auto kLifecycleBusyEvery = std::chrono::seconds(1);
+constexpr auto kBackgroundFirst = std::chrono::seconds(2);
+
 /// How often STATUS= is renewed.
 constexpr auto kStatusEvery = std::chrono::seconds(5);
 
@@ -29,6 +39,8 @@ Daemon::Daemon(const Config& config)
       queue_(kQueueCapacity),
       spool_(config.spool.dir, config.spool.max_bytes, metrics_),
       writer_(config.postgres, queue_, spool_, metrics_),
+      rollups_(config_, metrics_),
+      lifecycle_(config_, metrics_),
       ingest_(config_, queue_, metrics_),
       status_(metrics_, writer_) {}
 
@@ -63,6 +75,18 @@ void Daemon::start() {
         journal_dir(c), format_duration(c.spool.fsync_interval));
   }
   writer_.start();
+  // store, in the background: the rollups, and the slower housekeeping of what is stored.
+  metrics_.rollups_folded_at = now_micros();
+  rollups_task_ = std::make_unique<PeriodicTask>(
+      "rollups", [] { return std::chrono::duration_cast<Duration>(kFoldEvery); },
+      [this] { rollups_.run_once(); }, kBackgroundFirst);
+  lifecycle_task_ = std::make_unique<PeriodicTask>(
+      "lifecycle",
+      [this] {
+        return std::chrono::duration_cast<Duration>(lifecycle_.busy() ? kLifecycleBusyEvery
+                                                                      : kLifecycleEvery);
+      },
+      [this] { lifecycle_.run_once(); }, kBackgroundFirst);
   // MQTT out: averages and rejections.
   publisher_ =
       std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);
@@ -143,7 +167,8 @@ void Daemon::reload() {
         next->averages.dedupe_horizon != current->averages.dedupe_horizon)
       rewarm(*next);
     config_.set(std::make_shared<const Config>(std::move(*next)));
-    averages_->wake();  // a new publish_interval takes effect now
+    averages_->wake();                             // a new publish_interval takes effect now
+    if (lifecycle_task_) lifecycle_task_->wake();  // new retention ages apply now
     component_log("main")->info("reload done");
   }
   if (tell_systemd) notify::ready();
@@ -172,6 +197,11 @@ int Daemon::stop(SignalCatcher& signals) {
   // Order matters: first no new input (readings the MQTT thread holds still go in, past the
   // queue limit), then the writer drains everything to PostgreSQL or the spool.
   ingest_.begin_shutdown();
+  // Background work in progress is cancelled, not waited for (a rebuild may take minutes).
+  lifecycle_.stop();
+  if (lifecycle_task_) lifecycle_task_->stop();
+  rollups_.stop();
+  if (rollups_task_) rollups_task_->stop();
   if (subscriber_) subscriber_->stop();
   if (http_) http_->stop();
   queue_.close();

@@ -9,11 +9,13 @@
 #include "http_api.h"
 #include "ingest.h"
 #include "journal.h"
+#include "lifecycle.h"
 #include "live_config.h"
 #include "metrics.h"
 #include "mqtt_client.h"
 #include "periodic_task.h"
 #include "queue.h"
+#include "rollups.h"
 #include "signals.h"
 #include "spool.h"
 #include "status.h"
@@ -59,6 +61,10 @@ class Daemon {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<PeriodicTask> journal_sync_;
   Writer writer_;
+  RollupFolder rollups_;
+  std::unique_ptr<PeriodicTask> rollups_task_;
+  DataLifecycle lifecycle_;
+  std::unique_ptr<PeriodicTask> lifecycle_task_;
   Ingest ingest_;
   Status status_;
   std::unique_ptr<MqttClient> publisher_;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "notify.h"
+#include "partitions.h"
 #include "pg_connect.h"
 #include "warm_start.h"
 

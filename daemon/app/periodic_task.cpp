@@ -5,8 +5,11 @@
 namespace roomtemp {
 
 PeriodicTask::PeriodicTask(std::string name, std::function<Duration()> interval,
-                           std::function<void()> work)
-    : name_(std::move(name)), interval_(std::move(interval)), work_(std::move(work)) {
+                           std::function<void()> work, std::optional<Duration> first)
+    : name_(std::move(name)),
+      interval_(std::move(interval)),
+      work_(std::move(work)),
+      first_(first) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -34,7 +37,9 @@ void PeriodicTask::run() {
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   std::unique_lock lock(mutex_);
   while (!stop_) {
-    wake_.wait_for(lock, interval_(), [&] { return stop_ || woken_; });
+    const Duration wait = first_ ? *first_ : interval_();
+    first_.reset();
+    wake_.wait_for(lock, wait, [&] { return stop_ || woken_; });
     if (stop_) break;
     woken_ = false;
     lock.unlock();

@@ -2,6 +2,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -11,10 +12,12 @@ namespace roomtemp {
 
 /// A thread of its own that runs `work` every `interval` until stop() (or destruction), for
 /// housekeeping that must not wait on anything else (the journal's fdatasync). The interval
-/// can change while it runs.
+/// can change while it runs (it is asked before each wait).
 class PeriodicTask {
  public:
-  PeriodicTask(std::string name, std::function<Duration()> interval, std::function<void()> work);
+  /// The first run comes after `first` when given, else after one interval.
+  PeriodicTask(std::string name, std::function<Duration()> interval, std::function<void()> work,
+               std::optional<Duration> first = std::nullopt);
   ~PeriodicTask();
   PeriodicTask(const PeriodicTask&) = delete;
   PeriodicTask& operator=(const PeriodicTask&) = delete;
@@ -31,6 +34,7 @@ class PeriodicTask {
   std::string name_;
   std::function<Duration()> interval_;
   std::function<void()> work_;
+  std::optional<Duration> first_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

@@ -25,14 +25,18 @@ std::string Status::line() {
   last_at_ = now;
   last_received_ = received;
   last_written_ = written;
-  char buf[320];
+  char backfill[96] = "";
+  if (const auto left = get(metrics_.rollup_backfill_days_left); left > 0)
+    std::snprintf(backfill, sizeof backfill, "; rollups backfilling: %llu day(s) done, %llu left",
+                  get(metrics_.rollup_backfill_days_done), left);
+  char buf[420];
   std::snprintf(buf, sizeof buf,
                 "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
-                "queue %llu, spool %llu bytes%s",
+                "queue %llu, spool %llu bytes%s%s",
                 subscriber_ && subscriber_->ready() ? "up" : "down",
                 writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
                 get(metrics_.queue_depth), get(metrics_.spool_bytes),
-                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)");
+                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)", backfill);
   return buf;
 }
 

@@ -82,6 +82,15 @@ struct LimitsConfig {
   bool operator==(const LimitsConfig&) const = default;
 };
 
+/// How long stored data is kept (0: forever). Raw readings go a whole UTC day at a time, never
+/// before that day's rollups are complete, never the current or the previous day.
+struct RetentionConfig {
+  Duration readings{0};
+  Duration rejected = std::chrono::days(30);
+  Duration rollups{0};
+  bool operator==(const RetentionConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool operator==(const LogConfig&) const = default;
@@ -98,6 +107,7 @@ struct Config {
   AveragesConfig averages;
   HttpConfig http;
   LimitsConfig limits;
+  RetentionConfig retention;
   LogConfig log;
 
   const MetricConfig* find_metric(std::string_view name) const;

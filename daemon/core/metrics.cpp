@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace roomtemp {
@@ -109,6 +110,34 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_http_requests_total", "counter",
          "HTTP requests the REST API and dashboard answered, any path and status.",
          get(http_requests));
+  metric(out, "roomtemp_days_compacted_total", "counter",
+         "Closed days whose readings' unique key was rebuilt with full pages.",
+         get(days_compacted));
+  metric(out, "roomtemp_rollup_rows_written_total", "counter",
+         "Hourly and daily rollup rows written, by folding stored readings in or building a day.",
+         get(rollup_rows_written));
+  const std::int64_t folded_at = get(rollups_folded_at);
+  metric(out, "roomtemp_rollup_lag_seconds", "gauge",
+         "How far the rollups may be behind the stored readings: the time since the last fold "
+         "began.",
+         folded_at > 0 ? std::max<double>(0, (now_micros() - folded_at) / 1e6) : 0.0);
+  metric(out, "roomtemp_rollup_backfill_days", "gauge",
+         "Days stored before the rollups existed whose rollups are still to be built.",
+         get(rollup_backfill_days_left));
+  metric(out, "roomtemp_rollup_backfill_days_done_total", "counter",
+         "Days whose rollups were built from the stored readings.", get(rollup_backfill_days_done));
+  out +=
+      "# HELP roomtemp_retention_rows_dropped_total Rows dropped for their age (retention.*), "
+      "by table.\n"
+      "# TYPE roomtemp_retention_rows_dropped_total counter\n"
+      "roomtemp_retention_rows_dropped_total{table=\"readings\"} " +
+      std::to_string(get(retention_dropped_readings)) +
+      "\n"
+      "roomtemp_retention_rows_dropped_total{table=\"rejected_readings\"} " +
+      std::to_string(get(retention_dropped_rejected)) +
+      "\n"
+      "roomtemp_retention_rows_dropped_total{table=\"rollups\"} " +
+      std::to_string(get(retention_dropped_rollups)) + "\n";
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
   out +=

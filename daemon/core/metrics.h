@@ -50,8 +50,19 @@ struct Metrics {
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{
       0};  ///< batches that needed ON CONFLICT (a copy was stored)
-  std::atomic<std::uint64_t> rows_refused{0};   ///< rows PostgreSQL refused, kept as rejections
-  std::atomic<std::uint64_t> http_requests{0};  ///< requests the HTTP server answered
+  std::atomic<std::uint64_t> rows_refused{0};    ///< rows PostgreSQL refused, kept as rejections
+  std::atomic<std::uint64_t> http_requests{0};   ///< requests the HTTP server answered
+  std::atomic<std::uint64_t> days_compacted{0};  ///< closed days whose unique key was rebuilt
+  std::atomic<std::uint64_t> rollup_rows_written{0};  ///< hourly and daily rows folded or built
+  /// When the last fold that succeeded began (µs since the epoch): everything committed before
+  /// then is in the rollups. Starts at the daemon's start.
+  std::atomic<std::int64_t> rollups_folded_at{0};
+  std::atomic<std::int64_t> rollup_backfill_days_left{0};  ///< days stored before the rollups
+  std::atomic<std::uint64_t> rollup_backfill_days_done{0};
+  /// Rows retention dropped: raw readings, rejected_readings, rollup rows.
+  std::atomic<std::uint64_t> retention_dropped_readings{0};
+  std::atomic<std::uint64_t> retention_dropped_rejected{0};
+  std::atomic<std::uint64_t> retention_dropped_rollups{0};
   Histogram write_batch_seconds;
 
   void count_rejection(RejectReason r) {

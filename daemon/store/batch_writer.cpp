@@ -1,10 +1,13 @@
 #include "batch_writer.h"
 
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 #include "log.h"
 #include "migrate.h"
+#include "partitions.h"
 #include "pg_connect.h"
+#include "rollups.h"
 #include "rows.h"
 #include "validate.h"
 
@@ -24,10 +27,47 @@ bool data_refused(const pqxx::sql_error& e) {
   return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
 }
 
+/// The readings of `batch` that the rows of an INSERT … RETURNING series, sensor, ts, value,
+/// received_at (times in µs) stored. A reading given twice in a batch is stored once: the one
+/// PostgreSQL kept, with its value and received_at.
+std::vector<Reading> inserted_readings(const pqxx::result& rows, const std::vector<Inbound>& batch,
+                                       const std::vector<RowIds>& ids) {
+  struct Key {
+    std::int32_t series, sensor;
+    Micros ts;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<Micros>()(k.ts) ^ (std::size_t(k.series) << 20) ^ std::size_t(k.sensor);
+    }
+  };
+  std::unordered_map<Key, const Reading*, KeyHash> by_key;
+  std::size_t i = 0;
+  for (const auto& item : batch) {
+    if (const auto* r = std::get_if<Reading>(&item)) {
+      by_key.emplace(Key{ids[i].series, ids[i].sensor, r->ts}, r);
+      ++i;
+    }
+  }
+  std::vector<Reading> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    const auto found =
+        by_key.find({row[0].as<std::int32_t>(), row[1].as<std::int32_t>(), row[2].as<Micros>()});
+    if (found == by_key.end()) continue;  // not from this batch: cannot happen
+    Reading r = *found->second;
+    r.value = row[3].as<double>();
+    r.received_at = row[4].as<Micros>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
-BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics, bool rollups)
+    : config_(std::move(config)), metrics_(metrics), rollups_(rollups) {}
 
 std::string BatchWriter::last_error() const {
   std::lock_guard lock(error_mutex_);
@@ -55,11 +95,12 @@ bool BatchWriter::ensure_connected() {
   if (now < next_connect_attempt_) return false;
   try {
     conn_ = pg_connect(config_);
+    ids_.clear();  // perhaps another database now
     prepare_schema();
     pqxx::nontransaction setup(*conn_);
     // The staging tables live as long as the connection; rows vanish at each commit.
     setup.exec(
-        "CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) "
+        "CREATE TEMP TABLE readings_staging (LIKE readings_raw INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS");
     setup.exec(
         "CREATE TEMP TABLE rejected_staging (LIKE rejected_readings INCLUDING DEFAULTS) "
@@ -142,33 +183,43 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
     rejections += std::holds_alternative<Rejection>(item);
   }
   try {
+    const std::vector<RowIds> ids =
+        readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
     std::size_t inserted = 0;
+    RollupDeltas deltas;  // of the readings this transaction stores, for the rollups
     bool direct = readings > 0 && !inserted_rows;
     if (direct) {
       // The usual case: none of these rows is stored yet, and COPY into the table is the
       // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
       try {
         pqxx::subtransaction attempt(txn, "direct");
-        copy_readings(attempt, "readings", batch);
+        copy_readings(attempt, "readings_raw", batch, ids);
         attempt.commit();
         inserted = readings;
+        std::size_t i = 0;
+        for (const auto& item : batch)
+          if (const auto* r = std::get_if<Reading>(&item); r && rollups_)
+            deltas.add(ids[i++].series, r->ts, r->value);
       } catch (const pqxx::unique_violation&) {
         direct = false;
         metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
       }
     }
     if (!direct && readings > 0) {
-      copy_readings(txn, "readings_staging", batch);
-      std::string insert =
-          "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING";
-      // Replay of an earlier run's spool: learn which rows are new, for the live windows.
-      if (inserted_rows) insert += std::string(" RETURNING ") + kReadingColumnsSql;
-      auto res = txn.exec(insert);
+      copy_readings(txn, "readings_staging", batch, ids);
+      // RETURNING names the rows that were new: for the live windows when an earlier run's
+      // spool is replayed.
+      const auto res = txn.exec(
+          "INSERT INTO readings_raw SELECT * FROM readings_staging ON CONFLICT DO NOTHING"
+          " RETURNING series, sensor, (extract(epoch FROM ts) * 1000000)::bigint, value,"
+          " (extract(epoch FROM received_at) * 1000000)::bigint");
       inserted = res.affected_rows();
-      if (inserted_rows)
-        for (const auto& row : res) inserted_rows->push_back(reading_from_row(row));
+      for (const auto& row : res)
+        deltas.add(row[0].as<std::int32_t>(), row[2].as<Micros>(), row[3].as<double>());
+      if (inserted_rows) *inserted_rows = inserted_readings(res, batch, ids);
     }
+    if (rollups_ && !deltas.empty()) deltas.copy(txn);
     // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
     // One already stored (by a commit whose answer was lost, or a replay) comes again with
     // the same id: then through the staging table, ON CONFLICT, as for readings.

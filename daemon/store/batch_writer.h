@@ -10,17 +10,21 @@
 #include "config.h"
 #include "metrics.h"
 #include "reading.h"
+#include "series_ids.h"
 
 namespace roomtemp {
 
 /// Commits batches of readings and rejections to PostgreSQL on one connection, which it opens
-/// (with backoff), migrates and keeps: COPY straight into `readings`; when a copy of some row
-/// is already stored (a redelivery, a replayed spool) the batch goes through a staging table
-/// and INSERT … ON CONFLICT DO NOTHING instead, so it is stored once. A row PostgreSQL refuses
-/// is found by splitting the batch and kept as a rejection. Used by the writer thread only.
+/// (with backoff), migrates and keeps: COPY straight into `readings_raw`, under the series and
+/// sensor ids SeriesIds resolves; when a copy of some row is already stored (a redelivery, a
+/// replayed spool) the batch goes through a staging table and INSERT … ON CONFLICT DO NOTHING
+/// instead, so it is stored once. In the same transaction, what it stored goes to rollup_delta
+/// for the rollups (store/rollups.h). A row PostgreSQL refuses is found by splitting the batch
+/// and kept as a rejection. Used by the writer thread only.
 class BatchWriter {
  public:
-  BatchWriter(PostgresConfig config, Metrics& metrics);
+  /// `rollups` false leaves rollup_delta alone: only for measuring what keeping them costs.
+  BatchWriter(PostgresConfig config, Metrics& metrics, bool rollups = true);
 
   /// Connected (connecting, migrating and making the staging table when not, unless the
   /// backoff since the last failure has not passed).
@@ -59,6 +63,8 @@ class BatchWriter {
   PostgresConfig config_;
   Metrics& metrics_;
   std::unique_ptr<pqxx::connection> conn_;
+  SeriesIds ids_;
+  const bool rollups_;
   std::atomic<bool> connected_{false};
   mutable std::mutex error_mutex_;
   std::string last_error_;         ///< guarded by error_mutex_

@@ -9,7 +9,7 @@ namespace {
 constexpr long long kMigrationLock = 0x72740001;
 }  // namespace
 
-std::vector<std::string> apply_migrations(pqxx::connection& conn) {
+std::vector<std::string> apply_migrations(pqxx::connection& conn, std::string_view through) {
   std::vector<std::string> applied;
   pqxx::nontransaction setup(conn);
   setup.exec(
@@ -19,6 +19,7 @@ std::vector<std::string> apply_migrations(pqxx::connection& conn) {
   setup.commit();
   try {
     for (const auto& m : embedded_migrations()) {
+      if (!through.empty() && m.name > through) break;  // numbered: name order is their order
       pqxx::work txn(conn);
       auto done = txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.name);
       if (!done.empty()) continue;
@@ -47,13 +48,6 @@ std::vector<std::string> missing_migrations(pqxx::connection& conn) {
       missing.push_back(m.name);
   }
   return missing;
-}
-
-int ensure_partitions(pqxx::connection& conn) {
-  pqxx::work txn(conn);
-  auto r = txn.exec("SELECT roomtemp_ensure_partitions(1, 7)");
-  txn.commit();
-  return r[0][0].as<int>();
 }
 
 }  // namespace roomtemp

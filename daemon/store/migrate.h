@@ -1,6 +1,7 @@
 #pragma once
 #include <pqxx/connection>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace roomtemp {
@@ -16,13 +17,11 @@ const std::vector<Migration>& embedded_migrations();
 
 /// Applies the migrations the database lacks, each in its own transaction and recorded in
 /// schema_migrations, under an advisory lock so two daemons cannot race. Returns the names
-/// applied. Throws pqxx exceptions on failure.
-std::vector<std::string> apply_migrations(pqxx::connection& conn);
+/// applied. `through` (a migration's name) stops after that one: a database as an older release
+/// left it, for the benchmarks and the tests of a migration. Throws pqxx exceptions on failure.
+std::vector<std::string> apply_migrations(pqxx::connection& conn, std::string_view through = {});
 
 /// The embedded migrations the database has not applied (all of them when it has none).
 std::vector<std::string> missing_migrations(pqxx::connection& conn);
-
-/// Creates the daily `readings` partitions around today. Returns how many were created.
-int ensure_partitions(pqxx::connection& conn);
 
 }  // namespace roomtemp

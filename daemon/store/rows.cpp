@@ -1,5 +1,6 @@
 #include "rows.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -10,8 +11,8 @@
 namespace roomtemp {
 namespace {
 
-const std::vector<std::string> kReadingColumns{"ts",    "building",  "room",       "metric",
-                                               "value", "sensor_id", "received_at"};
+/// readings_raw's columns, in the order of the table (sql/004_narrow_readings.sql).
+const std::vector<std::string> kRawColumns{"ts", "value", "received_at", "series", "sensor"};
 
 /// bytea in COPY's text form.
 std::string hex_bytes(const std::string& bytes) {
@@ -48,13 +49,27 @@ std::string float_text(double v) {
 }
 
 void copy_readings(pqxx::transaction_base& txn, const char* table,
-                   const std::vector<Inbound>& batch) {
-  pqxx::stream_to copy(txn, table, kReadingColumns);
-  for (const auto& item : batch) {
-    if (const auto* r = std::get_if<Reading>(&item)) {
-      copy << std::make_tuple(format_rfc3339(r->ts), r->building, r->room, r->metric,
-                              float_text(r->value), r->sensor_id, format_rfc3339(r->received_at));
-    }
+                   const std::vector<Inbound>& batch, const std::vector<RowIds>& ids) {
+  // Rows go in sorted by the unique key (series, sensor, ts): the readings of a series then
+  // follow each other into the same page of its btree instead of jumping between a thousand
+  // series' pages, which takes about a fifth off PostgreSQL's CPU per row (bench/run, storage).
+  struct Row {
+    const Reading* reading;
+    RowIds id;
+  };
+  std::vector<Row> rows;
+  rows.reserve(ids.size());
+  for (const auto& item : batch)
+    if (const auto* r = std::get_if<Reading>(&item)) rows.push_back({r, ids.at(rows.size())});
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.id.series, a.id.sensor, a.reading->ts) <
+           std::tie(b.id.series, b.id.sensor, b.reading->ts);
+  });
+  pqxx::stream_to copy(txn, table, kRawColumns);
+  for (const Row& row : rows) {
+    const Reading& r = *row.reading;
+    copy << std::make_tuple(format_rfc3339(r.ts), float_text(r.value),
+                            format_rfc3339(r.received_at), row.id.series, row.id.sensor);
   }
   copy.complete();
 }

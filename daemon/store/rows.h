@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reading.h"
+#include "series_ids.h"
 
 namespace roomtemp {
 
@@ -22,9 +23,10 @@ Reading reading_from_row(const pqxx::row& row);
 /// A float8 as COPY text: the shortest digits that read back as exactly `v`.
 std::string float_text(double v);
 
-/// COPYs the readings of `batch` into `table` (readings, or the staging table).
+/// COPYs the readings of `batch` into `table` (readings_raw, or its staging table), each with
+/// its ids (`ids`, from SeriesIds::resolve, in the order of the batch's readings).
 void copy_readings(pqxx::transaction_base& txn, const char* table,
-                   const std::vector<Inbound>& batch);
+                   const std::vector<Inbound>& batch, const std::vector<RowIds>& ids);
 
 /// COPYs the rejections of `batch` into `table` (rejected_readings, or its staging table).
 void copy_rejections(pqxx::transaction_base& txn, const char* table,

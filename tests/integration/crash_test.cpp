@@ -112,6 +112,9 @@ CrashOutcome sigkill_mid_stream(bool journal) {
   EXPECT_EQ(*present.begin(), 0);
   EXPECT_LT(*present.rbegin(), kTotal) << "a reading that was never published";
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
+  // Whatever was stored — before the kill, from the journal, from the broker — is in the
+  // rollups once.
+  EXPECT_TRUE(rollups_match_raw(pg, "roomtemp"));
 
   std::cerr << (journal ? "journal" : "default") << " mode: SIGKILL after " << published_at_kill
             << " published, " << stored_at_kill << " stored; " << out.in_flight

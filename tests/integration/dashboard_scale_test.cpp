@@ -367,7 +367,7 @@ TEST_F(DashboardAtScale, TwoThousandRooms) {
     EXPECT_NE(v.dom.find("<time datetime=\"" +
                          listing("B23").at("117")["last_reading"].get<std::string>() + "\""),
               std::string::npos);
-    EXPECT_TRUE(has_chart(element_with(v.dom, "section", "<div class=\"chart big\">"))) << v.dom;
+    EXPECT_TRUE(has_chart(element_with(v.dom, "section", "<div class=\"chart big\""))) << v.dom;
   }
 
   // A search across the site: room 117 of every building.

@@ -317,9 +317,71 @@ TEST_F(DashboardTest, RoomViewShowsEveryWindowWithMinMaxAndABigChart) {
           << tiles;
     }
   }
-  EXPECT_NE(dom.find("<div class=\"chart big\">"), std::string::npos);
-  EXPECT_TRUE(has_chart(element_with(dom, "section", "<div class=\"chart big\">"))) << dom;
+  EXPECT_NE(dom.find("<div class=\"chart big\""), std::string::npos);
+  EXPECT_TRUE(has_chart(element_with(dom, "section", "<div class=\"chart big\""))) << dom;
   EXPECT_NE(dom.find("<title>server-room · HQ · roomtemp</title>"), std::string::npos);
+}
+
+// The history chart asks for the span its links choose (days in the browser's time zone for
+// the longer ones) and draws what the REST API answers for the same question: a building's
+// week hour by hour, a room's year day by day.
+TEST_F(DashboardTest, HistoryChartShowsTheSpanItsLinksChooseForABuildingAndARoom) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_NO_FATAL_FAILURE(publish_hour());
+  // Readings on days before: 1, 3 and 5 days ago in HQ, and 200 days ago in HQ/101.
+  const std::int64_t now = now_micros();
+  std::vector<Publication> old;
+  for (const std::int64_t back : {kDay + 5 * kHour, 3 * kDay, 5 * kDay + 2 * kHour, 200 * kDay})
+    for (const Room& r : kRooms)
+      if (r.building == "HQ" && (back < 100 * kDay || r.room == "101"))
+        old.push_back({"buildings/HQ/rooms/" + r.room + "/temperature",
+                       json{{"temperature", r.base}, {"timestamp", rfc3339(now - back)}}.dump()});
+  const long long all =
+      pg_->query_count("SELECT count(*) FROM readings", db_) + static_cast<long long>(old.size());
+  MqttClient sensor(broker_.port());
+  sensor.publish_many(old);
+  ASSERT_TRUE(wait_until(
+      [&] { return pg_->query_count("SELECT count(*) FROM readings", db_) == all; }, 20s, 50ms))
+      << pg_->query_count("SELECT count(*) FROM readings", db_) << " of " << all << " stored; "
+      << pg_->query_count("SELECT count(*) FROM rejected_readings", db_) << " rejected";
+
+  struct Case {
+    std::string fragment, series, span, step;
+    long long
+        min_points;  ///< steps with readings at least (the hour published now, the days before)
+  };
+  for (const Case& c :
+       {Case{"#/b/HQ?span=7d", "/v1/buildings/HQ/temperature/series", "7d", "1h", 4},
+        Case{"#/b/HQ/r/101?span=1y", "/v1/buildings/HQ/rooms/101/temperature/series", "1y", "1d",
+             4}}) {
+    SCOPED_TRACE(c.fragment);
+    const std::string dom = browser_->dump_dom(url_ + c.fragment);
+    expect_page_ok(dom);
+    const std::string section = element_with(dom, "section", "<div class=\"chart big\"");
+    ASSERT_FALSE(section.empty()) << dom;
+    EXPECT_TRUE(has_chart(section)) << section;
+    EXPECT_EQ(attribute(section, "data-span"), c.span) << section;
+    EXPECT_EQ(attribute(section, "data-step"), c.step) << section;
+    // The span's link is the current one; the others lead to their spans.
+    EXPECT_NE(section.find(">" + c.span + "</a>"), std::string::npos) << section;
+    EXPECT_NE(section.find("aria-current=\"true\">" + c.span + "</a>"), std::string::npos)
+        << section;
+    EXPECT_NE(section.find("span=24h\""), std::string::npos) << section;
+
+    const auto from = attribute(section, "data-from");
+    const auto to = attribute(section, "data-to");
+    const auto tz = attribute(section, "data-tz");
+    ASSERT_TRUE(from && to && tz) << section;
+    std::string query = "?from=" + *from + "&to=" + *to + "&step=" + c.step;
+    if (!tz->empty()) query += "&tz=" + *tz;
+    const json answer = get(c.series + query);
+    ASSERT_TRUE(answer.is_array()) << answer;
+    long long filled = 0;
+    for (const json& step : answer) filled += step["count"].get<long long>() > 0;
+    EXPECT_EQ(attribute(section, "data-steps"), std::to_string(answer.size())) << section;
+    EXPECT_EQ(attribute(section, "data-points"), std::to_string(filled)) << section;
+    EXPECT_GE(filled, c.min_points) << answer;
+  }
 }
 
 // With http.read_token_file set, the page and its files stay open, the data answers 401, and

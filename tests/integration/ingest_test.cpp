@@ -347,18 +347,22 @@ TEST_F(IngestTest, MigrateCreatesTheSchemaOnceAndIsIdempotent) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string tables =
       "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace "
-      "AND relname IN ('readings', 'rejected_readings', 'schema_migrations') ORDER BY relname";
-  // readings is range-partitioned on ts (relkind 'p').
-  EXPECT_EQ(query(tables),
-            (Rows{{"readings", "p"}, {"rejected_readings", "r"}, {"schema_migrations", "r"}}));
-  EXPECT_EQ(query("SELECT pg_get_partkeydef('readings'::regclass)"), (Rows{{"RANGE (ts)"}}));
+      "AND relname IN ('readings', 'readings_raw', 'series', 'rejected_readings', "
+      "'schema_migrations') ORDER BY relname";
+  // readings is a view over readings_raw, which is range-partitioned on ts (relkind 'p').
+  EXPECT_EQ(query(tables), (Rows{{"readings", "v"},
+                                 {"readings_raw", "p"},
+                                 {"rejected_readings", "r"},
+                                 {"schema_migrations", "r"},
+                                 {"series", "r"}}));
+  EXPECT_EQ(query("SELECT pg_get_partkeydef('readings_raw'::regclass)"), (Rows{{"RANGE (ts)"}}));
   const Rows applied = query("SELECT * FROM schema_migrations ORDER BY 1");
   EXPECT_FALSE(applied.empty());
 
   r = run_roomtempd({"--migrate", "--config", config});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(query("SELECT * FROM schema_migrations ORDER BY 1"), applied);
-  EXPECT_EQ(query(tables).size(), 3u);
+  EXPECT_EQ(query(tables).size(), 5u);
 }
 
 // A database the first release (001_readings.sql only) left behind, with a reading in it:
@@ -384,12 +388,17 @@ TEST_F(IngestTest, MigrateUpgradesADatabaseOfTheFirstRelease) {
   write_file(config, default_config(broker_, *pg_, dir_, {.database = db_}));
   RunResult r = run_roomtempd({"--migrate", "--config", config});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  // Time ranges across rooms: a BRIN index, on every partition too.
-  EXPECT_EQ(query(indexes), (Rows{{"readings_once", "btree"}, {"readings_ts_brin", "brin"}}));
+  // Readings are stored in readings_raw now (its unique key, and BRIN for time ranges across
+  // rooms, on every partition too).
+  const std::string raw_indexes =
+      "SELECT c.relname, a.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'readings_raw'::regclass ORDER BY 1";
+  EXPECT_EQ(query(raw_indexes),
+            (Rows{{"readings_raw_once", "btree"}, {"readings_raw_ts_brin", "brin"}}));
   EXPECT_EQ(query("SELECT count(*) FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid "
                   "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
-                  "WHERE h.inhparent = 'readings'::regclass AND a.amname = 'brin'"),
-            query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass"));
+                  "WHERE h.inhparent = 'readings_raw'::regclass AND a.amname = 'brin'"),
+            query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings_raw'::regclass"));
   EXPECT_EQ(query("SELECT building, room, metric, value::text FROM readings"),
             (Rows{{"B1", "101", "temperature", "21.5"}}));
   EXPECT_EQ(query("SELECT count(*) FROM schema_migrations WHERE version LIKE '002_%'"),

@@ -128,14 +128,16 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
             << published_at_start << "; " << spooled << " readings spooled\n";
   EXPECT_GT(spooled, 1'000) << "the outage was too short to prove much";
   expect_each_reading_once(pg, kTotal, first, kStep);
+  // The readings replayed from the spool are in the rollups, once each.
+  EXPECT_TRUE(rollups_match_raw(pg, "roomtemp"));
 
   // In order of acceptance: readings were published (and so accepted) in timestamp order, so a
   // later timestamp never sits in an earlier transaction (xmin grows with commit order here: one
   // writer, no wraparound in a fresh cluster).
-  EXPECT_GT(pg.query_count("SELECT count(DISTINCT xmin::text) FROM readings"), 20)
+  EXPECT_GT(pg.query_count("SELECT count(DISTINCT xmin::text) FROM readings_raw"), 20)
       << "too few transactions for the order to mean anything";
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM (SELECT xmin::text::bigint AS x, "
-                           "lag(xmin::text::bigint) OVER (ORDER BY ts) AS p FROM readings) s "
+                           "lag(xmin::text::bigint) OVER (ORDER BY ts) AS p FROM readings_raw) s "
                            "WHERE x < p"),
             0)
       << "some readings were committed before readings accepted earlier";
@@ -163,7 +165,7 @@ void cut_short_while_splitting(bool through_spool) {
   ASSERT_TRUE(daemon.wait_ready(30s));
   // 17.5 is refused; the first 18.5 ever written ends its connection (a sequence is not rolled
   // back with the transaction, so it happens once).
-  pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
   pg.query("CREATE SEQUENCE cut_once");
   pg.query(R"(CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -173,7 +175,7 @@ void cut_short_while_splitting(bool through_spool) {
       RETURN NEW;
     END $$)");
   pg.query(
-      "CREATE TRIGGER cut_connection BEFORE INSERT ON readings FOR EACH ROW "
+      "CREATE TRIGGER cut_connection BEFORE INSERT ON readings_raw FOR EACH ROW "
       "EXECUTE FUNCTION cut_connection()");
 
   // One batch of 10 (published at once, well within batch_max_delay): split into 0–4 and 5–9,
@@ -230,7 +232,7 @@ TEST(OutageTest, ARowPostgresRefusesIsKeptAsARejectionAndTheRestOfItsBatchIsStor
   auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
   // sensor_readings() sends 15 + (i % 100) / 10: every hundredth reading is 17.5.
-  pg.query("ALTER TABLE readings ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
   const auto publications =
       sensor_readings(kTotal, (now_micros() / kSecond - 120) * kSecond, kStep);
   const long long poisoned = std::count_if(publications.begin(), publications.end(), [](auto& p) {

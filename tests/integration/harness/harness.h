@@ -9,6 +9,7 @@
 #include "harness/net.h"
 #include "harness/postgres.h"
 #include "harness/process.h"
+#include "harness/rollups.h"
 #include "harness/sql_checks.h"
 #include "harness/stream.h"
 #include "harness/temp_dir.h"

@@ -8,6 +8,8 @@ namespace roomtemp::harness {
 /// Microseconds, the unit of every timestamp the harness handles.
 inline constexpr std::int64_t kSecond = 1'000'000;
 inline constexpr std::int64_t kMinute = 60 * kSecond;
+inline constexpr std::int64_t kHour = 60 * kMinute;
+inline constexpr std::int64_t kDay = 24 * kHour;
 
 /// Microseconds since the epoch, now (wall clock, like the daemon's).
 std::int64_t now_micros();
