@@ -172,9 +172,12 @@ void Routes::add(const char* method, const std::string& pattern, Access access, 
     table_->server.Post(pattern, std::move(guarded));
 }
 
-void send_json(httplib::Response& res, int status, const std::string& body) {
+void send_json(httplib::Response& res, int status, std::string body) {
+  // What set_content does, without copying the body: a year of hourly steps is a megabyte.
   res.status = status;
-  res.set_content(body, "application/json");
+  res.body = std::move(body);
+  res.headers.erase("Content-Type");
+  res.set_header("Content-Type", "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {

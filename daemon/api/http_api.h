@@ -123,7 +123,7 @@ class HttpApi {
 };
 
 /// Answers `status` with the JSON text `body`.
-void send_json(httplib::Response& res, int status, const std::string& body);
+void send_json(httplib::Response& res, int status, std::string body);
 
 /// Sets a JSON error body `{"error": message}` with `status`.
 void send_error(httplib::Response& res, int status, const std::string& message);
