@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "aggregator_fixture.h"
 #include "natural_order.h"
 
 namespace roomtemp {
@@ -22,12 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Micros kS = 1'000'000;
-constexpr Micros kMin = 60 * kS;
-// 2023-11-14T00:00:00Z: a multiple of every bucket width below (2 s, 30 s, 120 s).
-constexpr Micros kT0 = 1'699'920'000LL * kS;
-constexpr std::size_t k1m = 0, k15m = 1, k1h = 2;
-const std::vector<Duration> kWindows = {1min, 15min, 1h};
+using namespace aggregator_fixture;
 
 Reading reading(const std::string& b, const std::string& r, Micros ts, double v, Micros received_at,
                 const std::string& metric = "temperature",

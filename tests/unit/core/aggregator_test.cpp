@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "aggregator_fixture.h"
 #include "messages.h"
 
 namespace roomtemp {
@@ -26,13 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Micros kS = 1'000'000;
-constexpr Micros kMin = 60 * kS;
-// 2023-11-14T00:00:00Z: a multiple of a day, so of every bucket width below (2 s, 30 s, 120 s).
-constexpr Micros kT0 = 1'699'920'000LL * kS;
-
-constexpr std::size_t k1m = 0, k15m = 1, k1h = 2;
-const std::vector<Duration> kWindows = {1min, 15min, 1h};
+using namespace aggregator_fixture;
 const std::vector<Micros> kLengths = {kMin, 15 * kMin, 60 * kMin};
 
 Reading reading(const std::string& b, const std::string& r, Micros ts, double v,

@@ -1,0 +1,24 @@
+// What the aggregator's unit tests share: their clock and the live windows they configure.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+#include "aggregator.h"
+
+namespace roomtemp::aggregator_fixture {
+
+using namespace std::chrono_literals;
+
+inline constexpr Micros kS = 1'000'000;
+inline constexpr Micros kMin = 60 * kS;
+/// 2023-11-14T00:00:00Z: a multiple of a day, so of every bucket width the windows use (2 s,
+/// 30 s, 120 s).
+inline constexpr Micros kT0 = 1'699'920'000LL * kS;
+
+/// The windows, and each one's index among them.
+inline const std::vector<Duration> kWindows = {1min, 15min, 1h};
+inline constexpr std::size_t k1m = 0, k15m = 1, k1h = 2;
+
+}  // namespace roomtemp::aggregator_fixture
