@@ -52,6 +52,74 @@ pqxx::result exec_prepared(pqxx::transaction_base& txn, const char* name, const 
   return txn.exec_prepared(name, std::forward<Args>(args)...);
 }
 
+/// Adds the rollups of the plan's hours and days, and the deltas not folded into them yet (so
+/// that the answer counts every reading stored up to now, as the raw readings would), to their
+/// steps; one simple statement per span, so that each has a plan that suits it whatever its
+/// parameters (an index range scan per series). A daily row lies within one step, and so do the
+/// hours of its deltas. A room's rows come as they are; a building's are added up per hour (or
+/// day) first, so that fewer rows travel (sum over int4 is int8 arithmetic, much cheaper than
+/// numeric's).
+void add_rollups(pqxx::transaction_base& txn, const std::string& ids, bool building,
+                 const HistoryPlan& plan, const std::vector<Micros>& boundaries,
+                 std::vector<WindowStats>& steps) {
+  for (const auto* spans : {&plan.hours, &plan.days}) {
+    const bool daily = spans == &plan.days;
+    const std::string column = daily ? "day" : "hour";
+    std::string parts = "SELECT " + column + " AS t, count, sum, min, max FROM ";
+    parts.append(daily ? "rollup_daily" : "rollup_hourly")
+        .append(" WHERE ")
+        .append(column)
+        .append(" >= $2::timestamptz AND ")
+        .append(column)
+        .append(
+            " < $3::timestamptz AND series = ANY($1::int[])"
+            " UNION ALL SELECT hour, count, sum, min, max FROM rollup_delta"
+            " WHERE hour >= $2::timestamptz AND hour < $3::timestamptz AND series = "
+            "ANY($1::int[])");
+    std::string sql = "SELECT ";
+    sql.append(kMicrosOfT)
+        .append(building ? ", sum(count::integer), sum(sum), min(min), max(max) FROM ("
+                         : ", count, sum, min, max FROM (")
+        .append(parts)
+        .append(building ? ") p GROUP BY t" : ") p");
+    const std::string name =
+        std::string("history_") + (daily ? "daily" : "hourly") + (building ? "_building" : "_room");
+    for (const TimeSpan& span : *spans) {
+      const auto rows =
+          exec_prepared(txn, name.c_str(), sql, ids, utc_text(span.from), utc_text(span.to));
+      for (const auto& row : rows)
+        add(steps[step_of(boundaries, number<Micros>(row[0]))], number<std::uint64_t>(row[1]),
+            number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
+    }
+  }
+}
+
+/// Adds the plan's raw readings to their steps: a run of touching spans (each within a step) at
+/// a time, each reading put in its span by width_bucket over the spans' starts.
+void add_raw(pqxx::transaction_base& txn, const std::string& ids, const HistoryPlan& plan,
+             const std::vector<Micros>& boundaries, std::vector<WindowStats>& steps) {
+  for (std::size_t first = 0; first < plan.raw.size();) {
+    std::size_t last = first;
+    while (last + 1 < plan.raw.size() && plan.raw[last + 1].from == plan.raw[last].to) ++last;
+    std::string starts = "{";
+    for (std::size_t i = first; i <= last; ++i)
+      starts.append(i > first ? ",\"" : "\"").append(utc_text(plan.raw[i].from)).append("\"");
+    starts += "}";
+    const auto rows = exec_prepared(
+        txn, "history_raw",
+        "SELECT width_bucket(ts, $4::timestamptz[]) AS i, count(*), sum(value), min(value),"
+        " max(value) FROM readings_raw WHERE ts >= $2::timestamptz AND ts < $3::timestamptz"
+        " AND series = ANY($1::int[]) GROUP BY i",
+        ids, utc_text(plan.raw[first].from), utc_text(plan.raw[last].to), starts);
+    for (const auto& row : rows) {
+      const TimeSpan& span = plan.raw.at(first + number<std::size_t>(row[0]) - 1);
+      add(steps[step_of(boundaries, span.from)], number<std::uint64_t>(row[1]),
+          number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
+    }
+    first = last + 1;
+  }
+}
+
 }  // namespace
 
 Micros raw_horizon(pqxx::transaction_base& txn) {
@@ -135,61 +203,8 @@ std::vector<WindowStats> step_figures(pqxx::transaction_base& txn, const SeriesK
                     key.building, key.metric, key.room)[0][0]
           .as<std::string>();
   if (ids == "{}") return steps;  // never reported: every step empty
-  auto add_rows = [&](const pqxx::result& rows) {
-    for (const auto& row : rows)
-      add(steps[step_of(boundaries, number<Micros>(row[0]))], number<std::uint64_t>(row[1]),
-          number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
-  };
-  // The rollups, and the deltas not folded into them yet (so that the answer counts every
-  // reading stored up to now, as the raw readings would); one simple statement per span, so
-  // that each has a plan that suits it whatever its parameters (an index range scan per
-  // series). A daily row lies within one step, and so do the hours of its deltas.
-  // A room's rows come as they are; a building's are added up per hour (or day) first, so that
-  // fewer rows travel (sum over int4 is int8 arithmetic, much cheaper than numeric's).
-  const bool building = key.room.empty();
-  for (const auto* spans : {&plan.hours, &plan.days}) {
-    const bool daily = spans == &plan.days;
-    const std::string column = daily ? "day" : "hour";
-    const std::string parts =
-        "SELECT " + column + " AS t, count, sum, min, max FROM " +
-        (daily ? "rollup_daily" : "rollup_hourly") + " WHERE " + column +
-        " >= $2::timestamptz AND " + column +
-        " < $3::timestamptz AND series = ANY($1::int[])"
-        " UNION ALL SELECT hour, count, sum, min, max FROM rollup_delta"
-        " WHERE hour >= $2::timestamptz AND hour < $3::timestamptz AND series = ANY($1::int[])";
-    const std::string sql =
-        building
-            ? std::string("SELECT ") + kMicrosOfT +
-                  ", sum(count::integer), sum(sum), min(min), max(max) FROM (" + parts +
-                  ") p GROUP BY t"
-            : std::string("SELECT ") + kMicrosOfT + ", count, sum, min, max FROM (" + parts + ") p";
-    const std::string name =
-        std::string("history_") + (daily ? "daily" : "hourly") + (building ? "_building" : "_room");
-    for (const TimeSpan& span : *spans)
-      add_rows(exec_prepared(txn, name.c_str(), sql, ids, utc_text(span.from), utc_text(span.to)));
-  }
-  // Raw readings: a run of touching spans (each within a step) at a time, each reading put in
-  // its span by width_bucket over the spans' starts.
-  for (std::size_t first = 0; first < plan.raw.size();) {
-    std::size_t last = first;
-    while (last + 1 < plan.raw.size() && plan.raw[last + 1].from == plan.raw[last].to) ++last;
-    std::string starts = "{";
-    for (std::size_t i = first; i <= last; ++i)
-      starts += (i > first ? ",\"" : "\"") + utc_text(plan.raw[i].from) + "\"";
-    starts += "}";
-    const auto rows = exec_prepared(
-        txn, "history_raw",
-        "SELECT width_bucket(ts, $4::timestamptz[]) AS i, count(*), sum(value), min(value),"
-        " max(value) FROM readings_raw WHERE ts >= $2::timestamptz AND ts < $3::timestamptz"
-        " AND series = ANY($1::int[]) GROUP BY i",
-        ids, utc_text(plan.raw[first].from), utc_text(plan.raw[last].to), starts);
-    for (const auto& row : rows) {
-      const TimeSpan& span = plan.raw.at(first + number<std::size_t>(row[0]) - 1);
-      add(steps[step_of(boundaries, span.from)], number<std::uint64_t>(row[1]),
-          number<double>(row[2]), number<double>(row[3]), number<double>(row[4]));
-    }
-    first = last + 1;
-  }
+  add_rollups(txn, ids, key.room.empty(), plan, boundaries, steps);
+  add_raw(txn, ids, plan, boundaries, steps);
   return steps;
 }
 

@@ -173,6 +173,67 @@ void BatchWriter::keep_alive() {
   }
 }
 
+std::size_t BatchWriter::store_readings(pqxx::dbtransaction& txn, const std::vector<Inbound>& batch,
+                                        const std::vector<RowIds>& ids, std::size_t readings,
+                                        std::vector<Reading>* inserted_rows) {
+  std::size_t inserted = 0;
+  RollupDeltas deltas;  // of the readings this transaction stores, for the rollups
+  bool direct = !inserted_rows;
+  if (direct) {
+    // The usual case: none of these rows is stored yet, and COPY into the table is the
+    // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
+    try {
+      pqxx::subtransaction attempt(txn, "direct");
+      copy_readings(attempt, "readings_raw", batch, ids);
+      attempt.commit();
+      inserted = readings;
+      std::size_t i = 0;
+      for (const auto& item : batch)
+        if (const auto* r = std::get_if<Reading>(&item); r && rollups_)
+          deltas.add(ids[i++].series, r->ts, r->value);
+    } catch (const pqxx::unique_violation&) {
+      direct = false;
+      metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (!direct) {
+    copy_readings(txn, "readings_staging", batch, ids);
+    // RETURNING names the rows that were new: for the live windows when an earlier run's
+    // spool is replayed.
+    const auto res = txn.exec(
+        "INSERT INTO readings_raw SELECT * FROM readings_staging ON CONFLICT DO NOTHING"
+        " RETURNING series, sensor, (extract(epoch FROM ts) * 1000000)::bigint, value,"
+        " (extract(epoch FROM received_at) * 1000000)::bigint");
+    inserted = res.affected_rows();
+    for (const auto& row : res)
+      deltas.add(row[0].as<std::int32_t>(), row[2].as<Micros>(), row[3].as<double>());
+    if (inserted_rows) *inserted_rows = inserted_readings(res, batch, ids);
+  }
+  if (rollups_ && !deltas.empty()) deltas.copy(txn);
+  return inserted;
+}
+
+void BatchWriter::store_rejections(pqxx::dbtransaction& txn, const std::vector<Inbound>& batch,
+                                   std::size_t rejections) {
+  // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
+  // One already stored (by a commit whose answer was lost, or a replay) comes again with
+  // the same id: then through the staging table, ON CONFLICT, as for readings.
+  try {
+    pqxx::subtransaction attempt(txn, "rejections");
+    copy_rejections(attempt, "rejected_readings", batch);
+    attempt.commit();
+  } catch (const pqxx::unique_violation&) {
+    metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
+    copy_rejections(txn, "rejected_staging", batch);
+    const auto res = txn.exec(
+        "INSERT INTO rejected_readings SELECT * FROM rejected_staging "
+        "ON CONFLICT (id) DO NOTHING");
+    if (res.affected_rows() < rejections)
+      component_log("writer")->info("{} rejection(s) were stored already; kept once",
+                                    rejections - res.affected_rows());
+  }
+}
+
 BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& batch,
                                                   std::vector<Reading>* inserted_rows) {
   if (!ensure_connected()) return WriteResult::unavailable;
@@ -186,59 +247,9 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
     const std::vector<RowIds> ids =
         readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
-    std::size_t inserted = 0;
-    RollupDeltas deltas;  // of the readings this transaction stores, for the rollups
-    bool direct = readings > 0 && !inserted_rows;
-    if (direct) {
-      // The usual case: none of these rows is stored yet, and COPY into the table is the
-      // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
-      try {
-        pqxx::subtransaction attempt(txn, "direct");
-        copy_readings(attempt, "readings_raw", batch, ids);
-        attempt.commit();
-        inserted = readings;
-        std::size_t i = 0;
-        for (const auto& item : batch)
-          if (const auto* r = std::get_if<Reading>(&item); r && rollups_)
-            deltas.add(ids[i++].series, r->ts, r->value);
-      } catch (const pqxx::unique_violation&) {
-        direct = false;
-        metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-    if (!direct && readings > 0) {
-      copy_readings(txn, "readings_staging", batch, ids);
-      // RETURNING names the rows that were new: for the live windows when an earlier run's
-      // spool is replayed.
-      const auto res = txn.exec(
-          "INSERT INTO readings_raw SELECT * FROM readings_staging ON CONFLICT DO NOTHING"
-          " RETURNING series, sensor, (extract(epoch FROM ts) * 1000000)::bigint, value,"
-          " (extract(epoch FROM received_at) * 1000000)::bigint");
-      inserted = res.affected_rows();
-      for (const auto& row : res)
-        deltas.add(row[0].as<std::int32_t>(), row[2].as<Micros>(), row[3].as<double>());
-      if (inserted_rows) *inserted_rows = inserted_readings(res, batch, ids);
-    }
-    if (rollups_ && !deltas.empty()) deltas.copy(txn);
-    // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
-    // One already stored (by a commit whose answer was lost, or a replay) comes again with
-    // the same id: then through the staging table, ON CONFLICT, as for readings.
-    if (rejections > 0) {
-      try {
-        pqxx::subtransaction attempt(txn, "rejections");
-        copy_rejections(attempt, "rejected_readings", batch);
-        attempt.commit();
-      } catch (const pqxx::unique_violation&) {
-        metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
-        copy_rejections(txn, "rejected_staging", batch);
-        const auto res = txn.exec(
-            "INSERT INTO rejected_readings SELECT * FROM rejected_staging "
-            "ON CONFLICT (id) DO NOTHING");
-        if (res.affected_rows() < rejections)
-          component_log("writer")->info("{} rejection(s) were stored already; kept once",
-                                        rejections - res.affected_rows());
-      }
-    }
+    const std::size_t inserted =
+        readings > 0 ? store_readings(txn, batch, ids, readings, inserted_rows) : 0;
+    if (rejections > 0) store_rejections(txn, batch, rejections);
     txn.commit();
     metrics_.readings_written.fetch_add(readings, std::memory_order_relaxed);
     metrics_.readings_duplicate.fetch_add(readings - inserted, std::memory_order_relaxed);

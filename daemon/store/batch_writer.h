@@ -51,6 +51,14 @@ class BatchWriter {
     refused,      ///< PostgreSQL refused some row's data (SQLSTATE class 22/23): never retry as is
   };
   WriteResult write_batch(const std::vector<Inbound>& batch, std::vector<Reading>* inserted);
+  /// The batch's readings into readings_raw (COPY, or through the staging table when some are
+  /// stored already), with their rollup deltas; returns how many were new.
+  std::size_t store_readings(pqxx::dbtransaction& txn, const std::vector<Inbound>& batch,
+                             const std::vector<RowIds>& ids, std::size_t readings,
+                             std::vector<Reading>* inserted_rows);
+  /// The batch's rejections into rejected_readings, each once.
+  void store_rejections(pqxx::dbtransaction& txn, const std::vector<Inbound>& batch,
+                        std::size_t rejections);
   /// One row PostgreSQL refused: stored as a rejection with the reason, or logged and counted.
   bool quarantine(const Inbound& item, const std::string& why);
   /// Applies the migrations the database lacks (postgres.migrate) or checks there are none;

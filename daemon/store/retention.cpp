@@ -19,13 +19,19 @@ std::string interval(Duration age) { return std::to_string(age.count()) + " mill
 /// many. `condition` may use $1, bound to `param`.
 std::uint64_t delete_chunked(pqxx::connection& conn, const std::string& table,
                              const std::string& condition, const std::string& param) {
+  std::string sql = "DELETE FROM ";
+  sql.append(table)
+      .append(" WHERE ctid IN (SELECT ctid FROM ")
+      .append(table)
+      .append(" WHERE ")
+      .append(condition)
+      .append(" LIMIT ")
+      .append(std::to_string(kDeleteChunk))
+      .append(")");
   std::uint64_t total = 0;
   while (true) {
     pqxx::work txn(conn);
-    const auto res =
-        txn.exec_params("DELETE FROM " + table + " WHERE ctid IN (SELECT ctid FROM " + table +
-                            " WHERE " + condition + " LIMIT " + std::to_string(kDeleteChunk) + ")",
-                        param);
+    const auto res = txn.exec_params(sql, param);
     txn.commit();
     total += res.affected_rows();
     if (res.affected_rows() < static_cast<std::size_t>(kDeleteChunk)) return total;
