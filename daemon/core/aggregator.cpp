@@ -105,6 +105,7 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r, s
   s.windows.reserve(windows_.size());
   for (auto w : windows_) s.windows.emplace_back(to_micros(w));
   s.last.resize(windows_.size());
+  s.is_room = !r.empty();
   // Buildings that have a room appear in the index; a building-wide series adds nothing.
   auto building = buildings_.find(b);
   if (building == buildings_.end())
@@ -141,8 +142,10 @@ std::uint64_t Aggregator::fingerprint(const Reading& r) const {
 void Aggregator::remember(const Reading& r) {
   std::lock_guard lock(mutex_);
   // The warm start's only source of when a room last reported (warm() has its series).
-  if (auto it = series_.find(KeyParts{r.building, r.room, r.metric}); it != series_.end())
+  if (auto it = series_.find(KeyParts{r.building, r.room, r.metric}); it != series_.end()) {
     it->second.last_received = std::max(it->second.last_received, r.received_at);
+    it->second.heard = std::max(it->second.heard, std::min(r.ts, r.received_at));
+  }
   if (dedupe_horizon_ <= 0) return;
   const std::uint64_t fp = fingerprint(r);
   if (seen_.insert(fp)) seen_order_.emplace_back(r.received_at, fp);
@@ -188,7 +191,11 @@ void Aggregator::add(const Reading& r, Micros now) {
   if (is_duplicate(r, now)) return;
   Series& room = series(r.building, r.room, r.metric);
   // A replayed reading (spool, journal) keeps the time it first arrived.
-  room.last_received = std::max(room.last_received, r.received_at > 0 ? r.received_at : now);
+  const Micros received = r.received_at > 0 ? r.received_at : now;
+  room.last_received = std::max(room.last_received, received);
+  // A sign of life no later than the reading's own time: a replayed buffer or a retained copy
+  // the broker hands back does not make a sensor that died look alive.
+  room.heard = std::max(room.heard, std::min(r.ts, received));
   add_to(room, r.ts, r.value, now);
   add_to(series(r.building, "", r.metric), r.ts, r.value, now);
 }
@@ -197,7 +204,7 @@ namespace {
 constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.first > b.first; };
 }
 
-std::vector<AverageUpdate> Aggregator::tick(Micros now) {
+std::vector<AverageUpdate> Aggregator::tick(Micros now, std::vector<SeriesHeard>* heard) {
   std::vector<AverageUpdate> out;
   std::lock_guard lock(mutex_);
   while (!schedule_.empty() && schedule_.front().first <= now) {
@@ -211,11 +218,12 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
   }
   std::vector<Series*> work;
   work.swap(dirty_);
-  for (Series* s : work) review(*s, now, out);
+  for (Series* s : work) review(*s, now, out, heard);
   return out;
 }
 
-void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) {
+void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
+                        std::vector<SeriesHeard>* heard) {
   s.dirty = false;
   Micros wake = INT64_MAX;
   if (!s.pending.empty()) {
@@ -244,6 +252,15 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) 
                       std::string(parts.metric)};
     }
     out.push_back({*key, w, windows_[w], st});
+  }
+  if (heard && s.is_room && s.heard > s.heard_told) {
+    s.heard_told = s.heard;
+    if (!key) {
+      const KeyParts parts = split_key(*s.key);
+      key = SeriesKey{std::string(parts.building), std::string(parts.room),
+                      std::string(parts.metric)};
+    }
+    heard->push_back({*key, s.heard});
   }
   s.republish = 0;
   if (wake != INT64_MAX && wake != s.wake_at) {
@@ -323,11 +340,30 @@ void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {
     if (row.window >= windows_.size()) continue;
     Series& room = series(row.building, row.room, row.metric);
     room.last_received = std::max(room.last_received, row.last_received);
+    room.heard = std::max(room.heard, row.last_heard);
     for (Series* s : {&room, &series(row.building, "", row.metric)}) {
       s->windows[row.window].add_bucket(row.bucket, row.numbers, now);
       touch(*s);
     }
   }
+}
+
+std::vector<RoomSnapshot> Aggregator::rooms_snapshot(Micros now) {
+  std::vector<RoomSnapshot> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(series_.size());
+  for (auto& [k, s] : series_) {
+    if (!s.is_room) continue;
+    const KeyParts parts = split_key(k);
+    RoomSnapshot snap;
+    snap.key = {std::string(parts.building), std::string(parts.room), std::string(parts.metric)};
+    snap.heard = s.heard;
+    snap.windows.reserve(s.windows.size());
+    for (std::size_t w = 0; w < s.windows.size(); ++w)
+      snap.windows.emplace_back(windows_[w], live_stats(s, w, now));
+    out.push_back(std::move(snap));
+  }
+  return out;
 }
 
 std::size_t Aggregator::series_count() const {

@@ -32,6 +32,22 @@ struct AverageUpdate {
   WindowStats stats;
 };
 
+/// A room's metric that was heard from, and its newest sign of life: the earlier of when
+/// roomtempd first received a reading and the reading's own timestamp, for its newest reading
+/// (README "Alarms and silent sensors" says why).
+struct SeriesHeard {
+  SeriesKey key;
+  Micros at = 0;
+};
+
+/// A room's metric as the aggregator holds it now: every window as subscribers last got it,
+/// and its newest sign of life (0: not known).
+struct RoomSnapshot {
+  SeriesKey key;
+  std::vector<std::pair<Duration, WindowStats>> windows;
+  Micros heard = 0;
+};
+
 /// A room ranked by a statistic of its live window (GET /v1/top).
 struct RankedRoom {
   std::string building;
@@ -117,6 +133,7 @@ struct WarmBucket {
   std::int64_t bucket = 0;
   Bucket numbers;
   Micros last_received = 0;  ///< the latest received_at of the bucket's readings
+  Micros last_heard = 0;     ///< the latest least(ts, received_at) of them
 };
 
 /// Rolling averages for every room and building, for every configured window. Fed by the MQTT
@@ -139,8 +156,13 @@ class Aggregator {
   std::uint64_t fingerprint(const Reading& r) const;
 
   /// Brings every window up to `now` and returns those whose numbers changed since they were
-  /// last returned (including a window that became empty).
-  std::vector<AverageUpdate> tick(Micros now);
+  /// last returned (including a window that became empty). `heard` (when given) gets the room
+  /// series heard from since the last tick that asked, with their newest sign of life.
+  std::vector<AverageUpdate> tick(Micros now, std::vector<SeriesHeard>* heard = nullptr);
+
+  /// Every room series now (what live() answers for each window) with its newest sign of
+  /// life: for the alarm evaluations that look at every room (a start, a reload).
+  std::vector<RoomSnapshot> rooms_snapshot(Micros now);
 
   /// The numbers last returned by tick() for a series and window (what subscribers last got),
   /// or, if none yet, the numbers now. nullopt when the series never reported.
@@ -215,6 +237,10 @@ class Aggregator {
     Micros wake_at = INT64_MAX;
     /// When roomtempd last received a reading of it (0: not known).
     Micros last_received = 0;
+    /// Its newest sign of life (SeriesHeard), and the one tick() last reported.
+    Micros heard = 0;
+    Micros heard_told = 0;
+    bool is_room = false;
     bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
   /// A building's room series by metric, so that a building's answers need not look at every
@@ -248,7 +274,8 @@ class Aggregator {
   /// Puts a series on tick()'s list.
   void touch(Series& s);
   /// Looks at one series in tick(): appends its changed windows, schedules its next wake.
-  void review(Series& s, Micros now, std::vector<AverageUpdate>& out);
+  void review(Series& s, Micros now, std::vector<AverageUpdate>& out,
+              std::vector<SeriesHeard>* heard);
   bool is_duplicate(const Reading& r, Micros now);
   /// What live() answers for one series and window (the lock held).
   WindowStats live_stats(Series& s, std::size_t w, Micros now);
