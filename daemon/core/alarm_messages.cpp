@@ -13,16 +13,22 @@ nlohmann::ordered_json number_or_null(std::optional<double> v) {
 
 }  // namespace
 
-nlohmann::ordered_json alarm_state_object(const AlarmRule& rule, bool firing, Micros since,
+nlohmann::ordered_json alarm_state_object(const std::string& alarm, double threshold,
+                                          Duration window, bool firing, Micros since,
                                           std::optional<double> value) {
   nlohmann::ordered_json doc;
-  doc["alarm"] = rule.name;
+  doc["alarm"] = alarm;
   doc["state"] = firing ? "firing" : "ok";
   doc["since"] = format_rfc3339(since);
   doc["value"] = number_or_null(value);
-  doc["threshold"] = rule.threshold + 0.0;
-  doc["window"] = format_duration(rule.window);
+  doc["threshold"] = threshold + 0.0;
+  doc["window"] = format_duration(window);
   return doc;
+}
+
+nlohmann::ordered_json alarm_state_object(const AlarmRule& rule, bool firing, Micros since,
+                                          std::optional<double> value) {
+  return alarm_state_object(rule.name, rule.threshold, rule.window, firing, since, value);
 }
 
 nlohmann::ordered_json series_status_object(bool silent, std::optional<Micros> last_reading) {

@@ -13,6 +13,10 @@
 namespace roomtemp {
 
 /// {"alarm","state","since","value","threshold","window"}: a rule's state for a room's metric.
+nlohmann::ordered_json alarm_state_object(const std::string& alarm, double threshold,
+                                          Duration window, bool firing, Micros since,
+                                          std::optional<double> value);
+/// The same for `rule`.
 nlohmann::ordered_json alarm_state_object(const AlarmRule& rule, bool firing, Micros since,
                                           std::optional<double> value);
 

@@ -578,6 +578,19 @@ std::size_t AlarmEngine::series_count() const {
   return series_.size();
 }
 
+void render_alarm_metrics(const AlarmEngine& engine, std::string& out) {
+  out +=
+      "# HELP roomtemp_alarms_firing Room series whose alarm rule is firing, by rule.\n"
+      "# TYPE roomtemp_alarms_firing gauge\n";
+  for (const auto& [name, n] : engine.firing_by_rule())
+    out += "roomtemp_alarms_firing{alarm=\"" + name + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP roomtemp_series_silent Room series with no reading for silence.after.\n"
+      "# TYPE roomtemp_series_silent gauge\n"
+      "roomtemp_series_silent " +
+      std::to_string(engine.silent_count()) + "\n";
+}
+
 std::size_t AlarmEngine::rule_state_count() const {
   std::lock_guard lock(mutex_);
   std::size_t n = 0;

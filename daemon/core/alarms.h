@@ -187,4 +187,7 @@ class AlarmEngine {
   std::set<const Series*> silent_;
 };
 
+/// roomtemp_alarms_firing{alarm} and roomtemp_series_silent in Prometheus text (GET /metrics).
+void render_alarm_metrics(const AlarmEngine& engine, std::string& out);
+
 }  // namespace roomtemp
