@@ -235,7 +235,7 @@ async function refresh() {
       const moreKey = JSON.stringify([rt.view, rt.building, rt.q, rt.sort, rt.metric]);
       if (state.more.key !== moreKey) state.more = { key: moreKey, rooms: 0, buildings: 0 };
       try {
-        await fetchView(rt);
+        await Promise.all([fetchView(rt), fetchAlarms(rt)]);
         state.error = null;
         state.updated = Date.now();
       } catch (e) {
@@ -257,6 +257,7 @@ async function refresh() {
 function render(rt) {
   syncControls(rt);
   if (!state.error || state.answer || state.room || state.missing) renderView(rt);
+  renderAlarms(rt);
   const status = document.getElementById('status');
   status.classList.toggle('offline', !!state.error);
   status.textContent = state.error
