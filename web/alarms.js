@@ -1,31 +1,22 @@
-// roomtemp dashboard: firing alarms and silent rooms, first and visibly, above the site and a
-// building (README "Alarms and silent sensors"). One GET /v1/alarms per refresh (of the
-// building's rooms in a building view); a room view costs none and shows the room's own entries
-// from the last answer.
+// roomtemp dashboard: firing alarms and silent rooms, first and visibly, above the site, a
+// building and a room (README "Alarms and silent sensors"). They come with the answers the view
+// asks for anyway (GET /v1/overview and GET /v1/buildings/{b}/live carry "alarms": the first
+// of each, and how many there are), so they cost no request of their own.
 'use strict';
 
-/// The most entries of each kind listed; the rest are counted.
-const ALARMS_SHOWN = 12;
-
-const alarmsState = {
-  answer: null,    // GET /v1/alarms: {now, firing_total, silent_total, firing, silent}
-  pending: false,  // 503: the states of earlier runs are not read back yet
-  building: null,  // the building the answer is about (null: the whole site)
-};
-
-/// Fetches what fires and what is silent for the view `rt`; never fails the refresh.
-async function fetchAlarms(rt) {
-  if (rt.view === 'room') return;
-  const building = rt.view === 'building' ? rt.building : null;
-  try {
-    const q = query({ building: building || '', limit: ALARMS_SHOWN });
-    alarmsState.answer = await getJSON(`/v1/alarms${q ? `?${q}` : ''}`);
-    alarmsState.pending = false;
-    alarmsState.building = building;
-  } catch (e) {
-    alarmsState.answer = null;
-    alarmsState.pending = e.status === 503;
+/// What the current view's answer says fires and is silent; null when it says nothing.
+function alarmsOf(rt) {
+  if (rt.view === 'room') {
+    // The room's answers are its building's, for one room: keep that room's entries.
+    if (!state.room) return null;
+    const any = state.room.answers.values().next().value;
+    if (!any || !any.alarms) return null;
+    const mine = (x) => x.building === rt.building && x.room === rt.room;
+    const firing = any.alarms.firing.filter(mine);
+    const silent = any.alarms.silent.filter(mine);
+    return { restored: any.alarms.restored, firing, silent, firing_total: firing.length, silent_total: silent.length };
   }
+  return state.answer && state.answer.alarms ? state.answer.alarms : null;
 }
 
 /// "28.4 °C above 28 (1m)": a firing alarm's value against its rule.
@@ -67,22 +58,17 @@ function alarmList(cls, title, items, total, item) {
 /// nothing is wrong.
 function renderAlarms(rt) {
   const box = document.getElementById('alarms');
-  const a = alarmsState.answer;
+  const a = state.missing ? null : alarmsOf(rt);
   let parts = [];
-  if (rt.view === 'room') {
-    // The room's own entries from the last answer (a room view asks for no more).
-    const mine = (x) => x.building === rt.building && x.room === rt.room;
-    if (a) parts = [a.firing.filter(mine).length ? alarmList('firing', 'Firing', a.firing.filter(mine), a.firing.filter(mine).length, alarmItem) : null,
-      a.silent.filter(mine).length ? alarmList('silent', 'Silent', a.silent.filter(mine), a.silent.filter(mine).length, silentItem) : null];
+  if (a && !a.restored) {
+    parts = [h('p', { class: 'muted' }, 'Alarm states are being restored (roomtempd waits for PostgreSQL).')];
   } else if (a) {
     parts = [a.firing_total ? alarmList('firing', 'Firing alarms', a.firing, a.firing_total, alarmItem) : null,
       a.silent_total ? alarmList('silent', 'Silent rooms', a.silent, a.silent_total, silentItem) : null];
-  } else if (alarmsState.pending) {
-    parts = [h('p', { class: 'muted' }, 'Alarm states are being restored (roomtempd waits for PostgreSQL).')];
   }
   parts = parts.filter(Boolean);
   box.replaceChildren(...parts);
   box.hidden = parts.length === 0;
-  document.body.dataset.firing = a && rt.view !== 'room' ? a.firing_total : 0;
-  document.body.dataset.silent = a && rt.view !== 'room' ? a.silent_total : 0;
+  document.body.dataset.firing = a ? a.firing_total : 0;
+  document.body.dataset.silent = a ? a.silent_total : 0;
 }

@@ -235,7 +235,7 @@ async function refresh() {
       const moreKey = JSON.stringify([rt.view, rt.building, rt.q, rt.sort, rt.metric]);
       if (state.more.key !== moreKey) state.more = { key: moreKey, rooms: 0, buildings: 0 };
       try {
-        await Promise.all([fetchView(rt), fetchAlarms(rt)]);
+        await fetchView(rt);
         state.error = null;
         state.updated = Date.now();
       } catch (e) {

@@ -70,6 +70,19 @@ void add_alarm_schemas(json& s) {
                        {{"type", "array"},
                         {"description", "in natural order of building, room, metric"},
                         {"items", ref("SilentSeries")}}}}}};
+  s["AlarmsSummary"] = {
+      {"type", "object"},
+      {"description",
+       "what fires and what is silent (of the building, in a building's answer), as GET "
+       "/v1/alarms lists it: the first 12 of each, and how many there are; restored is false "
+       "(and the lists empty) until the states of earlier runs are read back from PostgreSQL"},
+      {"required", {"restored", "firing_total", "silent_total", "firing", "silent"}},
+      {"properties",
+       {{"restored", {{"type", "boolean"}}},
+        {"firing_total", {{"type", "integer"}, {"minimum", 0}}},
+        {"silent_total", {{"type", "integer"}, {"minimum", 0}}},
+        {"firing", {{"type", "array"}, {"maxItems", 12}, {"items", ref("FiringAlarm")}}},
+        {"silent", {{"type", "array"}, {"maxItems", 12}, {"items", ref("SilentSeries")}}}}}};
   s["AlarmEvent"] = {
       {"type", "object"},
       {"description", "a row of alarm_events: one transition"},

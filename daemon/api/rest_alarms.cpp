@@ -1,6 +1,8 @@
 // REST routes of alarms and silent sensors (README "Alarms and silent sensors"): what fires and
 // what is silent now, from the alarm engine's memory; the transitions of a time range, from
 // alarm_events in PostgreSQL.
+#include "rest_alarms.h"
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -34,30 +36,15 @@ void alarms_now(const httplib::Request& req, httplib::Response& res, HttpDeps& d
   const auto building = id_filter(req, "building");
   const std::int64_t limit = params::integer(req, "limit", kMaxRows, 0, kMaxRows);
   if (!deps.alarms) throw Unavailable("alarms are not kept by this server");
-  const AlarmsNow now = deps.alarms->active();
-  if (!now.restored)
+  json summary = alarms_summary(deps.alarms, building, static_cast<std::size_t>(limit));
+  if (!summary["restored"].get<bool>())
     throw Unavailable(
         "the alarm states of earlier runs are not read back yet (roomtempd waits for "
         "PostgreSQL and its spool to be written)");
   json out;
   out["now"] = format_rfc3339(now_micros());
-  json firing = json::array(), silent = json::array();
-  std::size_t firing_total = 0, silent_total = 0;
-  for (const FiringAlarm& f : now.firing) {
-    if (building && f.key.building != *building) continue;
-    if (static_cast<std::int64_t>(firing_total++) >= limit) continue;
-    firing.push_back(with_series(
-        f.key, alarm_state_object(f.alarm, f.threshold, f.window, true, f.since, f.value)));
-  }
-  for (const SilentSeries& s : now.silent) {
-    if (building && s.key.building != *building) continue;
-    if (static_cast<std::int64_t>(silent_total++) >= limit) continue;
-    silent.push_back(with_series(s.key, series_status_object(true, s.last_reading)));
-  }
-  out["firing_total"] = firing_total;
-  out["silent_total"] = silent_total;
-  out["firing"] = std::move(firing);
-  out["silent"] = std::move(silent);
+  for (const char* key : {"firing_total", "silent_total", "firing", "silent"})
+    out[key] = std::move(summary[key]);
   send_json(res, 200, json_text(out));
 }
 
@@ -109,6 +96,31 @@ void alarms_history(const httplib::Request& req, httplib::Response& res, HttpDep
 }
 
 }  // namespace
+
+json alarms_summary(const AlarmEngine* engine, const std::optional<std::string>& building,
+                    std::size_t limit) {
+  json out;
+  json firing = json::array(), silent = json::array();
+  std::size_t firing_total = 0, silent_total = 0;
+  const AlarmsNow now = engine ? engine->active() : AlarmsNow{};
+  for (const FiringAlarm& f : now.firing) {
+    if (building && f.key.building != *building) continue;
+    if (firing_total++ >= limit) continue;
+    firing.push_back(with_series(
+        f.key, alarm_state_object(f.alarm, f.threshold, f.window, true, f.since, f.value)));
+  }
+  for (const SilentSeries& s : now.silent) {
+    if (building && s.key.building != *building) continue;
+    if (silent_total++ >= limit) continue;
+    silent.push_back(with_series(s.key, series_status_object(true, s.last_reading)));
+  }
+  out["restored"] = now.restored;
+  out["firing_total"] = firing_total;
+  out["silent_total"] = silent_total;
+  out["firing"] = std::move(firing);
+  out["silent"] = std::move(silent);
+  return out;
+}
 
 void register_alarm_routes(Routes& routes, HttpDeps& deps) {
   routes.Get("/v1/alarms", [&deps](const httplib::Request& req, httplib::Response& res) {
