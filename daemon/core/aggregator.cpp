@@ -11,7 +11,6 @@ namespace {
 
 // Readings kept per series while they are stamped ahead of the newest bucket.
 constexpr std::size_t kMaxPendingPerSeries = 1024;
-constexpr char kSep = '\x1f';
 
 std::uint64_t random_key() {
   std::random_device rd;
@@ -50,56 +49,10 @@ std::optional<std::size_t> Aggregator::window_index(Duration d) const {
   return std::nullopt;
 }
 
-namespace {
-
-/// splitmix64's finaliser: spreads a combined hash over all 64 bits.
-std::uint64_t mix(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t hash_parts(std::string_view b, std::string_view r, std::string_view m) {
-  const std::hash<std::string_view> h;
-  return mix(h(b) ^ mix(h(r) + 0x9e3779b97f4a7c15ULL) ^ mix(h(m) + 0x3c6ef372fe94f82aULL));
-}
-
-}  // namespace
-
-Aggregator::KeyParts Aggregator::split_key(const std::string& k) {
-  const std::string_view v(k);
-  const auto p1 = v.find(kSep);
-  const auto p2 = v.find(kSep, p1 + 1);
-  return {v.substr(0, p1), v.substr(p1 + 1, p2 - p1 - 1), v.substr(p2 + 1)};
-}
-
-std::size_t Aggregator::KeyHash::operator()(const KeyParts& k) const {
-  return hash_parts(k.building, k.room, k.metric);
-}
-
-std::size_t Aggregator::KeyHash::operator()(const std::string& k) const {
-  return (*this)(split_key(k));
-}
-
-bool Aggregator::KeyEqual::operator()(const KeyParts& a, const std::string& b) const {
-  const std::size_t n = a.building.size() + a.room.size() + a.metric.size() + 2;
-  if (b.size() != n) return false;
-  const std::string_view v(b);
-  return v.substr(0, a.building.size()) == a.building && v[a.building.size()] == kSep &&
-         v.substr(a.building.size() + 1, a.room.size()) == a.room &&
-         v[a.building.size() + 1 + a.room.size()] == kSep &&
-         v.substr(n - a.metric.size()) == a.metric;
-}
-
 Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r, std::string_view m) {
   const KeyParts parts{b, r, m};
   if (auto it = series_.find(parts); it != series_.end()) return it->second;
-  std::string key;
-  key.reserve(b.size() + r.size() + m.size() + 2);
-  key.append(b).append(1, kSep).append(r).append(1, kSep).append(m);
-  auto [it, inserted] = series_.try_emplace(std::move(key));
+  auto [it, inserted] = series_.try_emplace(series_key_text(b, r, m));
   Series& s = it->second;
   s.key = &it->first;
   s.windows.reserve(windows_.size());
@@ -134,9 +87,9 @@ std::uint64_t Aggregator::fingerprint(const Reading& r) const {
   const std::uint64_t k = fingerprint_key_;
   const std::uint64_t sensor =
       r.sensor_id ? std::hash<std::string_view>{}(*r.sensor_id) : 0x1e1e1e1e1e1e1e1eULL;
-  return mix(mix(hash_parts(r.building, r.room, r.metric) ^ k) ^
-             mix(sensor + 0x2545f4914f6cdd1dULL + std::rotl(k, 21)) ^
-             mix(static_cast<std::uint64_t>(r.ts) ^ std::rotl(k, 42)));
+  return mix64(mix64(hash_series_parts(r.building, r.room, r.metric) ^ k) ^
+               mix64(sensor + 0x2545f4914f6cdd1dULL + std::rotl(k, 21)) ^
+               mix64(static_cast<std::uint64_t>(r.ts) ^ std::rotl(k, 42)));
 }
 
 void Aggregator::remember(const Reading& r) {
@@ -238,6 +191,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
     });
   }
   std::optional<SeriesKey> key;  // made once, when the first window changed
+  const std::size_t first_update = out.size();
   for (std::size_t w = 0; w < s.windows.size(); ++w) {
     WindowStats st = s.windows[w].stats(now);
     wake = std::min(wake, s.windows[w].next_drop());
@@ -260,7 +214,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
       key = SeriesKey{std::string(parts.building), std::string(parts.room),
                       std::string(parts.metric)};
     }
-    heard->push_back({*key, s.heard});
+    heard->push_back({*key, s.heard, first_update, out.size() - first_update});
   }
   s.republish = 0;
   if (wake != INT64_MAX && wake != s.wake_at) {

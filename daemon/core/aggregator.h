@@ -12,6 +12,7 @@
 #include "duration.h"
 #include "fingerprint_set.h"
 #include "reading.h"
+#include "series_key.h"
 #include "window.h"
 
 namespace roomtemp {
@@ -38,6 +39,10 @@ struct AverageUpdate {
 struct SeriesHeard {
   SeriesKey key;
   Micros at = 0;
+  /// Where its changed windows are in the same tick's answer: `updates` of them from
+  /// `first_update` on (none: 0).
+  std::size_t first_update = 0;
+  std::size_t updates = 0;
 };
 
 /// A room's metric as the aggregator holds it now: every window as subscribers last got it,
@@ -253,22 +258,11 @@ class Aggregator {
     std::size_t size() const;
   };
   /// A series' map key is "building\x1froom\x1fmetric"; lookups hash and compare the three
-  /// parts in place (KeyParts), so a reading finds its series without building a string.
-  struct KeyParts {
-    std::string_view building, room, metric;
-  };
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(const KeyParts& k) const;
-    std::size_t operator()(const std::string& k) const;
-  };
-  struct KeyEqual {
-    using is_transparent = void;
-    bool operator()(const std::string& a, const std::string& b) const { return a == b; }
-    bool operator()(const KeyParts& a, const std::string& b) const;
-    bool operator()(const std::string& a, const KeyParts& b) const { return (*this)(b, a); }
-  };
-  static KeyParts split_key(const std::string& k);
+  /// parts in place (series_key.h), so a reading finds its series without building a string.
+  using KeyParts = SeriesKeyParts;
+  using KeyHash = SeriesKeyHash;
+  using KeyEqual = SeriesKeyEqual;
+  static KeyParts split_key(const std::string& k) { return split_series_key(k); }
   Series& series(std::string_view b, std::string_view r, std::string_view m);
   void add_to(Series& s, Micros ts, double value, Micros now);
   /// Puts a series on tick()'s list.

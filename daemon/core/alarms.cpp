@@ -11,16 +11,10 @@
 namespace roomtemp {
 namespace {
 
-constexpr char kSep = '\x1f';
 constexpr std::int32_t kSilenceSlot = -1;
 constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.at > b.at; };
 
-std::string key_text(const SeriesKey& k) {
-  std::string s;
-  s.reserve(k.building.size() + k.room.size() + k.metric.size() + 2);
-  s.append(k.building).append(1, kSep).append(k.room).append(1, kSep).append(k.metric);
-  return s;
-}
+SeriesKeyParts parts_of(const SeriesKey& k) { return {k.building, k.room, k.metric}; }
 
 /// The live average a window's numbers give, if any.
 std::optional<double> value_of(const WindowStats& st) {
@@ -87,22 +81,22 @@ bool AlarmEngine::restored() const {
 }
 
 SeriesKey AlarmEngine::key_of(const Series& s) {
-  const std::string_view v(*s.key);
-  const auto p1 = v.find(kSep);
-  const auto p2 = v.find(kSep, p1 + 1);
-  return {std::string(v.substr(0, p1)), std::string(v.substr(p1 + 1, p2 - p1 - 1)),
-          std::string(v.substr(p2 + 1))};
+  const SeriesKeyParts p = split_series_key(*s.key);
+  return {std::string(p.building), std::string(p.room), std::string(p.metric)};
 }
 
 AlarmEngine::Series* AlarmEngine::find(const SeriesKey& key) {
-  auto it = series_.find(key_text(key));
+  auto it = series_.find(parts_of(key));
   return it == series_.end() ? nullptr : &it->second;
 }
 
 AlarmEngine::Series& AlarmEngine::track(const SeriesKey& key) {
-  auto [it, inserted] = series_.try_emplace(key_text(key));
+  auto it = series_.find(parts_of(key));
+  if (it == series_.end()) {
+    it = series_.try_emplace(series_key_text(key.building, key.room, key.metric)).first;
+    it->second.key = &it->first;
+  }
   Series& s = it->second;
-  if (inserted) s.key = &it->first;
   if (!s.covered) cover(s);
   return s;
 }
@@ -334,31 +328,52 @@ void AlarmEngine::rebuild_heap() {
 // ---------------------------------------------------------------------------------------------
 // The steps.
 
+void AlarmEngine::apply_update(const AverageUpdate& u, Series*& s, Micros now, AlarmOutput& out) {
+  if (u.key.room.empty()) return;  // rules watch rooms, not buildings
+  const bool wanted = std::any_of(
+      settings_.rules.begin(), settings_.rules.end(),
+      [&](const AlarmRule& r) { return r.metric == u.key.metric && r.window == u.length; });
+  if (!wanted) return;
+  if (!s) s = find(u.key);
+  if (!s) {
+    // Rules only: a series silence does not watch is tracked when a rule covers it.
+    const bool covered =
+        std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
+          return r.metric == u.key.metric && rule_covers(r, u.key.building, u.key.room);
+        });
+    if (!covered) return;
+    s = &track(u.key);
+  }
+  for (RuleState& rs : s->rules)
+    if (settings_.rules[rs.rule].window == u.length) evaluate(*s, rs, u.stats, now, out);
+}
+
 AlarmOutput AlarmEngine::tick(const std::vector<AverageUpdate>& changed,
                               const std::vector<SeriesHeard>& heard, Micros now) {
   AlarmOutput out;
   std::lock_guard lock(mutex_);
   if (!restored_) return out;
-  if (watches_silence())
-    for (const SeriesHeard& h : heard) hear(track(h.key), h.at, now, out);
-  for (const AverageUpdate& u : changed) {
-    if (u.key.room.empty()) continue;  // rules watch rooms, not buildings
-    const bool wanted = std::any_of(
-        settings_.rules.begin(), settings_.rules.end(),
-        [&](const AlarmRule& r) { return r.metric == u.key.metric && r.window == u.length; });
-    if (!wanted) continue;
-    Series* s = find(u.key);
-    if (!s) {
-      // Rules only: a series silence does not watch is tracked when a rule covers it.
-      const bool covered =
-          std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
-            return r.metric == u.key.metric && rule_covers(r, u.key.building, u.key.room);
-          });
-      if (!covered) continue;
-      s = &track(u.key);
+  // Each series heard from says where its changed windows are in `changed`: it is looked up
+  // once for all of them (the lookup is most of what a reading costs here). The windows of
+  // series not heard from (a window that moved on by itself) are looked up once per run.
+  std::size_t j = 0;
+  const SeriesKey* run_key = nullptr;
+  Series* run = nullptr;
+  for (std::size_t i = 0; i <= changed.size();) {
+    if (j < heard.size() && heard[j].first_update <= i) {
+      const SeriesHeard& h = heard[j++];
+      Series* s = watches_silence() ? &track(h.key) : nullptr;
+      if (s) hear(*s, h.at, now, out);
+      if (h.first_update == i)
+        for (std::size_t k = 0; k < h.updates && i < changed.size(); ++k, ++i)
+          apply_update(changed[i], s, now, out);
+      run_key = nullptr;
+      continue;
     }
-    for (RuleState& rs : s->rules)
-      if (settings_.rules[rs.rule].window == u.length) evaluate(*s, rs, u.stats, now, out);
+    if (i == changed.size()) break;
+    if (!run_key || !(changed[i].key == *run_key)) run = nullptr;
+    run_key = &changed[i].key;
+    apply_update(changed[i++], run, now, out);
   }
   run_due(now, out);
   in_time_order(out);

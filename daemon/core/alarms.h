@@ -17,6 +17,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "reading.h"
+#include "series_key.h"
 
 namespace roomtemp {
 
@@ -155,6 +156,9 @@ class AlarmEngine {
   /// Gives `s` a slot for each rule that covers it (once, or again after a reconfigure).
   void cover(Series& s);
   void evaluate(Series& s, RuleState& rs, const WindowStats& stats, Micros now, AlarmOutput& out);
+  /// Evaluates the rules of `u`'s series on its window; `s` is that series when known (looked
+  /// up, and kept, when null).
+  void apply_update(const AverageUpdate& u, Series*& s, Micros now, AlarmOutput& out);
   void fire(Series& s, RuleState& rs, Micros ts, double value, AlarmOutput& out);
   void clear(Series& s, RuleState& rs, Micros ts, std::optional<double> value, AlarmOutput& out);
   void hear(Series& s, Micros at, Micros now, AlarmOutput& out);
@@ -180,7 +184,7 @@ class AlarmEngine {
   mutable std::mutex mutex_;
   AlarmSettings settings_;
   bool restored_ = false;
-  std::unordered_map<std::string, Series> series_;
+  std::unordered_map<std::string, Series, SeriesKeyHash, SeriesKeyEqual> series_;
   std::vector<Due> heap_;  ///< min-heap by `at`; stale entries are skipped when they come up
   /// (series, rule index) of every firing alarm; silent series.
   std::set<std::pair<const Series*, std::uint16_t>> firing_;
