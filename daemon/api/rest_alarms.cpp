@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 
 #include "alarm_messages.h"
+#include "alarm_rules.h"
 #include "alarms.h"
 #include "history_db.h"
 #include "http_api.h"
@@ -61,6 +62,8 @@ void alarms_history(const httplib::Request& req, httplib::Response& res, HttpDep
   const auto room = id_filter(req, "room");
   const auto metric = id_filter(req, "metric");
   const auto alarm = params::optional(req, "alarm");
+  if (alarm && !valid_alarm_name(*alarm))
+    throw BadRequest("parameter 'alarm' must be a rule's name (1-32 of a-z 0-9 _) or silent");
   bool truncated = false;
   json rows = read_only(deps, [&](pqxx::transaction_base& txn) {
     const auto result = txn.exec_params(

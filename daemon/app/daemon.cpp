@@ -114,6 +114,7 @@ void Daemon::start() {
       },
       metrics_);
   status_.set_subscriber(subscriber_.get());
+  status_.set_alarms(&alarm_engine_);
   subscriber_->start();
   // api
   if (!c.http.listen.empty()) {

@@ -1,5 +1,8 @@
 #include "alarm_messages.h"
 
+#include <cmath>
+#include <cstdint>
+
 #include "alarm_rules.h"
 #include "messages.h"
 
@@ -21,7 +24,12 @@ nlohmann::ordered_json alarm_state_object(const std::string& alarm, double thres
   doc["state"] = firing ? "firing" : "ok";
   doc["since"] = format_rfc3339(since);
   doc["value"] = number_or_null(value);
-  doc["threshold"] = threshold + 0.0;
+  // As the configuration wrote it: 28, not 28.0 (a threshold is a setting, not a measurement).
+  constexpr double kExactInteger = 9007199254740992.0;  // 2^53
+  if (std::floor(threshold) == threshold && std::fabs(threshold) < kExactInteger)
+    doc["threshold"] = static_cast<std::int64_t>(threshold);
+  else
+    doc["threshold"] = threshold;
   doc["window"] = format_duration(window);
   return doc;
 }

@@ -330,7 +330,9 @@ TEST_F(AlarmsTest, ReloadAddsChangesAndRemovesRules) {
 // they were without an event, and what happened while roomtempd was away (a room that cooled
 // down, a sensor that came back, one that died) is one event each, no more.
 TEST_F(AlarmsTest, RestartKeepsFiringAndSilentAndMissesNothingThatHappenedMeanwhile) {
-  start(alarms(kTooHot, "3s"));
+  // silence.after 6s: long enough that nothing falls silent for want of readings between the
+  // restart and the checks after it, short enough to see two rooms fall silent before it.
+  start(alarms(kTooHot, "6s"));
   send("B1", "101", 30, 1);  // fires; keeps reporting while the daemon is away
   send("B1", "102", 30, 1);  // fires; cools down while the daemon is away
   send("B1", "103", 20, 1);  // falls silent before the restart, reports while it is away

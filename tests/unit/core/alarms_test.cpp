@@ -135,6 +135,10 @@ TEST(AlarmEngine, FiresAtOnceWithoutForAndPublishesTheStateAndTheEvent) {
             json::parse(R"({"building":"B1","room":"101","metric":"temperature","alarm":"too_hot",
                             "state":"firing","since":"2027-01-15T08:00:02Z","value":28.4,
                             "threshold":28.0,"window":"1m"})"));
+  // Byte for byte as the README shows it: key order, the threshold as configured.
+  EXPECT_EQ(out.retained.back().payload,
+            R"({"alarm":"too_hot","state":"firing","since":"2027-01-15T08:00:02Z","value":28.4,)"
+            R"("threshold":28,"window":"1m"})");
   // The key order of the payloads is the documented one.
   EXPECT_EQ(out.event_payloads[0].rfind(
                 R"({"building":"B1","room":"101","metric":"temperature","alarm")", 0),
