@@ -334,16 +334,9 @@ void AlarmEngine::apply_update(const AverageUpdate& u, Series*& s, Micros now, A
       settings_.rules.begin(), settings_.rules.end(),
       [&](const AlarmRule& r) { return r.metric == u.key.metric && r.window == u.length; });
   if (!wanted) return;
-  if (!s) s = find(u.key);
-  if (!s) {
-    // Rules only: a series silence does not watch is tracked when a rule covers it.
-    const bool covered =
-        std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
-          return r.metric == u.key.metric && rule_covers(r, u.key.building, u.key.room);
-        });
-    if (!covered) return;
-    s = &track(u.key);
-  }
+  // Rules only: a series silence does not watch is tracked when a rule covers it.
+  if (!s) s = watched(u.key, false);
+  if (!s) return;
   for (RuleState& rs : s->rules)
     if (settings_.rules[rs.rule].window == u.length) evaluate(*s, rs, u.stats, now, out);
 }
@@ -389,93 +382,87 @@ void AlarmEngine::evaluate_snapshot(Series& s, const RoomSnapshot& snap, Micros 
   }
 }
 
+AlarmEngine::Series* AlarmEngine::watched(const SeriesKey& key, bool or_silence) {
+  if (Series* s = find(key)) return s;
+  const bool covered =
+      std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
+        return r.metric == key.metric && rule_covers(r, key.building, key.room);
+      });
+  if (!covered && !(or_silence && watches_silence())) return nullptr;
+  return &track(key);
+}
+
+void AlarmEngine::restore_state(const StoredAlarmState& st, Micros now, AlarmOutput& out) {
+  if (st.alarm == kSilentAlarm) {
+    if (!watches_silence()) return;
+    Series& s = track(st.key);
+    s.silent = st.state == "silent";
+    s.status_since = st.ts;
+    if (st.last_reading) s.heard = std::max(s.heard, *st.last_reading);
+    s.status_known = true;
+    if (s.silent) silent_.insert(&s);
+    return;
+  }
+  Series& s = track(st.key);
+  auto slot = std::find_if(s.rules.begin(), s.rules.end(), [&](const RuleState& rs) {
+    return settings_.rules[rs.rule].name == st.alarm;
+  });
+  if (slot == s.rules.end()) {
+    // The rule went (or no longer covers this room) while roomtempd was away: it clears now,
+    // like a rule a reload removes, and its retained state goes.
+    if (st.state == "firing")
+      emit({std::max(now, st.ts + 1), st.key.building, st.key.room, st.key.metric, st.alarm, "ok",
+            st.value, std::nullopt},
+           nullptr, out);
+    remove_rule_topic(s, st.alarm, out);
+    return;
+  }
+  slot->known = true;
+  slot->phase = st.state == "firing" ? Phase::firing : Phase::ok;
+  slot->since = st.ts;
+  slot->has_value = st.value.has_value();
+  slot->value = st.value.value_or(0);
+  if (slot->phase == Phase::firing) firing_.insert({&s, slot->rule});
+}
+
 AlarmOutput AlarmEngine::restore(const AlarmRestore& stored, const std::vector<RoomSnapshot>& rooms,
                                  Micros now) {
   AlarmOutput out;
   std::lock_guard lock(mutex_);
   restored_ = true;
   // The states stored: each key as it was left.
-  for (const StoredAlarmState& st : stored.states) {
-    if (st.alarm == kSilentAlarm) {
-      if (!watches_silence()) continue;
-      Series& s = track(st.key);
-      s.silent = st.state == "silent";
-      s.status_since = st.ts;
-      if (st.last_reading) s.heard = std::max(s.heard, *st.last_reading);
-      s.status_known = true;
-      if (s.silent) silent_.insert(&s);
-      continue;
-    }
-    Series& s = track(st.key);
-    auto slot = std::find_if(s.rules.begin(), s.rules.end(), [&](const RuleState& rs) {
-      return settings_.rules[rs.rule].name == st.alarm;
-    });
-    if (slot == s.rules.end()) {
-      // The rule went (or no longer covers this room) while roomtempd was away: it clears now,
-      // like a rule a reload removes, and its retained state goes.
-      if (st.state == "firing")
-        emit({std::max(now, st.ts + 1), st.key.building, st.key.room, st.key.metric, st.alarm, "ok",
-              st.value, std::nullopt},
-             nullptr, out);
-      remove_rule_topic(s, st.alarm, out);
-      continue;
-    }
-    slot->known = true;
-    slot->phase = st.state == "firing" ? Phase::firing : Phase::ok;
-    slot->since = st.ts;
-    slot->has_value = st.value.has_value();
-    slot->value = st.value.value_or(0);
-    if (slot->phase == Phase::firing) firing_.insert({&s, slot->rule});
-  }
+  for (const StoredAlarmState& st : stored.states) restore_state(st, now, out);
   // Every series PostgreSQL has readings of is watched for silence from now on.
   if (watches_silence())
     for (const SeriesKey& key : stored.series) track(key);
   // What the windows say now.
   for (const RoomSnapshot& snap : rooms) {
-    Series* s = find(snap.key);
-    if (!s) {
-      const bool covered =
-          std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
-            return r.metric == snap.key.metric && rule_covers(r, snap.key.building, snap.key.room);
-          });
-      if (!covered && !watches_silence()) continue;
-      s = &track(snap.key);
-    }
+    Series* s = watched(snap.key, true);
+    if (!s) continue;
     s->heard = std::max(s->heard, snap.heard);
     evaluate_snapshot(*s, snap, now, out, false);
   }
   // Silence counts from the later of the newest reading and this start: readings the broker
   // held while roomtempd was away come in first, so a sensor that was alive meanwhile does not
-  // look silent (and then not) for a moment.
+  // look silent (and then not) for a moment. Every state is published once more.
   for (auto& [k, s] : series_) {
     s.watch_from = now;
-    if (!watches_silence()) continue;
-    if (s.silent && s.heard + to_micros(settings_.silence.after) > now) {
-      report(s, now, out);  // it came back while roomtempd was away
-      continue;
+    if (watches_silence()) {
+      if (s.silent && s.heard + to_micros(settings_.silence.after) > now)
+        report(s, now, out);  // it came back while roomtempd was away
+      else
+        publish_status(s, out);
     }
-    publish_status(s, out);
     for (const RuleState& rs : s.rules)
       if (rs.known && rs.phase != Phase::pending) publish_rule(s, rs, out);
   }
-  if (!watches_silence())
-    for (auto& [k, s] : series_)
-      for (const RuleState& rs : s.rules)
-        if (rs.known && rs.phase != Phase::pending) publish_rule(s, rs, out);
   rebuild_heap();
   keep_last_per_topic(out.retained);
   in_time_order(out);
   return out;
 }
 
-AlarmOutput AlarmEngine::reconfigure(AlarmSettings next, const std::vector<RoomSnapshot>& rooms,
-                                     Micros now) {
-  AlarmOutput out;
-  std::lock_guard lock(mutex_);
-  if (next == settings_) return out;
-  const AlarmSettings before = std::move(settings_);
-  settings_ = std::move(next);
-  if (!restored_) return out;  // the restore applies them
+void AlarmEngine::drop_rules(const AlarmSettings& before, Micros now, AlarmOutput& out) {
   // Rules kept as they were: old index → new index.
   std::vector<int> kept(before.rules.size(), -1);
   for (std::size_t i = 0; i < before.rules.size(); ++i)
@@ -491,8 +478,7 @@ AlarmOutput AlarmEngine::reconfigure(AlarmSettings next, const std::vector<RoomS
         rules.push_back(rs);
         continue;
       }
-      // Removed or changed: a firing alarm clears, with its event; the topic goes unless a
-      // rule of that name is still there (it publishes its own state below).
+      // Removed or changed: a firing alarm clears, with its event.
       const AlarmRule& old = before.rules[rs.rule];
       if (rs.phase == Phase::firing) {
         const SeriesKey key = key_of(s);
@@ -508,39 +494,41 @@ AlarmOutput AlarmEngine::reconfigure(AlarmSettings next, const std::vector<RoomS
     s.covered = false;
     cover(s);
   }
+}
+
+void AlarmEngine::resilence(const AlarmSettings& before, Micros now, AlarmOutput& out) {
+  // Turned on: series not heard from since count from now.
+  if (before.silence.after.count() == 0)
+    for (auto& [k, s] : series_) s.watch_from = now;
+  for (auto& [k, s] : series_) {
+    if (!s.silent) continue;
+    const bool still = watches_silence() && s.heard + to_micros(settings_.silence.after) <= now;
+    if (!still) report(s, now, out);
+  }
+  if (watches_silence()) return;
+  for (auto& [k, s] : series_) {
+    if (!s.status_known) continue;
+    const SeriesKey key = key_of(s);
+    out.retained.push_back({room_status_topic(key.building, key.room, key.metric), ""});
+    s.status_known = false;
+  }
+}
+
+AlarmOutput AlarmEngine::reconfigure(AlarmSettings next, const std::vector<RoomSnapshot>& rooms,
+                                     Micros now) {
+  AlarmOutput out;
+  std::lock_guard lock(mutex_);
+  if (next == settings_) return out;
+  const AlarmSettings before = std::move(settings_);
+  settings_ = std::move(next);
+  if (!restored_) return out;  // the restore applies them
+  drop_rules(before, now, out);
   // New and changed rules start from what the windows hold now (a changed rule one microsecond
   // after its old self cleared, so that its events stay in order).
-  for (const RoomSnapshot& snap : rooms) {
-    Series* s = find(snap.key);
-    if (!s) {
-      const bool covered =
-          std::any_of(settings_.rules.begin(), settings_.rules.end(), [&](const AlarmRule& r) {
-            return r.metric == snap.key.metric && rule_covers(r, snap.key.building, snap.key.room);
-          });
-      if (!covered) continue;
-      s = &track(snap.key);
-    }
-    evaluate_snapshot(*s, snap, now + 1, out, true);
-  }
+  for (const RoomSnapshot& snap : rooms)
+    if (Series* s = watched(snap.key, false)) evaluate_snapshot(*s, snap, now + 1, out, true);
   // Another silence.after: each series is what the new one says it is.
-  if (before.silence != settings_.silence) {
-    // Turned on: series not heard from since count from now.
-    if (before.silence.after.count() == 0)
-      for (auto& [k, s] : series_) s.watch_from = now;
-    for (auto& [k, s] : series_) {
-      if (!s.silent) continue;
-      const bool still = watches_silence() && s.heard + to_micros(settings_.silence.after) <= now;
-      if (!still) report(s, now, out);
-    }
-    if (!watches_silence()) {
-      for (auto& [k, s] : series_) {
-        if (!s.status_known) continue;
-        const SeriesKey key = key_of(s);
-        out.retained.push_back({room_status_topic(key.building, key.room, key.metric), ""});
-        s.status_known = false;
-      }
-    }
-  }
+  if (before.silence != settings_.silence) resilence(before, now, out);
   rebuild_heap();
   in_time_order(out);
   return out;

@@ -151,6 +151,16 @@ class AlarmEngine {
   };
 
   Series& track(const SeriesKey& key);
+  /// The series when a rule covers it (or `or_silence` and silence is watched), tracked from
+  /// now on; null otherwise.
+  Series* watched(const SeriesKey& key, bool or_silence);
+  /// restore(): one key's stored state.
+  void restore_state(const StoredAlarmState& st, Micros now, AlarmOutput& out);
+  /// reconfigure(): rules removed or changed clear (firing ones with an event); the others
+  /// keep their state under their new index.
+  void drop_rules(const AlarmSettings& before, Micros now, AlarmOutput& out);
+  /// reconfigure(): every series as another silence.after says.
+  void resilence(const AlarmSettings& before, Micros now, AlarmOutput& out);
   Series* find(const SeriesKey& key);
   static SeriesKey key_of(const Series& s);
   /// Gives `s` a slot for each rule that covers it (once, or again after a reconfigure).

@@ -120,7 +120,8 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_rollup_lag_seconds", "gauge",
          "How far the rollups may be behind the stored readings: the time since the last fold "
          "began.",
-         folded_at > 0 ? std::max<double>(0, (now_micros() - folded_at) / 1e6) : 0.0);
+         folded_at > 0 ? std::max<double>(0, static_cast<double>(now_micros() - folded_at) / 1e6)
+                       : 0.0);
   metric(out, "roomtemp_rollup_backfill_days", "gauge",
          "Days stored before the rollups existed whose rollups are still to be built.",
          get(rollup_backfill_days_left));

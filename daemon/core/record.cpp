@@ -51,6 +51,27 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
+/// The rest of a type 4 record: an AlarmEvent.
+std::optional<Inbound> decode_alarm_event(Cursor& c) {
+  AlarmEvent e;
+  std::uint8_t has;
+  if (!c.get(e.ts) || !c.get_str(e.building) || !c.get_str(e.room) || !c.get_str(e.metric) ||
+      !c.get_str(e.alarm) || !c.get_str(e.state) || !c.get(has) || has > 3)
+    return std::nullopt;
+  if (has & 1) {
+    double v;
+    if (!c.get(v)) return std::nullopt;
+    e.value = v;
+  }
+  if (has & 2) {
+    std::int64_t t;
+    if (!c.get(t)) return std::nullopt;
+    e.last_reading = t;
+  }
+  if (!c.done()) return std::nullopt;
+  return e;
+}
+
 }  // namespace
 
 std::string encode_inbound(const Inbound& item) {
@@ -121,25 +142,7 @@ std::optional<Inbound> decode_inbound(std::string_view body) {
     j.reason = static_cast<RejectReason>(reason);
     return j;
   }
-  if (type == 4) {
-    AlarmEvent e;
-    std::uint8_t has;
-    if (!c.get(e.ts) || !c.get_str(e.building) || !c.get_str(e.room) || !c.get_str(e.metric) ||
-        !c.get_str(e.alarm) || !c.get_str(e.state) || !c.get(has) || has > 3)
-      return std::nullopt;
-    if (has & 1) {
-      double v;
-      if (!c.get(v)) return std::nullopt;
-      e.value = v;
-    }
-    if (has & 2) {
-      std::int64_t t;
-      if (!c.get(t)) return std::nullopt;
-      e.last_reading = t;
-    }
-    if (!c.done()) return std::nullopt;
-    return e;
-  }
+  if (type == 4) return decode_alarm_event(c);
   return std::nullopt;
 }
 

@@ -64,6 +64,30 @@ std::vector<Reading> inserted_readings(const pqxx::result& rows, const std::vect
   return out;
 }
 
+/// How many readings, rejections and alarm events a batch holds.
+struct BatchKinds {
+  std::size_t readings = 0, rejections = 0, events = 0;
+};
+BatchKinds kinds_of(const std::vector<Inbound>& batch) {
+  BatchKinds k;
+  for (const auto& item : batch) {
+    k.readings += std::holds_alternative<Reading>(item);
+    k.rejections += std::holds_alternative<Rejection>(item);
+    k.events += std::holds_alternative<AlarmEvent>(item);
+  }
+  return k;
+}
+
+/// The alarm events of a batch, few (transitions): through the staging table, in the order they
+/// were decided, each once however often it comes (a replayed spool, a batch retried).
+void write_alarm_events(pqxx::transaction_base& txn, const std::vector<Inbound>& batch) {
+  copy_alarm_events(txn, "alarm_events_staging", batch);
+  txn.exec(
+      "INSERT INTO alarm_events (ts, building, room, metric, alarm, state, value, last_reading)"
+      " SELECT ts, building, room, metric, alarm, state, value, last_reading"
+      " FROM alarm_events_staging ORDER BY n ON CONFLICT DO NOTHING");
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics, bool rollups)
@@ -181,19 +205,14 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
                                                   std::vector<Reading>* inserted_rows) {
   if (!ensure_connected()) return WriteResult::unavailable;
   const auto start = std::chrono::steady_clock::now();
-  std::size_t readings = 0, rejections = 0, events = 0;
-  for (const auto& item : batch) {
-    readings += std::holds_alternative<Reading>(item);
-    rejections += std::holds_alternative<Rejection>(item);
-    events += std::holds_alternative<AlarmEvent>(item);
-  }
+  const BatchKinds n = kinds_of(batch);
   try {
     const std::vector<RowIds> ids =
-        readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
+        n.readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
     std::size_t inserted = 0;
     RollupDeltas deltas;  // of the readings this transaction stores, for the rollups
-    bool direct = readings > 0 && !inserted_rows;
+    bool direct = n.readings > 0 && !inserted_rows;
     if (direct) {
       // The usual case: none of these rows is stored yet, and COPY into the table is the
       // cheapest way in. A copy of one already stored aborts it (COPY has no ON CONFLICT).
@@ -201,7 +220,7 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
         pqxx::subtransaction attempt(txn, "direct");
         copy_readings(attempt, "readings_raw", batch, ids);
         attempt.commit();
-        inserted = readings;
+        inserted = n.readings;
         std::size_t i = 0;
         for (const auto& item : batch)
           if (const auto* r = std::get_if<Reading>(&item); r && rollups_)
@@ -211,7 +230,7 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
         metrics_.staged_batches.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    if (!direct && readings > 0) {
+    if (!direct && n.readings > 0) {
       copy_readings(txn, "readings_staging", batch, ids);
       // RETURNING names the rows that were new: for the live windows when an earlier run's
       // spool is replayed.
@@ -228,7 +247,7 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
     // Rejections go in by COPY as well: a flood of bad input must not slow the writer down.
     // One already stored (by a commit whose answer was lost, or a replay) comes again with
     // the same id: then through the staging table, ON CONFLICT, as for readings.
-    if (rejections > 0) {
+    if (n.rejections > 0) {
       try {
         pqxx::subtransaction attempt(txn, "rejections");
         copy_rejections(attempt, "rejected_readings", batch);
@@ -239,29 +258,21 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
         const auto res = txn.exec(
             "INSERT INTO rejected_readings SELECT * FROM rejected_staging "
             "ON CONFLICT (id) DO NOTHING");
-        if (res.affected_rows() < rejections)
+        if (res.affected_rows() < n.rejections)
           component_log("writer")->info("{} rejection(s) were stored already; kept once",
-                                        rejections - res.affected_rows());
+                                        n.rejections - res.affected_rows());
       }
     }
-    // Alarm events are few (transitions): through the staging table, in the order they were
-    // decided, each once however often it comes (a replayed spool, a batch retried).
-    if (events > 0) {
-      copy_alarm_events(txn, "alarm_events_staging", batch);
-      txn.exec(
-          "INSERT INTO alarm_events (ts, building, room, metric, alarm, state, value, "
-          "last_reading) SELECT ts, building, room, metric, alarm, state, value, last_reading "
-          "FROM alarm_events_staging ORDER BY n ON CONFLICT DO NOTHING");
-    }
+    if (n.events > 0) write_alarm_events(txn, batch);
     txn.commit();
-    metrics_.alarm_events_written.fetch_add(events, std::memory_order_relaxed);
-    metrics_.readings_written.fetch_add(readings, std::memory_order_relaxed);
-    metrics_.readings_duplicate.fetch_add(readings - inserted, std::memory_order_relaxed);
-    metrics_.rejections_written.fetch_add(rejections, std::memory_order_relaxed);
+    metrics_.alarm_events_written.fetch_add(n.events, std::memory_order_relaxed);
+    metrics_.readings_written.fetch_add(n.readings, std::memory_order_relaxed);
+    metrics_.readings_duplicate.fetch_add(n.readings - inserted, std::memory_order_relaxed);
+    metrics_.rejections_written.fetch_add(n.rejections, std::memory_order_relaxed);
     metrics_.write_batch_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     component_log("writer")->trace("committed {} readings ({} new), {} rejections, {} events",
-                                   readings, inserted, rejections, events);
+                                   n.readings, inserted, n.rejections, n.events);
     return WriteResult::committed;
   } catch (const pqxx::broken_connection& e) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
