@@ -337,6 +337,48 @@ void BM_AlarmTickTenThousandFallSilent(benchmark::State& state) {
 }
 BENCHMARK(BM_AlarmTickTenThousandFallSilent)->Iterations(5)->Unit(benchmark::kMillisecond);
 
+// The alarm engine's step per reading, as the publish tick runs it in the daemon: 50,000
+// readings into 100,000 rooms (each reported before; values inside the thresholds), the
+// aggregator's tick (not timed: it runs with or without alarms), then the engine's step on what
+// it found, with three rules and silence. range(0) 1: the series carry the engine's handles
+// (Aggregator::set_handles, as roomtempd does), 0: every series is looked up by its key.
+void BM_AlarmStepPerReading(benchmark::State& state) {
+  const bool handles = state.range(0) != 0;
+  constexpr std::size_t kReadings = 50'000;
+  const Config& c = default_config();
+  Aggregator agg(c.averages.windows, c.averages.dedupe_horizon);
+  AlarmEngine engine(three_rules());
+  engine.restore({}, {}, kNow);
+  Micros now = kNow;
+  std::vector<Reading> readings = make_rooms(kAlarmRooms);
+  for (auto& r : readings) {
+    r.ts = r.received_at = now;
+    r.value = 21;
+    agg.add(r, now);
+  }
+  std::vector<SeriesHeard> heard;
+  const AlarmOutput first = engine.tick(agg.tick(now, &heard), heard, now);
+  if (handles) agg.set_handles(first.handles);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    now += 1'000'000;
+    for (std::size_t k = 0; k < kReadings; ++k, next = (next + 1) % kAlarmRooms) {
+      Reading& r = readings[next];
+      r.ts = r.received_at = now - 1000 + static_cast<Micros>(k % 1000);
+      r.value = 20 + static_cast<double>(k % 30) / 10;
+      agg.add(r, now);
+    }
+    heard.clear();
+    const std::vector<AverageUpdate> changed = agg.tick(now, &heard);
+    state.ResumeTiming();
+    AlarmOutput out = engine.tick(changed, heard, now);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kReadings));
+}
+BENCHMARK(BM_AlarmStepPerReading)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 // Heap bytes the engine holds per room watched for silence (no rule), and per rule state
 // (three rules covering every room, each evaluated once), with 100,000 rooms; mallinfo2.
 void BM_AlarmBytes(benchmark::State& state) {

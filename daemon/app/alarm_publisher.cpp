@@ -58,6 +58,7 @@ void AlarmPublisher::on_tick(const std::vector<AverageUpdate>& changed,
     return;
   }
   AlarmOutput out = engine_.tick(changed, heard, now);
+  if (!out.handles.empty()) aggregator_.set_handles(out.handles);
   publish(out);
   if (!(engine_.settings() == wanted)) {
     AlarmOutput changes = engine_.reconfigure(wanted, aggregator_.rooms_snapshot(now), now);

@@ -214,7 +214,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
       key = SeriesKey{std::string(parts.building), std::string(parts.room),
                       std::string(parts.metric)};
     }
-    heard->push_back({*key, s.heard, first_update, out.size() - first_update});
+    heard->push_back({*key, s.heard, first_update, out.size() - first_update, s.handle});
   }
   s.republish = 0;
   if (wake != INT64_MAX && wake != s.wake_at) {
@@ -318,6 +318,13 @@ std::vector<RoomSnapshot> Aggregator::rooms_snapshot(Micros now) {
     out.push_back(std::move(snap));
   }
   return out;
+}
+
+void Aggregator::set_handles(const std::vector<std::pair<SeriesKey, void*>>& handles) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, handle] : handles)
+    if (auto it = series_.find(KeyParts{key.building, key.room, key.metric}); it != series_.end())
+      it->second.handle = handle;
 }
 
 std::size_t Aggregator::series_count() const {

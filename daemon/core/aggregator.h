@@ -43,6 +43,9 @@ struct SeriesHeard {
   /// `first_update` on (none: 0).
   std::size_t first_update = 0;
   std::size_t updates = 0;
+  /// What set_handles() gave this series (null: nothing yet): the alarm engine finds its state
+  /// by it instead of a lookup.
+  void* handle = nullptr;
 };
 
 /// A room's metric as the aggregator holds it now: every window as subscribers last got it,
@@ -169,6 +172,11 @@ class Aggregator {
   /// life: for the alarm evaluations that look at every room (a start, a reload).
   std::vector<RoomSnapshot> rooms_snapshot(Micros now);
 
+  /// Remembers an opaque handle per series, handed back in SeriesHeard from then on (until a
+  /// reset() empties the series). The alarm engine's state of a series, which lives as long as
+  /// the engine: one lookup per series instead of one per series and tick.
+  void set_handles(const std::vector<std::pair<SeriesKey, void*>>& handles);
+
   /// The numbers last returned by tick() for a series and window (what subscribers last got),
   /// or, if none yet, the numbers now. nullopt when the series never reported.
   std::optional<WindowStats> live(const SeriesKey& key, std::size_t window, Micros now);
@@ -246,6 +254,7 @@ class Aggregator {
     Micros heard = 0;
     Micros heard_told = 0;
     bool is_room = false;
+    void* handle = nullptr;  ///< set_handles()
     bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
   /// A building's room series by metric, so that a building's answers need not look at every

@@ -355,8 +355,13 @@ AlarmOutput AlarmEngine::tick(const std::vector<AverageUpdate>& changed,
   for (std::size_t i = 0; i <= changed.size();) {
     if (j < heard.size() && heard[j].first_update <= i) {
       const SeriesHeard& h = heard[j++];
-      Series* s = watches_silence() ? &track(h.key) : nullptr;
-      if (s) hear(*s, h.at, now, out);
+      // A handle is a Series of series_ (whose nodes stay), given for this very key.
+      Series* s = static_cast<Series*>(h.handle);
+      if (!s && watches_silence()) {
+        s = &track(h.key);
+        out.handles.emplace_back(h.key, s);
+      }
+      if (s && watches_silence()) hear(*s, h.at, now, out);
       if (h.first_update == i)
         for (std::size_t k = 0; k < h.updates && i < changed.size(); ++k, ++i)
           apply_update(changed[i], s, now, out);

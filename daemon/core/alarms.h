@@ -51,6 +51,8 @@ struct AlarmOutput {
   std::vector<AlarmEvent> events;
   /// The events' JSON for roomtemp/events, one per event.
   std::vector<std::string> event_payloads;
+  /// Series heard from without a handle, and the handle to give them (Aggregator::set_handles).
+  std::vector<std::pair<SeriesKey, void*>> handles;
 };
 
 /// A firing alarm now (GET /v1/alarms).

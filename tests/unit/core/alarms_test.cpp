@@ -444,3 +444,57 @@ TEST(AlarmEngine, ASecondTickWithNothingNewDoesNothing) {
 
 }  // namespace
 }  // namespace roomtemp
+
+namespace roomtemp {
+namespace {
+
+// The publish tick's protocol between the aggregator and the engine: the aggregator says which
+// series were heard from, where their changed windows are, and (once the engine handed them
+// out) the engine's handle of each; with them the engine decides as it does from keys alone.
+TEST(AlarmEngineWithAggregator, HandlesAndWindowsOfEachSeriesFindTheSameStates) {
+  Aggregator agg({std::chrono::minutes(1)}, Duration(0));
+  AlarmEngine e(settings({too_hot(std::chrono::seconds(2))}, std::chrono::seconds(5)));
+  e.restore({}, {}, kT0);
+  auto reading = [&](const std::string& room, double v, Micros at) {
+    agg.add({at, "B1", room, "temperature", v, std::nullopt, at}, at);
+  };
+  std::vector<std::string> all;
+  std::size_t handles = 0;
+  auto tick = [&](Micros now) {
+    std::vector<SeriesHeard> heard;
+    const auto changed = agg.tick(now, &heard);
+    for (const auto& h : heard) {
+      ASSERT_LE(h.first_update + h.updates, changed.size());
+      for (std::size_t k = h.first_update; k < h.first_update + h.updates; ++k)
+        EXPECT_EQ(changed[k].key, h.key) << "a heard series' windows are its own";
+    }
+    AlarmOutput out = e.tick(changed, heard, now);
+    handles += out.handles.size();
+    agg.set_handles(out.handles);
+    for (const auto& t : transitions(out)) all.push_back(t);
+  };
+  reading("101", 30, kT0);
+  reading("102", 20, kT0);
+  tick(kT0);
+  EXPECT_EQ(handles, 2u) << "each series gets its handle once";
+  reading("101", 31, kT0 + kS);
+  reading("102", 21, kT0 + kS);
+  tick(kT0 + kS);
+  EXPECT_EQ(handles, 2u) << "and is found by it from then on";
+  tick(kT0 + 2 * kS);
+  reading("102", 22, kT0 + 3 * kS);
+  tick(kT0 + 3 * kS);
+  tick(kT0 + 7 * kS);
+  EXPECT_EQ(all, (std::vector<std::string>{"B1/101 too_hot firing", "B1/101 silent silent"}));
+  // A reset (other windows) empties the series and their handles: they are handed out again.
+  agg.reset({std::chrono::minutes(1)}, Duration(0));
+  reading("101", 25, kT0 + 8 * kS);
+  tick(kT0 + 8 * kS);
+  EXPECT_EQ(handles, 3u);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[2], "B1/101 silent reporting");
+  EXPECT_EQ(all[3], "B1/102 silent silent") << "(5 s after its last reading, at the same tick)";
+}
+
+}  // namespace
+}  // namespace roomtemp
