@@ -4,11 +4,13 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "aggregator.h"
+#include "alarms.h"
 #include "config.h"
 #include "rows.h"
 #include "spool.h"
@@ -213,6 +215,189 @@ void BM_AggregatorBytesPerRoom(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AggregatorBytesPerRoom)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------------------------
+// Alarms (README "Alarms and silent sensors"): the engine's step on the publish tick, with
+// 100,000 rooms watched for silence and three rules that cover every room.
+
+constexpr std::size_t kAlarmRooms = 100'000;
+
+AlarmSettings three_rules(bool with_rules = true) {
+  AlarmSettings s;
+  s.silence.after = std::chrono::minutes(15);
+  if (!with_rules) return s;
+  const Duration windows[] = {std::chrono::minutes(1), std::chrono::minutes(15),
+                              std::chrono::hours(1)};
+  const char* names[] = {"too_hot", "too_cold", "too_warm_long"};
+  for (int i = 0; i < 3; ++i) {
+    AlarmRule r;
+    r.name = names[i];
+    r.metric = "temperature";
+    r.side = i == 1 ? AlarmSide::below : AlarmSide::above;
+    r.threshold = i == 1 ? 16 : (i == 0 ? 28 : 26);
+    r.clear = i == 1 ? 17 : r.threshold - 1;
+    r.window = windows[i];
+    s.rules.push_back(r);
+  }
+  return s;
+}
+
+SeriesKey alarm_room(std::size_t i) {
+  return {"B" + std::to_string(1 + i / 1000), std::to_string(101 + i % 1000), "temperature"};
+}
+
+WindowStats one_value(double v) {
+  WindowStats st;
+  st.count = 1;
+  st.sum = st.min = st.max = v;
+  return st;
+}
+
+/// An engine restored with `rooms` rooms, each heard at `heard(i)` and (with rules) evaluated
+/// once on an average of 21 in each window: the state of a running site.
+std::unique_ptr<AlarmEngine> alarm_site(std::size_t rooms, bool with_rules,
+                                        const std::function<Micros(std::size_t)>& heard) {
+  auto e = std::make_unique<AlarmEngine>(three_rules(with_rules));
+  e->restore({}, {}, kNow - 3'600'000'000LL);
+  std::vector<AverageUpdate> changed;
+  std::vector<SeriesHeard> h;
+  for (std::size_t i = 0; i < rooms; ++i) {
+    const SeriesKey k = alarm_room(i);
+    h.push_back({k, heard(i)});
+    if (!with_rules) continue;
+    for (Duration w : {Duration(std::chrono::minutes(1)), Duration(std::chrono::minutes(15)),
+                       Duration(std::chrono::hours(1))})
+      changed.push_back({k, 0, w, one_value(21)});
+  }
+  e->tick(changed, h, kNow);
+  return e;
+}
+
+// One tick in which range(0) rooms of 100,000 changed: each one's three windows changed and it
+// was heard from (as after one reading each), values staying inside the thresholds. Per item:
+// what a reading adds to the tick.
+void BM_AlarmTickChanged(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto e = alarm_site(kAlarmRooms, true, [](std::size_t) { return kNow; });
+  std::vector<AverageUpdate> changed;
+  std::vector<SeriesHeard> heard;
+  Micros now = kNow;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    changed.clear();
+    heard.clear();
+    now += 1'000'000;
+    // As the aggregator reports them: a series' windows, then the series heard from.
+    for (std::size_t k = 0; k < n; ++k, next = (next + 1) % kAlarmRooms) {
+      const SeriesKey key = alarm_room(next);
+      const std::size_t first = changed.size();
+      for (Duration w : {Duration(std::chrono::minutes(1)), Duration(std::chrono::minutes(15)),
+                         Duration(std::chrono::hours(1))})
+        changed.push_back({key, 0, w, one_value(20 + static_cast<double>(now % 7))});
+      heard.push_back({key, now, first, 3});
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(e->tick(changed, heard, now));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_AlarmTickChanged)->Arg(1'000)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// A tick with nothing changed and nothing due, 100,000 rooms watched: the fixed cost of the
+// alarms every publish_interval.
+void BM_AlarmTickQuiet(benchmark::State& state) {
+  auto e = alarm_site(kAlarmRooms, true, [](std::size_t) { return kNow; });
+  for (auto _ : state) benchmark::DoNotOptimize(e->tick({}, {}, kNow + 1'000'000));
+}
+BENCHMARK(BM_AlarmTickQuiet)->Unit(benchmark::kMicrosecond);
+
+// The tick in which 10,000 of 100,000 rooms fall silent at once (their network went down
+// together): 10,000 events, statuses and heap entries.
+void BM_AlarmTickTenThousandFallSilent(benchmark::State& state) {
+  std::size_t events = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    // Rooms 0…9,999 were last heard 15 min before kNow + 0.5 s, the rest at kNow: silence.after
+    // is 15m, so the tick at kNow + 1 s finds those 10,000 due.
+    auto e = alarm_site(kAlarmRooms, true, [](std::size_t i) {
+      return i < 10'000 ? kNow - 900'000'000LL + 500'000 + static_cast<Micros>(i) : kNow;
+    });
+    state.ResumeTiming();
+    AlarmOutput out = e->tick({}, {}, kNow + 1'000'000);
+    benchmark::DoNotOptimize(out);
+    state.PauseTiming();
+    events = out.events.size();
+    out = {};
+    e.reset();  // freeing 100,000 rooms and the output is not the tick's cost
+    state.ResumeTiming();
+  }
+  if (events != 10'000) state.SkipWithError("the tick did not decide 10,000 silences");
+  state.SetItemsProcessed(state.iterations() * 10'000);
+}
+BENCHMARK(BM_AlarmTickTenThousandFallSilent)->Iterations(5)->Unit(benchmark::kMillisecond);
+
+// The alarm engine's step per reading, as the publish tick runs it in the daemon: 50,000
+// readings into 100,000 rooms (each reported before; values inside the thresholds), the
+// aggregator's tick (not timed: it runs with or without alarms), then the engine's step on what
+// it found, with three rules and silence. range(0) 1: the series carry the engine's handles
+// (Aggregator::set_handles, as roomtempd does), 0: every series is looked up by its key.
+void BM_AlarmStepPerReading(benchmark::State& state) {
+  const bool handles = state.range(0) != 0;
+  constexpr std::size_t kReadings = 50'000;
+  const Config& c = default_config();
+  Aggregator agg(c.averages.windows, c.averages.dedupe_horizon);
+  AlarmEngine engine(three_rules());
+  engine.restore({}, {}, kNow);
+  Micros now = kNow;
+  std::vector<Reading> readings = make_rooms(kAlarmRooms);
+  for (auto& r : readings) {
+    r.ts = r.received_at = now;
+    r.value = 21;
+    agg.add(r, now);
+  }
+  std::vector<SeriesHeard> heard;
+  const AlarmOutput first = engine.tick(agg.tick(now, &heard), heard, now);
+  if (handles) agg.set_handles(first.handles);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    now += 1'000'000;
+    for (std::size_t k = 0; k < kReadings; ++k, next = (next + 1) % kAlarmRooms) {
+      Reading& r = readings[next];
+      r.ts = r.received_at = now - 1000 + static_cast<Micros>(k % 1000);
+      r.value = 20 + static_cast<double>(k % 30) / 10;
+      agg.add(r, now);
+    }
+    heard.clear();
+    const std::vector<AverageUpdate> changed = agg.tick(now, &heard);
+    state.ResumeTiming();
+    AlarmOutput out = engine.tick(changed, heard, now);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kReadings));
+}
+BENCHMARK(BM_AlarmStepPerReading)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// Heap bytes the engine holds per room watched for silence (no rule), and per rule state
+// (three rules covering every room, each evaluated once), with 100,000 rooms; mallinfo2.
+void BM_AlarmBytes(benchmark::State& state) {
+  for (auto _ : state) {
+    const std::size_t before = mallinfo2().uordblks;
+    auto silence_only = alarm_site(kAlarmRooms, false, [](std::size_t) { return kNow; });
+    const std::size_t with_rooms = mallinfo2().uordblks;
+    auto three = alarm_site(kAlarmRooms, true, [](std::size_t) { return kNow; });
+    const std::size_t with_rules = mallinfo2().uordblks;
+    const std::size_t per_room = (with_rooms - before) / kAlarmRooms;
+    const std::size_t per_site = (with_rules - with_rooms) / kAlarmRooms;
+    state.SetLabel(std::to_string(per_room) + " heap bytes per room (silence only); " +
+                   std::to_string(per_site) +
+                   " per room with 3 rules: " + std::to_string((per_site - per_room) / 3) +
+                   " per rule state (" + std::to_string(three->rule_state_count()) + " states)");
+    benchmark::DoNotOptimize(silence_only);
+  }
+}
+BENCHMARK(BM_AlarmBytes)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_WindowAdd(benchmark::State& state) {
   Window w(60'000'000);  // 1m: 30 buckets of 2 s

@@ -26,10 +26,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(encode_inbound(*second) == again);
 
   // What the writer does with a replayed item: timestamps as RFC 3339 text for PostgreSQL,
-  // rejections as JSON.
+  // rejections as JSON, alarm events' times as text.
   if (const auto* r = std::get_if<Reading>(&item)) {
     FUZZ_CHECK(!format_rfc3339(r->ts).empty());
     FUZZ_CHECK(!format_rfc3339(r->received_at).empty());
+  } else if (const auto* e = std::get_if<AlarmEvent>(&item)) {
+    FUZZ_CHECK(!format_rfc3339(e->ts).empty());
+    if (e->last_reading) FUZZ_CHECK(!format_rfc3339(*e->last_reading).empty());
   } else {
     const auto& j = std::get<Rejection>(item);
     FUZZ_CHECK(!reason_name(j.reason).empty());

@@ -260,6 +260,7 @@ async function refresh() {
 function render(rt) {
   syncControls(rt);
   if (!state.error || state.answer || state.room || state.missing) renderView(rt);
+  renderAlarms(rt);
   const status = document.getElementById('status');
   status.classList.toggle('offline', !!state.error);
   status.textContent = state.error

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "alarms.h"
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
@@ -226,6 +227,7 @@ void HttpApi::register_routes() {
   });
   open.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::string text = deps_.metrics.render();
+    if (deps_.alarms) render_alarm_metrics(*deps_.alarms, text);
     render_process_metrics(text);
     res.set_content(text, "text/plain; version=0.0.4");
   });
@@ -235,6 +237,7 @@ void HttpApi::register_routes() {
   register_live_routes(routes_, deps_);
   register_history_routes(routes_, deps_);
   register_overview_routes(routes_, deps_);
+  register_alarm_routes(routes_, deps_);
   auto& s = *server_;
   s.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {

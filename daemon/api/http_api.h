@@ -19,6 +19,7 @@ namespace roomtemp {
 
 class Ingest;
 class Aggregator;
+class AlarmEngine;
 struct Config;
 
 /// What /readyz reports.
@@ -39,6 +40,8 @@ struct HttpDeps {
   std::function<Readiness()> readiness;
   /// The configuration in force (a SIGHUP swaps it).
   const LiveConfig& config;
+  /// Firing alarms and silent series (GET /v1/alarms, /metrics); null: none are kept.
+  const AlarmEngine* alarms = nullptr;
 };
 
 /// Which bearer token a route needs, when tokens are configured.
@@ -92,6 +95,7 @@ class Routes {
 void register_live_routes(Routes& routes, HttpDeps& deps);      // rest_live.cpp
 void register_history_routes(Routes& routes, HttpDeps& deps);   // rest_history.cpp
 void register_overview_routes(Routes& routes, HttpDeps& deps);  // rest_overview.cpp
+void register_alarm_routes(Routes& routes, HttpDeps& deps);     // rest_alarms.cpp
 
 /// The REST API (cpp-httplib) on its own thread pool.
 class HttpApi {

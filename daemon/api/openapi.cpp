@@ -206,6 +206,7 @@ json schemas() {
                         {"metrics", {{"type", "array"}, {"items", {{"type", "string"}}}}},
                         {"last_reading", last_reading()}}}};
   add_live_schemas(s);
+  add_alarm_schemas(s);
   add_input_schemas(s);
   s["LegacyAverage"] = {
       {"type", "object"},
@@ -449,6 +450,7 @@ json paths() {
   add_history_paths(p);
   add_site_paths(p);
   add_live_paths(p);
+  add_alarm_paths(p);
   add_input_path(p);
   add_legacy_paths(p);
   add_service_paths(p);

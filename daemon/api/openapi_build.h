@@ -1,6 +1,7 @@
 #pragma once
 // Pieces of the OpenAPI document (GET /openapi.json), shared by the files that describe routes:
-// openapi.cpp (the document, most routes) and openapi_live.cpp (the dashboard's bulk reads).
+// openapi.cpp (the document, most routes), openapi_live.cpp (the dashboard's bulk reads) and
+// openapi_alarms.cpp (alarms and silent sensors).
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -78,5 +79,11 @@ void add_live_schemas(json& schemas);
 
 /// Adds GET /v1/overview and GET /v1/buildings/{building}/live.
 void add_live_paths(json& paths);
+
+/// Adds the schemas of GET /v1/alarms and GET /v1/alarms/history (openapi_alarms.cpp).
+void add_alarm_schemas(json& schemas);
+
+/// Adds GET /v1/alarms and GET /v1/alarms/history.
+void add_alarm_paths(json& paths);
 
 }  // namespace roomtemp::openapi

@@ -96,7 +96,8 @@ void add_live_schemas(json& s) {
       {"now", date_time()}};
   json overview = {
       {"type", "object"},
-      {"required", {"metric", "unit", "window", "windows", "metrics", "now", "buildings", "rooms"}},
+      {"required",
+       {"metric", "unit", "window", "windows", "metrics", "now", "buildings", "rooms", "alarms"}},
       {"properties", head}};
   overview["properties"]["buildings"] = {{"type", "array"}, {"items", ref("BuildingLive")}};
   overview["properties"]["rooms"] = {
@@ -109,14 +110,17 @@ void add_live_schemas(json& s) {
         {"limit", {{"type", "integer"}}},
         {"total", integer("rooms that match")},
         {"items", {{"type", "array"}, {"items", ref("RoomLive")}}}}}};
+  overview["properties"]["alarms"] = ref("AlarmsSummary");
   s["Overview"] = std::move(overview);
   json building = {
       {"type", "object"},
-      {"required", {"metric", "unit", "window", "windows", "metrics", "now", "building", "rooms"}},
+      {"required",
+       {"metric", "unit", "window", "windows", "metrics", "now", "building", "rooms", "alarms"}},
       {"properties", head}};
   building["properties"]["building"] = ref("BuildingLive");
   building["properties"]["rooms"] = {
       {"type", "array"}, {"description", "in natural order"}, {"items", ref("RoomLive")}};
+  building["properties"]["alarms"] = ref("AlarmsSummary");
   s["BuildingLiveAnswer"] = std::move(building);
 }
 

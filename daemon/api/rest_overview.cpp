@@ -10,6 +10,7 @@
 #include "config.h"
 #include "http_api.h"
 #include "messages.h"
+#include "rest_alarms.h"
 #include "rest_live.h"
 #include "rest_params.h"
 
@@ -196,6 +197,8 @@ void register_overview_routes(Routes& routes, HttpDeps& deps) {
     body["buildings"] = std::move(buildings);
     body["rooms"] = {{"q", q.contains},  {"sort", sort},        {"offset", q.offset},
                      {"limit", q.limit}, {"total", page.total}, {"items", std::move(items)}};
+    // What fires and what is silent comes along: the page shows it first at no extra request.
+    body["alarms"] = alarms_summary(deps.alarms, std::nullopt, kAlarmsInLiveAnswers);
     send(res, body);
   });
 
@@ -214,6 +217,7 @@ void register_overview_routes(Routes& routes, HttpDeps& deps) {
                json body = std::move(c.head);
                body["building"] = building_json(c.windows, view->summary);
                body["rooms"] = std::move(rooms);
+               body["alarms"] = alarms_summary(deps.alarms, b, kAlarmsInLiveAnswers);
                send(res, body);
              });
 }

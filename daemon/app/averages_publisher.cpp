@@ -15,8 +15,12 @@ void AveragesPublisher::start() {
       [this] { publish_changed(); });
 }
 
-void AveragesPublisher::publish_changed() {
-  for (const auto& u : aggregator_.tick(now_micros())) {
+void AveragesPublisher::publish_changed(bool with_alarms) {
+  const Micros now = now_micros();
+  std::vector<SeriesHeard> heard;
+  const bool alarms = with_alarms && alarms_;
+  const std::vector<AverageUpdate> changed = aggregator_.tick(now, alarms ? &heard : nullptr);
+  for (const auto& u : changed) {
     const std::string window = format_duration(u.length);
     const std::string topic =
         u.key.room.empty() ? building_average_topic(u.key.building, u.key.metric, window)
@@ -24,6 +28,7 @@ void AveragesPublisher::publish_changed() {
     if (out_.publish(topic, average_json(u.key, u.length, u.stats), 1, true))
       metrics_.averages_published.fetch_add(1, std::memory_order_relaxed);
   }
+  if (alarms) alarms_->on_tick(changed, heard, now);
 }
 
 void AveragesPublisher::wake() {

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "aggregator.h"
+#include "alarm_publisher.h"
 #include "live_config.h"
 #include "metrics.h"
 #include "mqtt_client.h"
@@ -19,8 +20,11 @@ class AveragesPublisher {
 
   /// Starts the tick on its own thread.
   void start();
-  /// Publishes now what changed (the tick does this; a stop does it once more at the end).
-  void publish_changed();
+  /// Alarms are evaluated on every tick, on what it found changed.
+  void set_alarms(AlarmPublisher* alarms) { alarms_ = alarms; }
+  /// Publishes now what changed (the tick does this; a stop does it once more at the end), and
+  /// runs the alarms' step on it unless `with_alarms` is false.
+  void publish_changed(bool with_alarms = true);
   /// A reload changed averages.publish_interval: publish now, then wait the new interval.
   void wake();
   /// Ends the tick (not publishing once more: the caller does, with every reading in).
@@ -31,6 +35,7 @@ class AveragesPublisher {
   MqttClient& out_;
   const LiveConfig& config_;
   Metrics& metrics_;
+  AlarmPublisher* alarms_ = nullptr;
   std::unique_ptr<PeriodicTask> tick_;
 };
 

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "alarm_rules.h"
 #include "mqtt_client.h"
 #include "topic.h"
 
@@ -26,8 +28,9 @@ namespace {
 
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
-constexpr std::string_view kTopKeys[] = {"mqtt", "postgres", "spool",     "metrics", "averages",
-                                         "http", "limits",   "retention", "log"};
+constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
+                                         "averages", "http",     "limits", "retention",
+                                         "alarms",   "silence",  "log"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -41,6 +44,11 @@ constexpr std::string_view kAveragesKeys[] = {"windows", "publish_interval", "ma
 constexpr std::string_view kHttpKeys[] = {"listen", "token_file", "read_token_file"};
 constexpr std::string_view kLimitsKeys[] = {"max_series", "series_rate"};
 constexpr std::string_view kRetentionKeys[] = {"readings", "rejected", "rollups"};
+constexpr std::string_view kSilenceKeys[] = {"after"};
+/// The keys of one rule of the `alarms` list (a list, so no section of its own below: the list
+/// is one key, `alarms`, and the README describes a rule's keys beside it).
+constexpr std::string_view kAlarmRuleKeys[] = {"name",  "metric", "above", "below",
+                                               "clear", "window", "for",   "rooms"};
 constexpr std::string_view kLogKeys[] = {"level"};
 
 /// A mapping of the file and the keys it may hold.
@@ -62,6 +70,7 @@ constexpr Section kSections[] = {
     {"http", kHttpKeys},
     {"limits", kLimitsKeys},
     {"retention", kRetentionKeys},
+    {"silence", kSilenceKeys},
     {"log", kLogKeys},
 };
 
@@ -261,6 +270,9 @@ class Reader {
     if (auto n = root["http"]) read_http(n, c.http);
     if (auto n = root["limits"]) read_limits(n, c.limits);
     if (auto n = root["retention"]) read_retention(n, c.retention);
+    // After metrics and averages: a rule names one of each.
+    if (auto n = root["alarms"]) read_alarms(n, c);
+    if (auto n = root["silence"]) read_silence(n, c.silence);
     if (auto n = root["log"]) read_log(n, c.log);
   }
 
@@ -473,6 +485,135 @@ class Reader {
               " drops the rollups before the raw readings (retention.readings: " +
               (r.readings.count() == 0 ? std::string("0, forever") : format_duration(r.readings)) +
               "); it must be 0 or at least as long");
+  }
+
+  void read_alarms(const YAML::Node& n, Config& c) {
+    if (n.IsNull()) return;  // "alarms:" with no rule under it
+    if (!n.IsSequence()) {
+      error(n.Mark(), "alarms: expected a list of rules ({name, metric, above or below, window})");
+      return;
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node item = n[i];
+      const std::string q = "alarms[" + std::to_string(i) + "]";
+      if (!item.IsMap()) {
+        error(item.Mark(), q + ": expected a rule {name, metric, above or below, window, …}");
+        continue;
+      }
+      if (!check_map(item, q, kAlarmRuleKeys)) continue;
+      AlarmRule rule;
+      read_alarm_name(item, q, names, rule);
+      read_alarm_metric(item, q, c, rule);
+      read_alarm_threshold(item, q, rule);
+      read_alarm_window(item, q, c.averages, rule);
+      if (auto f = item["for"]) duration_value(f, q + ".for", rule.hold, Duration(0));
+      if (auto rooms = item["rooms"]) {
+        if (!rooms.IsSequence() || rooms.size() == 0) {
+          error(rooms.Mark(), q + ".rooms: expected a non-empty list of \"building/room\" "
+                                  "patterns (leave it out for every room)");
+        } else {
+          for (std::size_t k = 0; k < rooms.size(); ++k) {
+            const std::string qk = q + ".rooms[" + std::to_string(k) + "]";
+            if (!scalar(rooms[k], qk)) continue;
+            if (valid_room_pattern(rooms[k].Scalar()))
+              rule.rooms.push_back(rooms[k].Scalar());
+            else
+              error(rooms[k].Mark(), qk + ": '" + printable(rooms[k].Scalar()) +
+                                         "' is not building/room (each an id, or * for any one)");
+          }
+        }
+      }
+      c.alarms.push_back(std::move(rule));
+    }
+  }
+
+  void read_alarm_name(const YAML::Node& item, const std::string& q, std::set<std::string>& names,
+                       AlarmRule& rule) {
+    const YAML::Node n = item["name"];
+    if (!n) {
+      error(item.Mark(), q + ".name is required");
+      return;
+    }
+    if (!scalar(n, q + ".name")) return;
+    rule.name = n.Scalar();
+    if (!valid_alarm_name(rule.name))
+      error(n.Mark(), q + ".name: '" + printable(rule.name) +
+                          "' is not 1-32 characters of a-z 0-9 _ (it names MQTT topics)");
+    else if (rule.name == kSilentAlarm)
+      error(n.Mark(), q + ".name: '" + rule.name + "' is reserved for silent sensors");
+    else if (!names.insert(rule.name).second)
+      error(n.Mark(), q + ".name: another rule is named '" + rule.name + "' already");
+  }
+
+  void read_alarm_metric(const YAML::Node& item, const std::string& q, const Config& c,
+                         AlarmRule& rule) {
+    const YAML::Node n = item["metric"];
+    if (!n) {
+      error(item.Mark(), q + ".metric is required");
+      return;
+    }
+    if (!scalar(n, q + ".metric")) return;
+    rule.metric = n.Scalar();
+    if (!c.find_metric(rule.metric)) {
+      std::string list;
+      for (const auto& m : c.metrics) list += (list.empty() ? "" : ", ") + m.name;
+      error(n.Mark(), q + ".metric: '" + printable(rule.metric) +
+                          "' is not a configured metric (metrics: " + list + ")");
+    }
+  }
+
+  void read_alarm_threshold(const YAML::Node& item, const std::string& q, AlarmRule& rule) {
+    const YAML::Node above = item["above"], below = item["below"];
+    if (above && below) {
+      error(below.Mark(), q + ": give either above or below, not both");
+      return;
+    }
+    if (!above && !below) {
+      error(item.Mark(), q + ": give the threshold as above or below");
+      return;
+    }
+    rule.side = above ? AlarmSide::above : AlarmSide::below;
+    const char* side = above ? "above" : "below";
+    if (!number(above ? above : below, q + "." + side, rule.threshold)) return;
+    rule.clear = rule.threshold;
+    const YAML::Node clear = item["clear"];
+    if (!clear || !number(clear, q + ".clear", rule.clear)) return;
+    // The clear value lies on the threshold or on the side the alarm goes back to: otherwise a
+    // firing alarm would clear while still past its threshold.
+    const bool wrong_side = above ? rule.clear > rule.threshold : rule.clear < rule.threshold;
+    if (wrong_side)
+      error(clear.Mark(),
+            fmt::format("{}.clear: {} must not be {} the threshold {} (an alarm {} it clears once "
+                        "the value is back at or {} clear)",
+                        q, clear.Scalar(), side, (above ? above : below).Scalar(), side,
+                        above ? "below" : "above"));
+  }
+
+  void read_alarm_window(const YAML::Node& item, const std::string& q, const AveragesConfig& a,
+                         AlarmRule& rule) {
+    std::string list;
+    for (auto w : a.windows) list += (list.empty() ? "" : ", ") + format_duration(w);
+    const YAML::Node n = item["window"];
+    if (!n) {
+      error(item.Mark(), q + ".window is required (one of averages.windows: " + list + ")");
+      return;
+    }
+    if (!duration_value(n, q + ".window", rule.window, Duration(0))) return;
+    if (std::find(a.windows.begin(), a.windows.end(), rule.window) == a.windows.end())
+      error(n.Mark(),
+            q + ".window: " + n.Scalar() + " is not one of averages.windows (" + list + ")");
+  }
+
+  void read_silence(const YAML::Node& n, SilenceConfig& s) {
+    if (!check_map(n, "silence", kSilenceKeys)) return;
+    const YAML::Node a = n["after"];
+    if (!a || !scalar(a, "silence.after")) return;
+    if (a.Scalar() == "0") {
+      s.after = Duration(0);
+      return;
+    }
+    duration_value(a, "silence.after", s.after, std::chrono::seconds(1));
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

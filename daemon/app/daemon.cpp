@@ -36,6 +36,7 @@ std::string journal_dir(const Config& c) { return c.spool.dir + "/journal"; }
 Daemon::Daemon(const Config& config)
     : config_(std::make_shared<const Config>(config)),
       aggregator_(config.averages.windows, config.averages.dedupe_horizon),
+      alarm_engine_(AlarmSettings{config.alarms, config.silence}),
       queue_(kQueueCapacity),
       spool_(config.spool.dir, config.spool.max_bytes, metrics_),
       writer_(config.postgres, queue_, spool_, metrics_),
@@ -74,6 +75,11 @@ void Daemon::start() {
         "acknowledged; fsync every {}",
         journal_dir(c), format_duration(c.spool.fsync_interval));
   }
+  // The alarm states of earlier runs are read once everything they left is written.
+  writer_.set_caught_up([this] {
+    AlarmPublisher* alarms = alarms_.get();
+    return alarms && alarms->restore_step();
+  });
   writer_.start();
   // store, in the background: the rollups, and the slower housekeeping of what is stored.
   metrics_.rollups_folded_at = now_micros();
@@ -91,7 +97,10 @@ void Daemon::start() {
   publisher_ =
       std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);
   publisher_->start();
+  alarms_ = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
+                                             config_, metrics_);
   averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
+  averages_->set_alarms(alarms_.get());
   averages_->start();
   // ingest: every accepted reading to the live windows and the writer's queue.
   ingest_.set_reading_sink(add_to_windows);
@@ -105,12 +114,13 @@ void Daemon::start() {
       },
       metrics_);
   status_.set_subscriber(subscriber_.get());
+  status_.set_alarms(&alarm_engine_);
   subscriber_->start();
   // api
   if (!c.http.listen.empty()) {
     http_ = std::make_unique<HttpApi>(
-        c.http.listen,
-        HttpDeps{metrics_, ingest_, aggregator_, [this] { return status_.readiness(); }, config_});
+        c.http.listen, HttpDeps{metrics_, ingest_, aggregator_,
+                                [this] { return status_.readiness(); }, config_, &alarm_engine_});
     http_->start();
   }
 }
@@ -167,7 +177,7 @@ void Daemon::reload() {
         next->averages.dedupe_horizon != current->averages.dedupe_horizon)
       rewarm(*next);
     config_.set(std::make_shared<const Config>(std::move(*next)));
-    averages_->wake();                             // a new publish_interval takes effect now
+    averages_->wake();  // a new publish_interval and new alarm rules take effect now
     if (lifecycle_task_) lifecycle_task_->wake();  // new retention ages apply now
     component_log("main")->info("reload done");
   }
@@ -204,6 +214,12 @@ int Daemon::stop(SignalCatcher& signals) {
   if (rollups_task_) rollups_task_->stop();
   if (subscriber_) subscriber_->stop();
   if (http_) http_->stop();
+  // The last alarm step while the writer still takes events: every transition decided is
+  // stored (or spooled). What only the spool's replay below could still change is decided by
+  // the next start, which evaluates every room again.
+  if (averages_) averages_->stop();
+  if (averages_) averages_->publish_changed();
+  if (alarms_) alarms_->stop();
   queue_.close();
   // The writer ends within its shutdown budget; a second SIGTERM/SIGINT ends it at once.
   while (!writer_.finished()) {
@@ -214,10 +230,10 @@ int Daemon::stop(SignalCatcher& signals) {
   }
   writer_.join();
   if (rewarm_.joinable()) rewarm_.join();
-  if (averages_) averages_->stop();
   if (journal_sync_) journal_sync_->stop();
   if (journal_) journal_->close_clean();
-  if (averages_) averages_->publish_changed();  // the final numbers, every accepted reading in
+  // The final numbers, every accepted reading in (the spool's replay too).
+  if (averages_) averages_->publish_changed(false);
   if (publisher_) {
     if (const auto unacked = publisher_->wait_published(std::chrono::seconds(2)))
       log->warn(

@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "aggregator.h"
+#include "alarm_publisher.h"
+#include "alarms.h"
 #include "averages_publisher.h"
 #include "config.h"
 #include "http_api.h"
@@ -36,7 +38,7 @@ class Daemon {
   /// (throws when it cannot be written: without it a PostgreSQL outage would lose readings),
   /// the database is migrated and the live windows warmed from it.
   void prepare();
-  /// The threads, in order: writer, MQTT out, the averages tick, MQTT in, HTTP.
+  /// The threads, in order: writer, MQTT out, the averages tick (and alarms), MQTT in, HTTP.
   void start();
   /// The main loop until SIGTERM/SIGINT: READY=1 once subscribed, WATCHDOG=1, STATUS= lines,
   /// SIGHUP reloads. Then stops every part in reverse; returns the exit code.
@@ -56,6 +58,7 @@ class Daemon {
   LiveConfig config_;
   Metrics metrics_;
   Aggregator aggregator_;
+  AlarmEngine alarm_engine_;
   BoundedQueue<Inbound> queue_;
   Spool spool_;
   std::unique_ptr<Journal> journal_;
@@ -68,6 +71,7 @@ class Daemon {
   Ingest ingest_;
   Status status_;
   std::unique_ptr<MqttClient> publisher_;
+  std::unique_ptr<AlarmPublisher> alarms_;
   std::unique_ptr<AveragesPublisher> averages_;
   std::unique_ptr<MqttClient> subscriber_;
   std::unique_ptr<HttpApi> http_;

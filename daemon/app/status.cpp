@@ -29,14 +29,23 @@ std::string Status::line() {
   if (const auto left = get(metrics_.rollup_backfill_days_left); left > 0)
     std::snprintf(backfill, sizeof backfill, "; rollups backfilling: %llu day(s) done, %llu left",
                   get(metrics_.rollup_backfill_days_done), left);
-  char buf[420];
+  char alarms[96] = "";
+  if (alarms_ && !alarms_->restored()) {
+    std::snprintf(alarms, sizeof alarms, "; alarm states not read back yet");
+  } else if (alarms_) {
+    std::size_t firing = 0;
+    for (const auto& [rule, n] : alarms_->firing_by_rule()) firing += n;
+    std::snprintf(alarms, sizeof alarms, "; %zu alarm(s) firing, %zu series silent", firing,
+                  alarms_->silent_count());
+  }
+  char buf[512];
   std::snprintf(buf, sizeof buf,
                 "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
-                "queue %llu, spool %llu bytes%s%s",
+                "queue %llu, spool %llu bytes%s%s%s",
                 subscriber_ && subscriber_->ready() ? "up" : "down",
                 writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
                 get(metrics_.queue_depth), get(metrics_.spool_bytes),
-                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)", backfill);
+                writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)", backfill, alarms);
   return buf;
 }
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <string>
 
+#include "alarms.h"
 #include "http_api.h"
 #include "metrics.h"
 #include "mqtt_client.h"
@@ -10,13 +11,16 @@
 namespace roomtemp {
 
 /// What roomtempd says about itself: /readyz's readiness, and the STATUS= line systemd shows
-/// (`systemctl status`): connections, rates since the last line, totals, queue and spool.
+/// (`systemctl status`): connections, rates since the last line, totals, queue and spool, and
+/// how many alarms fire and series are silent.
 class Status {
  public:
   Status(const Metrics& metrics, const Writer& writer) : metrics_(metrics), writer_(writer) {}
 
   /// The subscriber, once it exists (it is made after the status is).
   void set_subscriber(const MqttClient* subscriber) { subscriber_ = subscriber; }
+  /// The alarms whose counts the line ends with.
+  void set_alarms(const AlarmEngine* alarms) { alarms_ = alarms; }
 
   Readiness readiness() const;
   /// A STATUS= line; its rates are over the time since the previous call.
@@ -26,6 +30,7 @@ class Status {
   const Metrics& metrics_;
   const Writer& writer_;
   const MqttClient* subscriber_ = nullptr;
+  const AlarmEngine* alarms_ = nullptr;
   std::chrono::steady_clock::time_point last_at_ = std::chrono::steady_clock::now();
   unsigned long long last_received_ = 0, last_written_ = 0;
 };

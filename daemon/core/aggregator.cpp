@@ -11,7 +11,6 @@ namespace {
 
 // Readings kept per series while they are stamped ahead of the newest bucket.
 constexpr std::size_t kMaxPendingPerSeries = 1024;
-constexpr char kSep = '\x1f';
 
 std::uint64_t random_key() {
   std::random_device rd;
@@ -50,61 +49,16 @@ std::optional<std::size_t> Aggregator::window_index(Duration d) const {
   return std::nullopt;
 }
 
-namespace {
-
-/// splitmix64's finaliser: spreads a combined hash over all 64 bits.
-std::uint64_t mix(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t hash_parts(std::string_view b, std::string_view r, std::string_view m) {
-  const std::hash<std::string_view> h;
-  return mix(h(b) ^ mix(h(r) + 0x9e3779b97f4a7c15ULL) ^ mix(h(m) + 0x3c6ef372fe94f82aULL));
-}
-
-}  // namespace
-
-Aggregator::KeyParts Aggregator::split_key(const std::string& k) {
-  const std::string_view v(k);
-  const auto p1 = v.find(kSep);
-  const auto p2 = v.find(kSep, p1 + 1);
-  return {v.substr(0, p1), v.substr(p1 + 1, p2 - p1 - 1), v.substr(p2 + 1)};
-}
-
-std::size_t Aggregator::KeyHash::operator()(const KeyParts& k) const {
-  return hash_parts(k.building, k.room, k.metric);
-}
-
-std::size_t Aggregator::KeyHash::operator()(const std::string& k) const {
-  return (*this)(split_key(k));
-}
-
-bool Aggregator::KeyEqual::operator()(const KeyParts& a, const std::string& b) const {
-  const std::size_t n = a.building.size() + a.room.size() + a.metric.size() + 2;
-  if (b.size() != n) return false;
-  const std::string_view v(b);
-  return v.substr(0, a.building.size()) == a.building && v[a.building.size()] == kSep &&
-         v.substr(a.building.size() + 1, a.room.size()) == a.room &&
-         v[a.building.size() + 1 + a.room.size()] == kSep &&
-         v.substr(n - a.metric.size()) == a.metric;
-}
-
 Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r, std::string_view m) {
   const KeyParts parts{b, r, m};
   if (auto it = series_.find(parts); it != series_.end()) return it->second;
-  std::string key;
-  key.reserve(b.size() + r.size() + m.size() + 2);
-  key.append(b).append(1, kSep).append(r).append(1, kSep).append(m);
-  auto [it, inserted] = series_.try_emplace(std::move(key));
+  auto [it, inserted] = series_.try_emplace(series_key_text(b, r, m));
   Series& s = it->second;
   s.key = &it->first;
   s.windows.reserve(windows_.size());
   for (auto w : windows_) s.windows.emplace_back(to_micros(w));
   s.last.resize(windows_.size());
+  s.is_room = !r.empty();
   // Buildings that have a room appear in the index; a building-wide series adds nothing.
   auto building = buildings_.find(b);
   if (building == buildings_.end())
@@ -133,16 +87,18 @@ std::uint64_t Aggregator::fingerprint(const Reading& r) const {
   const std::uint64_t k = fingerprint_key_;
   const std::uint64_t sensor =
       r.sensor_id ? std::hash<std::string_view>{}(*r.sensor_id) : 0x1e1e1e1e1e1e1e1eULL;
-  return mix(mix(hash_parts(r.building, r.room, r.metric) ^ k) ^
-             mix(sensor + 0x2545f4914f6cdd1dULL + std::rotl(k, 21)) ^
-             mix(static_cast<std::uint64_t>(r.ts) ^ std::rotl(k, 42)));
+  return mix64(mix64(hash_series_parts(r.building, r.room, r.metric) ^ k) ^
+               mix64(sensor + 0x2545f4914f6cdd1dULL + std::rotl(k, 21)) ^
+               mix64(static_cast<std::uint64_t>(r.ts) ^ std::rotl(k, 42)));
 }
 
 void Aggregator::remember(const Reading& r) {
   std::lock_guard lock(mutex_);
   // The warm start's only source of when a room last reported (warm() has its series).
-  if (auto it = series_.find(KeyParts{r.building, r.room, r.metric}); it != series_.end())
+  if (auto it = series_.find(KeyParts{r.building, r.room, r.metric}); it != series_.end()) {
     it->second.last_received = std::max(it->second.last_received, r.received_at);
+    it->second.heard = std::max(it->second.heard, std::min(r.ts, r.received_at));
+  }
   if (dedupe_horizon_ <= 0) return;
   const std::uint64_t fp = fingerprint(r);
   if (seen_.insert(fp)) seen_order_.emplace_back(r.received_at, fp);
@@ -188,7 +144,11 @@ void Aggregator::add(const Reading& r, Micros now) {
   if (is_duplicate(r, now)) return;
   Series& room = series(r.building, r.room, r.metric);
   // A replayed reading (spool, journal) keeps the time it first arrived.
-  room.last_received = std::max(room.last_received, r.received_at > 0 ? r.received_at : now);
+  const Micros received = r.received_at > 0 ? r.received_at : now;
+  room.last_received = std::max(room.last_received, received);
+  // A sign of life no later than the reading's own time: a replayed buffer or a retained copy
+  // the broker hands back does not make a sensor that died look alive.
+  room.heard = std::max(room.heard, std::min(r.ts, received));
   add_to(room, r.ts, r.value, now);
   add_to(series(r.building, "", r.metric), r.ts, r.value, now);
 }
@@ -197,7 +157,7 @@ namespace {
 constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.first > b.first; };
 }
 
-std::vector<AverageUpdate> Aggregator::tick(Micros now) {
+std::vector<AverageUpdate> Aggregator::tick(Micros now, std::vector<SeriesHeard>* heard) {
   std::vector<AverageUpdate> out;
   std::lock_guard lock(mutex_);
   while (!schedule_.empty() && schedule_.front().first <= now) {
@@ -211,11 +171,12 @@ std::vector<AverageUpdate> Aggregator::tick(Micros now) {
   }
   std::vector<Series*> work;
   work.swap(dirty_);
-  for (Series* s : work) review(*s, now, out);
+  for (Series* s : work) review(*s, now, out, heard);
   return out;
 }
 
-void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) {
+void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
+                        std::vector<SeriesHeard>* heard) {
   s.dirty = false;
   Micros wake = INT64_MAX;
   if (!s.pending.empty()) {
@@ -230,6 +191,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) 
     });
   }
   std::optional<SeriesKey> key;  // made once, when the first window changed
+  const std::size_t first_update = out.size();
   for (std::size_t w = 0; w < s.windows.size(); ++w) {
     WindowStats st = s.windows[w].stats(now);
     wake = std::min(wake, s.windows[w].next_drop());
@@ -244,6 +206,15 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out) 
                       std::string(parts.metric)};
     }
     out.push_back({*key, w, windows_[w], st});
+  }
+  if (heard && s.is_room && s.heard > s.heard_told) {
+    s.heard_told = s.heard;
+    if (!key) {
+      const KeyParts parts = split_key(*s.key);
+      key = SeriesKey{std::string(parts.building), std::string(parts.room),
+                      std::string(parts.metric)};
+    }
+    heard->push_back({*key, s.heard, first_update, out.size() - first_update, s.handle});
   }
   s.republish = 0;
   if (wake != INT64_MAX && wake != s.wake_at) {
@@ -323,11 +294,37 @@ void Aggregator::warm(const std::vector<WarmBucket>& rows, Micros now) {
     if (row.window >= windows_.size()) continue;
     Series& room = series(row.building, row.room, row.metric);
     room.last_received = std::max(room.last_received, row.last_received);
+    room.heard = std::max(room.heard, row.last_heard);
     for (Series* s : {&room, &series(row.building, "", row.metric)}) {
       s->windows[row.window].add_bucket(row.bucket, row.numbers, now);
       touch(*s);
     }
   }
+}
+
+std::vector<RoomSnapshot> Aggregator::rooms_snapshot(Micros now) {
+  std::vector<RoomSnapshot> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(series_.size());
+  for (auto& [k, s] : series_) {
+    if (!s.is_room) continue;
+    const KeyParts parts = split_key(k);
+    RoomSnapshot snap;
+    snap.key = {std::string(parts.building), std::string(parts.room), std::string(parts.metric)};
+    snap.heard = s.heard;
+    snap.windows.reserve(s.windows.size());
+    for (std::size_t w = 0; w < s.windows.size(); ++w)
+      snap.windows.emplace_back(windows_[w], live_stats(s, w, now));
+    out.push_back(std::move(snap));
+  }
+  return out;
+}
+
+void Aggregator::set_handles(const std::vector<std::pair<SeriesKey, void*>>& handles) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, handle] : handles)
+    if (auto it = series_.find(KeyParts{key.building, key.room, key.metric}); it != series_.end())
+      it->second.handle = handle;
 }
 
 std::size_t Aggregator::series_count() const {

@@ -12,6 +12,7 @@
 #include "duration.h"
 #include "fingerprint_set.h"
 #include "reading.h"
+#include "series_key.h"
 #include "window.h"
 
 namespace roomtemp {
@@ -30,6 +31,29 @@ struct AverageUpdate {
   std::size_t window = 0;  ///< index into the configured windows
   Duration length{};       ///< that window's length
   WindowStats stats;
+};
+
+/// A room's metric that was heard from, and its newest sign of life: the earlier of when
+/// roomtempd first received a reading and the reading's own timestamp, for its newest reading
+/// (README "Alarms and silent sensors" says why).
+struct SeriesHeard {
+  SeriesKey key;
+  Micros at = 0;
+  /// Where its changed windows are in the same tick's answer: `updates` of them from
+  /// `first_update` on (none: 0).
+  std::size_t first_update = 0;
+  std::size_t updates = 0;
+  /// What set_handles() gave this series (null: nothing yet): the alarm engine finds its state
+  /// by it instead of a lookup.
+  void* handle = nullptr;
+};
+
+/// A room's metric as the aggregator holds it now: every window as subscribers last got it,
+/// and its newest sign of life (0: not known).
+struct RoomSnapshot {
+  SeriesKey key;
+  std::vector<std::pair<Duration, WindowStats>> windows;
+  Micros heard = 0;
 };
 
 /// A room ranked by a statistic of its live window (GET /v1/top).
@@ -117,6 +141,7 @@ struct WarmBucket {
   std::int64_t bucket = 0;
   Bucket numbers;
   Micros last_received = 0;  ///< the latest received_at of the bucket's readings
+  Micros last_heard = 0;     ///< the latest least(ts, received_at) of them
 };
 
 /// Rolling averages for every room and building, for every configured window. Fed by the MQTT
@@ -139,8 +164,18 @@ class Aggregator {
   std::uint64_t fingerprint(const Reading& r) const;
 
   /// Brings every window up to `now` and returns those whose numbers changed since they were
-  /// last returned (including a window that became empty).
-  std::vector<AverageUpdate> tick(Micros now);
+  /// last returned (including a window that became empty). `heard` (when given) gets the room
+  /// series heard from since the last tick that asked, with their newest sign of life.
+  std::vector<AverageUpdate> tick(Micros now, std::vector<SeriesHeard>* heard = nullptr);
+
+  /// Every room series now (what live() answers for each window) with its newest sign of
+  /// life: for the alarm evaluations that look at every room (a start, a reload).
+  std::vector<RoomSnapshot> rooms_snapshot(Micros now);
+
+  /// Remembers an opaque handle per series, handed back in SeriesHeard from then on (until a
+  /// reset() empties the series). The alarm engine's state of a series, which lives as long as
+  /// the engine: one lookup per series instead of one per series and tick.
+  void set_handles(const std::vector<std::pair<SeriesKey, void*>>& handles);
 
   /// The numbers last returned by tick() for a series and window (what subscribers last got),
   /// or, if none yet, the numbers now. nullopt when the series never reported.
@@ -215,6 +250,11 @@ class Aggregator {
     Micros wake_at = INT64_MAX;
     /// When roomtempd last received a reading of it (0: not known).
     Micros last_received = 0;
+    /// Its newest sign of life (SeriesHeard), and the one tick() last reported.
+    Micros heard = 0;
+    Micros heard_told = 0;
+    bool is_room = false;
+    void* handle = nullptr;  ///< set_handles()
     bool published(std::size_t w) const { return (has_last >> w) & 1u; }
   };
   /// A building's room series by metric, so that a building's answers need not look at every
@@ -227,28 +267,18 @@ class Aggregator {
     std::size_t size() const;
   };
   /// A series' map key is "building\x1froom\x1fmetric"; lookups hash and compare the three
-  /// parts in place (KeyParts), so a reading finds its series without building a string.
-  struct KeyParts {
-    std::string_view building, room, metric;
-  };
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(const KeyParts& k) const;
-    std::size_t operator()(const std::string& k) const;
-  };
-  struct KeyEqual {
-    using is_transparent = void;
-    bool operator()(const std::string& a, const std::string& b) const { return a == b; }
-    bool operator()(const KeyParts& a, const std::string& b) const;
-    bool operator()(const std::string& a, const KeyParts& b) const { return (*this)(b, a); }
-  };
-  static KeyParts split_key(const std::string& k);
+  /// parts in place (series_key.h), so a reading finds its series without building a string.
+  using KeyParts = SeriesKeyParts;
+  using KeyHash = SeriesKeyHash;
+  using KeyEqual = SeriesKeyEqual;
+  static KeyParts split_key(const std::string& k) { return split_series_key(k); }
   Series& series(std::string_view b, std::string_view r, std::string_view m);
   void add_to(Series& s, Micros ts, double value, Micros now);
   /// Puts a series on tick()'s list.
   void touch(Series& s);
   /// Looks at one series in tick(): appends its changed windows, schedules its next wake.
-  void review(Series& s, Micros now, std::vector<AverageUpdate>& out);
+  void review(Series& s, Micros now, std::vector<AverageUpdate>& out,
+              std::vector<SeriesHeard>* heard);
   bool is_duplicate(const Reading& r, Micros now);
   /// What live() answers for one series and window (the lock held).
   WindowStats live_stats(Series& s, std::size_t w, Micros now);

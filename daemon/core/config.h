@@ -91,6 +91,30 @@ struct RetentionConfig {
   bool operator==(const RetentionConfig&) const = default;
 };
 
+/// Which side of its threshold an alarm rule fires on.
+enum class AlarmSide { above, below };
+
+/// One alarm rule (README "Alarms and silent sensors"): fires once the live average of `window`
+/// has stayed past `threshold` for `hold`, and clears once it is back at or past `clear`.
+struct AlarmRule {
+  std::string name;  ///< 1-32 of a-z 0-9 _; unique
+  std::string metric;
+  AlarmSide side = AlarmSide::above;
+  double threshold = 0;
+  double clear = 0;  ///< on the threshold or on the side it clears to (hysteresis)
+  Duration window{};
+  Duration hold{0};  ///< the rule's `for`
+  /// "building/room" patterns, `*` standing for one whole id; empty: every room.
+  std::vector<std::string> rooms;
+  bool operator==(const AlarmRule&) const = default;
+};
+
+/// Silent sensors: a room's metric with no reading for `after` is silent (0: never).
+struct SilenceConfig {
+  Duration after = std::chrono::minutes(15);
+  bool operator==(const SilenceConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool operator==(const LogConfig&) const = default;
@@ -108,6 +132,8 @@ struct Config {
   HttpConfig http;
   LimitsConfig limits;
   RetentionConfig retention;
+  std::vector<AlarmRule> alarms;
+  SilenceConfig silence;
   LogConfig log;
 
   const MetricConfig* find_metric(std::string_view name) const;

@@ -140,6 +140,12 @@ std::string Metrics::render() const {
       std::to_string(get(retention_dropped_rollups)) + "\n";
   metric(out, "roomtemp_averages_published_total", "counter",
          "Average messages published to the broker.", get(averages_published));
+  metric(out, "roomtemp_alarm_events_published_total", "counter",
+         "Alarm and silence transitions published on roomtemp/events.",
+         get(alarm_events_published));
+  metric(out, "roomtemp_alarm_events_written_total", "counter",
+         "Alarm and silence transitions committed to alarm_events (a repeat included).",
+         get(alarm_events_written));
   out +=
       "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
       "# TYPE roomtemp_write_batch_seconds histogram\n";

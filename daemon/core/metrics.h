@@ -47,6 +47,8 @@ struct Metrics {
   std::atomic<std::uint64_t> readings_lost{0};
   std::atomic<int> spool_writable{1};  ///< 0 while the spool cannot be written
   std::atomic<std::uint64_t> averages_published{0};
+  std::atomic<std::uint64_t> alarm_events_published{0};  ///< transitions on roomtemp/events
+  std::atomic<std::uint64_t> alarm_events_written{0};    ///< transitions committed to PostgreSQL
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{
       0};  ///< batches that needed ON CONFLICT (a copy was stored)

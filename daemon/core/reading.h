@@ -62,7 +62,20 @@ struct Rejection {
 /// A fresh random rejection id (never 0).
 std::uint64_t new_rejection_id();
 
+/// A transition of an alarm rule or of a silent sensor (README "Alarms and silent sensors"): a
+/// row of alarm_events, waiting in the queue and the spool like readings until it is stored.
+struct AlarmEvent {
+  Micros ts = 0;  ///< when the new state began
+  std::string building;
+  std::string room;
+  std::string metric;
+  std::string alarm;                   ///< the rule's name, or "silent" for a sensor's silence
+  std::string state;                   ///< firing | ok for a rule; silent | reporting for a sensor
+  std::optional<double> value;         ///< a rule's live average then (none: an empty window)
+  std::optional<Micros> last_reading;  ///< silence: the newest reading then (none: not known)
+};
+
 /// What the ingest queue carries to the writer.
-using Inbound = std::variant<Reading, Rejection>;
+using Inbound = std::variant<Reading, Rejection, AlarmEvent>;
 
 }  // namespace roomtemp

@@ -1,5 +1,5 @@
-// The framing and encoding of the records the spool and the journal store: one Reading or
-// Rejection per record, `u32 length | u32 crc32 | body`, little-endian.
+// The framing and encoding of the records the spool and the journal store: one Reading,
+// Rejection or AlarmEvent per record, `u32 length | u32 crc32 | body`, little-endian.
 #include "record.h"
 
 #include <zlib.h>
@@ -51,6 +51,27 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
+/// The rest of a type 4 record: an AlarmEvent.
+std::optional<Inbound> decode_alarm_event(Cursor& c) {
+  AlarmEvent e;
+  std::uint8_t has;
+  if (!c.get(e.ts) || !c.get_str(e.building) || !c.get_str(e.room) || !c.get_str(e.metric) ||
+      !c.get_str(e.alarm) || !c.get_str(e.state) || !c.get(has) || has > 3)
+    return std::nullopt;
+  if (has & 1) {
+    double v;
+    if (!c.get(v)) return std::nullopt;
+    e.value = v;
+  }
+  if (has & 2) {
+    std::int64_t t;
+    if (!c.get(t)) return std::nullopt;
+    e.last_reading = t;
+  }
+  if (!c.done()) return std::nullopt;
+  return e;
+}
+
 }  // namespace
 
 std::string encode_inbound(const Inbound& item) {
@@ -65,6 +86,17 @@ std::string encode_inbound(const Inbound& item) {
     put_str(out, r->metric);
     put<std::uint8_t>(out, r->sensor_id ? 1 : 0);
     if (r->sensor_id) put_str(out, *r->sensor_id);
+  } else if (const auto* e = std::get_if<AlarmEvent>(&item)) {
+    put<std::uint8_t>(out, 4);
+    put<std::int64_t>(out, e->ts);
+    put_str(out, e->building);
+    put_str(out, e->room);
+    put_str(out, e->metric);
+    put_str(out, e->alarm);
+    put_str(out, e->state);
+    put<std::uint8_t>(out, (e->value ? 1 : 0) | (e->last_reading ? 2 : 0));
+    if (e->value) put<double>(out, *e->value);
+    if (e->last_reading) put<std::int64_t>(out, *e->last_reading);
   } else {
     const auto& j = std::get<Rejection>(item);
     put<std::uint8_t>(out, 3);
@@ -110,6 +142,7 @@ std::optional<Inbound> decode_inbound(std::string_view body) {
     j.reason = static_cast<RejectReason>(reason);
     return j;
   }
+  if (type == 4) return decode_alarm_event(c);
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Records of the spool and the journal: `u32 length | u32 crc32 | body`, little-endian, one
-// Reading or Rejection each. Pure encoding; the files are store/spool.h's and store/journal.h's.
+// Reading, Rejection or AlarmEvent each. Pure encoding; the files are store/spool.h's and
+// store/journal.h's.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,7 +21,7 @@ std::uint32_t record_checksum(std::string_view body);
 void append_record(std::string& out, const Inbound& item);
 /// Encodes one record body (exposed for tests and benchmarks).
 std::string encode_inbound(const Inbound& item);
-/// Decodes a record body into the Reading or Rejection it holds, the same types the ingest
+/// Decodes a record body into the Reading, Rejection or AlarmEvent it holds, the types the ingest
 /// made; nullopt when malformed (damage: a record the daemon wrote is never refused input).
 std::optional<Inbound> decode_inbound(std::string_view body);
 

@@ -135,8 +135,12 @@ bool is_own_output_topic(std::string_view topic) {
   if (topic.substr(0, 9) == "roomtemp/") return true;
   auto levels = split_levels(topic);
   // buildings/{b}/rooms/{r}/{metric}/average/{window} and buildings/{b}/{metric}/average/{window}
+  // …/{metric}/alarms/{name} and …/{metric}/status (README "Alarms and silent sensors").
   if (levels.size() == 7 && levels[0] == "buildings" && levels[2] == "rooms" &&
-      levels[5] == "average")
+      (levels[5] == "average" || levels[5] == "alarms"))
+    return true;
+  if (levels.size() == 6 && levels[0] == "buildings" && levels[2] == "rooms" &&
+      levels[5] == "status")
     return true;
   if (levels.size() == 5 && levels[0] == "buildings" && levels[2] != "rooms" &&
       levels[3] == "average")
@@ -163,6 +167,21 @@ std::string room_average_topic(std::string_view building, std::string_view room,
   std::string t = "buildings/";
   t.append(building).append("/rooms/").append(room).append("/").append(metric);
   t.append("/average/").append(window);
+  return t;
+}
+
+std::string room_alarm_topic(std::string_view building, std::string_view room,
+                             std::string_view metric, std::string_view alarm) {
+  std::string t = "buildings/";
+  t.append(building).append("/rooms/").append(room).append("/").append(metric);
+  t.append("/alarms/").append(alarm);
+  return t;
+}
+
+std::string room_status_topic(std::string_view building, std::string_view room,
+                              std::string_view metric) {
+  std::string t = "buildings/";
+  t.append(building).append("/rooms/").append(room).append("/").append(metric).append("/status");
   return t;
 }
 

@@ -54,6 +54,14 @@ std::string room_average_topic(std::string_view building, std::string_view room,
                                std::string_view metric, std::string_view window);
 std::string building_average_topic(std::string_view building, std::string_view metric,
                                    std::string_view window);
+/// A rule's retained state for a room's metric: buildings/{b}/rooms/{r}/{metric}/alarms/{name}.
+std::string room_alarm_topic(std::string_view building, std::string_view room,
+                             std::string_view metric, std::string_view alarm);
+/// Whether a room's metric reports or is silent: buildings/{b}/rooms/{r}/{metric}/status.
+std::string room_status_topic(std::string_view building, std::string_view room,
+                              std::string_view metric);
 inline constexpr std::string_view kRejectedTopic = "roomtemp/rejected";
+/// Every alarm and silence transition, not retained.
+inline constexpr std::string_view kEventsTopic = "roomtemp/events";
 
 }  // namespace roomtemp

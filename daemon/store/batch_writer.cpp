@@ -64,6 +64,30 @@ std::vector<Reading> inserted_readings(const pqxx::result& rows, const std::vect
   return out;
 }
 
+/// How many readings, rejections and alarm events a batch holds.
+struct BatchKinds {
+  std::size_t readings = 0, rejections = 0, events = 0;
+};
+BatchKinds kinds_of(const std::vector<Inbound>& batch) {
+  BatchKinds k;
+  for (const auto& item : batch) {
+    k.readings += std::holds_alternative<Reading>(item);
+    k.rejections += std::holds_alternative<Rejection>(item);
+    k.events += std::holds_alternative<AlarmEvent>(item);
+  }
+  return k;
+}
+
+/// The alarm events of a batch, few (transitions): through the staging table, in the order they
+/// were decided, each once however often it comes (a replayed spool, a batch retried).
+void write_alarm_events(pqxx::transaction_base& txn, const std::vector<Inbound>& batch) {
+  copy_alarm_events(txn, "alarm_events_staging", batch);
+  txn.exec(
+      "INSERT INTO alarm_events (ts, building, room, metric, alarm, state, value, last_reading)"
+      " SELECT ts, building, room, metric, alarm, state, value, last_reading"
+      " FROM alarm_events_staging ORDER BY n ON CONFLICT DO NOTHING");
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(PostgresConfig config, Metrics& metrics, bool rollups)
@@ -105,6 +129,10 @@ bool BatchWriter::ensure_connected() {
     setup.exec(
         "CREATE TEMP TABLE rejected_staging (LIKE rejected_readings INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS");
+    setup.exec(
+        "CREATE TEMP TABLE alarm_events_staging (n bigint, ts timestamptz, building text, "
+        "room text, metric text, alarm text, state text, value double precision, "
+        "last_reading timestamptz) ON COMMIT DELETE ROWS");
     setup.commit();
     connected_ = true;
     metrics_.postgres_connected = 1;
@@ -238,26 +266,24 @@ BatchWriter::WriteResult BatchWriter::write_batch(const std::vector<Inbound>& ba
                                                   std::vector<Reading>* inserted_rows) {
   if (!ensure_connected()) return WriteResult::unavailable;
   const auto start = std::chrono::steady_clock::now();
-  std::size_t readings = 0, rejections = 0;
-  for (const auto& item : batch) {
-    readings += std::holds_alternative<Reading>(item);
-    rejections += std::holds_alternative<Rejection>(item);
-  }
+  const BatchKinds n = kinds_of(batch);
   try {
     const std::vector<RowIds> ids =
-        readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
+        n.readings > 0 ? ids_.resolve(*conn_, batch) : std::vector<RowIds>{};
     pqxx::work txn(*conn_);
     const std::size_t inserted =
-        readings > 0 ? store_readings(txn, batch, ids, readings, inserted_rows) : 0;
-    if (rejections > 0) store_rejections(txn, batch, rejections);
+        n.readings > 0 ? store_readings(txn, batch, ids, n.readings, inserted_rows) : 0;
+    if (n.rejections > 0) store_rejections(txn, batch, n.rejections);
+    if (n.events > 0) write_alarm_events(txn, batch);
     txn.commit();
-    metrics_.readings_written.fetch_add(readings, std::memory_order_relaxed);
-    metrics_.readings_duplicate.fetch_add(readings - inserted, std::memory_order_relaxed);
-    metrics_.rejections_written.fetch_add(rejections, std::memory_order_relaxed);
+    metrics_.alarm_events_written.fetch_add(n.events, std::memory_order_relaxed);
+    metrics_.readings_written.fetch_add(n.readings, std::memory_order_relaxed);
+    metrics_.readings_duplicate.fetch_add(n.readings - inserted, std::memory_order_relaxed);
+    metrics_.rejections_written.fetch_add(n.rejections, std::memory_order_relaxed);
     metrics_.write_batch_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    component_log("writer")->trace("committed {} readings ({} new), {} rejections", readings,
-                                   inserted, rejections);
+    component_log("writer")->trace("committed {} readings ({} new), {} rejections, {} events",
+                                   n.readings, inserted, n.rejections, n.events);
     return WriteResult::committed;
   } catch (const pqxx::broken_connection& e) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
@@ -303,6 +329,12 @@ std::size_t BatchWriter::commit(const std::vector<Inbound>& batch,
 bool BatchWriter::quarantine(const Inbound& item, const std::string& why) {
   auto log = component_log("writer");
   metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
+  if (const auto* e = std::get_if<AlarmEvent>(&item)) {
+    // roomtempd made it from validated ids; refused, it has nowhere better to go than the log.
+    log->error("PostgreSQL refused an alarm event ({}); dropped: {} {}/{}/{} {} at {}", why,
+               e->alarm, e->building, e->room, e->metric, e->state, format_rfc3339(e->ts));
+    return true;
+  }
   Rejection kept;
   if (const auto* r = std::get_if<Reading>(&item)) {
     // Accepted by us, refused by PostgreSQL: keep it where refused input goes, with why.

@@ -90,6 +90,26 @@ void copy_rejections(pqxx::transaction_base& txn, const char* table,
   copy.complete();
 }
 
+void copy_alarm_events(pqxx::transaction_base& txn, const char* table,
+                       const std::vector<Inbound>& batch) {
+  pqxx::stream_to copy(txn, table,
+                       std::vector<std::string>{"n", "ts", "building", "room", "metric", "alarm",
+                                                "state", "value", "last_reading"});
+  long long n = 0;
+  for (const auto& item : batch) {
+    if (const auto* e = std::get_if<AlarmEvent>(&item)) {
+      const std::optional<std::string> value =
+          e->value ? std::optional<std::string>(float_text(*e->value)) : std::nullopt;
+      const std::optional<std::string> last =
+          e->last_reading ? std::optional<std::string>(format_rfc3339(*e->last_reading))
+                          : std::nullopt;
+      copy << std::make_tuple(n++, format_rfc3339(e->ts), e->building, e->room, e->metric, e->alarm,
+                              e->state, value, last);
+    }
+  }
+  copy.complete();
+}
+
 std::uint64_t refused_reading_id(const Reading& r) {
   // FNV-1a over the reading's identity (the readings' unique key), each part ended by a byte
   // no id contains: the same reading refused again gives the same id.

@@ -32,6 +32,11 @@ void copy_readings(pqxx::transaction_base& txn, const char* table,
 void copy_rejections(pqxx::transaction_base& txn, const char* table,
                      const std::vector<Inbound>& batch);
 
+/// COPYs the alarm events of `batch` into `table` (the staging table of alarm_events), each
+/// with its place in the batch (`n`), so that they can be stored in that order.
+void copy_alarm_events(pqxx::transaction_base& txn, const char* table,
+                       const std::vector<Inbound>& batch);
+
 /// The id of the rejection that keeps a reading PostgreSQL refused: derived from the
 /// reading's identity, so refusing it again (after a replay) names the same rejection.
 std::uint64_t refused_reading_id(const Reading& r);

@@ -32,7 +32,8 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
         "SELECT building, room, metric,"
         " floor(extract(epoch FROM ts) * 1000000 / $1)::bigint,"
         " sum(value), min(value), max(value), count(*),"
-        " (extract(epoch FROM max(received_at)) * 1000000)::bigint"
+        " (extract(epoch FROM max(received_at)) * 1000000)::bigint,"
+        " (extract(epoch FROM max(least(ts, received_at))) * 1000000)::bigint"
         " FROM readings WHERE ts >= $2 AND ts < $3 GROUP BY 1, 2, 3, 4",
         span.bucket_width, format_rfc3339(span.from), format_rfc3339(span.to));
     for (const auto& row : result) {
@@ -47,6 +48,7 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
       b.numbers.max = row[6].as<double>();
       b.numbers.count = row[7].as<std::uint32_t>();
       b.last_received = row[8].as<std::int64_t>();
+      b.last_heard = row[9].as<std::int64_t>();
       rows.push_back(std::move(b));
     }
   }

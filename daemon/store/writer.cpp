@@ -109,14 +109,17 @@ bool Writer::shutdown_budget_spent() {
 }
 
 void Writer::give_up(const std::vector<Inbound>& batch, const std::string& why) {
-  std::size_t readings = 0;
-  for (const auto& item : batch) readings += std::holds_alternative<Reading>(item);
+  std::size_t readings = 0, events = 0;
+  for (const auto& item : batch) {
+    readings += std::holds_alternative<Reading>(item);
+    events += std::holds_alternative<AlarmEvent>(item);
+  }
   lost_.fetch_add(batch.size(), std::memory_order_relaxed);
   metrics_.readings_lost.fetch_add(readings, std::memory_order_relaxed);
   component_log("writer")->critical(
-      "stopping without {} accepted reading(s) and {} rejection(s): PostgreSQL is unavailable "
-      "({}) and the spool cannot be written ({})",
-      readings, batch.size() - readings, db_.last_error(), why);
+      "stopping without {} accepted reading(s), {} rejection(s) and {} alarm event(s): "
+      "PostgreSQL is unavailable ({}) and the spool cannot be written ({})",
+      readings, batch.size() - readings - events, events, db_.last_error(), why);
 }
 
 void Writer::check_spool() {
@@ -140,6 +143,7 @@ void Writer::run() {
   while (true) {
     db_.ensure_connected();
     if (!spool_.empty()) drain_spool();
+    if (caught_up_ && db_.connected() && spool_.empty() && caught_up_()) caught_up_ = nullptr;
     if (queue_.closed_and_empty()) {
       if (spool_.empty() || !db_.connected()) break;
       if (!drain_deadline) drain_deadline = std::chrono::steady_clock::now() + kShutdownDrainBudget;
@@ -162,9 +166,11 @@ void Writer::run() {
       db_.keep_alive();
       check_spool();
     }
-    const std::size_t n = batch.size();
+    // The journal holds what ingest took in, not the alarm events the publish tick adds.
+    std::size_t journaled = 0;
+    for (const auto& item : batch) journaled += !std::holds_alternative<AlarmEvent>(item);
     handle(std::move(batch));
-    if (journal_ && n) journal_->release(n);
+    if (journal_ && journaled) journal_->release(journaled);
   }
   if (!spool_.empty())
     component_log("writer")->info("{} bytes stay in the spool until PostgreSQL returns",

@@ -50,6 +50,11 @@ class Writer {
     recovered_sink_ = std::move(sink);
   }
 
+  /// Runs `step` on the writer thread once PostgreSQL is connected and everything earlier runs
+  /// left in the spool is written (the alarm engine's restore: alarm_events then holds every
+  /// transition they decided), again at later turns until it returns true.
+  void set_caught_up(std::function<bool()> step) { caught_up_ = std::move(step); }
+
   /// Batch limits can change on reload.
   void set_batch_limits(std::size_t max_rows, Duration max_delay);
 
@@ -81,6 +86,7 @@ class Writer {
   BatchWriter db_;
   Journal* journal_ = nullptr;
   std::function<void(const Reading&)> recovered_sink_;
+  std::function<bool()> caught_up_;
   std::thread thread_;
   std::atomic<std::size_t> batch_max_rows_;
   std::atomic<std::int64_t> batch_max_delay_ms_;

@@ -65,6 +65,7 @@ std::string default_config(const Broker& broker, const Postgres& pg, const TempD
   y += "  listen: 127.0.0.1:" + std::to_string(free_port()) + "\n";
   y += "log:\n";
   y += "  level: " + o.log_level + "\n";
+  y += o.extra;
   return y;
 }
 

@@ -26,6 +26,8 @@ struct ConfigOptions {
   bool migrate = true;
   /// Lines of `averages:` body (indented two spaces), e.g. "  max_future_skew: 1m\n".
   std::string averages{};
+  /// Whole top-level sections appended as they are, e.g. "alarms:\n  - {…}\nsilence: …\n".
+  std::string extra{};
 };
 
 /// A config per the README's "Configuration" for a daemon talking to `broker` and `pg`: spool in

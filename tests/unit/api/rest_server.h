@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "aggregator.h"
+#include "alarms.h"
 #include "config.h"
 #include "http_api.h"
 #include "ingest.h"
@@ -37,6 +38,7 @@ class RestServer {
     ingest_ = std::make_unique<Ingest>(config_, queue_, metrics_);
     aggregator_ =
         std::make_unique<Aggregator>(config->averages.windows, config->averages.dedupe_horizon);
+    alarms_ = std::make_unique<AlarmEngine>(AlarmSettings{config->alarms, config->silence});
     api_ = std::make_unique<HttpApi>(config->http.listen, HttpDeps{metrics_, *ingest_, *aggregator_,
                                                                    [] {
                                                                      Readiness ready;
@@ -44,7 +46,7 @@ class RestServer {
                                                                          true;
                                                                      return ready;
                                                                    },
-                                                                   config_});
+                                                                   config_, alarms_.get()});
     api_->start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
     client_->set_connection_timeout(5);
@@ -54,6 +56,8 @@ class RestServer {
   HttpApi& api() { return *api_; }
   /// What the live routes answer from: tests feed it readings directly.
   Aggregator& aggregator() { return *aggregator_; }
+  /// What GET /v1/alarms answers from: tests restore and drive it directly.
+  AlarmEngine& alarms() { return *alarms_; }
   /// GET /metrics counts requests in here.
   const Metrics& metrics() const { return metrics_; }
   httplib::Client& client() { return *client_; }
@@ -72,6 +76,7 @@ class RestServer {
   Metrics metrics_;
   std::unique_ptr<Ingest> ingest_;
   std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<AlarmEngine> alarms_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<httplib::Client> client_;
 };

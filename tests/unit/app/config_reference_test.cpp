@@ -167,6 +167,8 @@ TEST_F(ExampleConfig, ShowsTheDefaults) {
   EXPECT_TRUE(e.averages == d.averages);
   EXPECT_TRUE(e.http == d.http);
   EXPECT_TRUE(e.limits == d.limits);
+  EXPECT_TRUE(e.alarms == d.alarms);
+  EXPECT_TRUE(e.silence == d.silence);
   EXPECT_TRUE(e.log == d.log);
 }
 

@@ -229,3 +229,50 @@ TEST_F(JournalRecoveryTest, AStaleSpoolPositionDoesNotSkipRecoveredRecords) {
 
 }  // namespace
 }  // namespace roomtemp
+
+namespace roomtemp {
+namespace {
+
+// Alarm events wait in the spool like readings (README "Alarms and silent sensors"): every field
+// comes back, a missing value or last reading stays missing, in order with the readings.
+TEST_F(SpoolTest, AlarmEventsComeBackWithEveryFieldInOrderWithReadings) {
+  AlarmEvent firing{1'700'000'000'123'456, "B1", "101", "temperature", "too_hot", "firing", 28.25,
+                    std::nullopt};
+  AlarmEvent silent{
+      1'700'000'060'000'000, "B.2", "x-1", "humidity", "silent", "silent", std::nullopt,
+      1'700'000'000'000'001};
+  AlarmEvent unknown{1'700'000'061'000'000, "B3",        "1", "temperature", "silent", "silent",
+                     std::nullopt,          std::nullopt};
+  {
+    Spool spool(dir_, 1u << 30, metrics_);
+    spool.open();
+    spool.append({reading(1), firing, reading(2), silent, unknown});
+  }
+  Spool again(dir_, 1u << 30, metrics_);
+  again.open();
+  const auto items = again.peek(100);
+  ASSERT_EQ(items.size(), 5u);
+  EXPECT_EQ(std::get<Reading>(items[0]).value, 1);
+  EXPECT_EQ(std::get<Reading>(items[2]).value, 2);
+  for (const auto& [at, want] :
+       {std::pair{1, firing}, std::pair{3, silent}, std::pair{4, unknown}}) {
+    const auto* got = std::get_if<AlarmEvent>(&items[static_cast<std::size_t>(at)]);
+    ASSERT_NE(got, nullptr) << at;
+    EXPECT_EQ(got->ts, want.ts);
+    EXPECT_EQ(got->building, want.building);
+    EXPECT_EQ(got->room, want.room);
+    EXPECT_EQ(got->metric, want.metric);
+    EXPECT_EQ(got->alarm, want.alarm);
+    EXPECT_EQ(got->state, want.state);
+    EXPECT_EQ(got->value, want.value);
+    EXPECT_EQ(got->last_reading, want.last_reading);
+  }
+  // A record cut short or with a flag it cannot have is damage, not an event.
+  std::string body = encode_inbound(firing);
+  EXPECT_FALSE(decode_inbound(body.substr(0, body.size() - 1)));
+  body[1 + 8 + 4 + 2 + 4 + 3 + 4 + 11 + 4 + 7 + 4 + 6] = 7;
+  EXPECT_FALSE(decode_inbound(body));
+}
+
+}  // namespace
+}  // namespace roomtemp
