@@ -7,14 +7,10 @@
 /// What the current view's answer says fires and is silent; null when it says nothing.
 function alarmsOf(rt) {
   if (rt.view === 'room') {
-    // The room's answers are its building's, for one room: keep that room's entries.
+    // The room's answers (its building's live answer for that room) carry that room's own.
     if (!state.room) return null;
     const any = state.room.answers.values().next().value;
-    if (!any || !any.alarms) return null;
-    const mine = (x) => x.building === rt.building && x.room === rt.room;
-    const firing = any.alarms.firing.filter(mine);
-    const silent = any.alarms.silent.filter(mine);
-    return { restored: any.alarms.restored, firing, silent, firing_total: firing.length, silent_total: silent.length };
+    return any && any.alarms ? any.alarms : null;
   }
   return state.answer && state.answer.alarms ? state.answer.alarms : null;
 }
@@ -51,7 +47,7 @@ function alarmList(cls, title, items, total, item) {
   return h('div', { class: `alarm-list ${cls}` },
     h('h2', { class: 'alarm-title' }, title, h('span', { class: 'alarm-count' }, total.toLocaleString('en'))),
     h('ul', null, items.map(item)),
-    more > 0 ? h('p', { class: 'muted' }, `and ${plural(more, 'more')} (GET /v1/alarms lists them all)`) : null);
+    more > 0 ? h('p', { class: 'muted' }, `and ${more.toLocaleString('en')} more (GET /v1/alarms lists them all)`) : null);
 }
 
 /// Fills the panel above the view: red for firing alarms, amber for silent rooms, hidden when

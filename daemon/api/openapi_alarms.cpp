@@ -73,7 +73,8 @@ void add_alarm_schemas(json& s) {
   s["AlarmsSummary"] = {
       {"type", "object"},
       {"description",
-       "what fires and what is silent (of the building, in a building's answer), as GET "
+       "what fires and what is silent (of the building in a building's answer, of the room "
+       "when it names one), as GET "
        "/v1/alarms lists it: the first 12 of each, and how many there are; restored is false "
        "(and the lists empty) until the states of earlier runs are read back from PostgreSQL"},
       {"required", {"restored", "firing_total", "silent_total", "firing", "silent"}},
@@ -86,7 +87,9 @@ void add_alarm_schemas(json& s) {
   s["AlarmEvent"] = {
       {"type", "object"},
       {"description", "a row of alarm_events: one transition"},
-      {"required", {"ts", "building", "room", "metric", "alarm", "state", "value", "last_reading"}},
+      {"required",
+       {"ts", "building", "room", "metric", "alarm", "state", "value", "threshold", "window",
+        "last_reading"}},
       {"properties",
        {{"ts", date_time()},
         {"building", {{"type", "string"}}},
@@ -95,6 +98,16 @@ void add_alarm_schemas(json& s) {
         {"alarm", {{"type", "string"}, {"description", "a rule's name, or silent"}}},
         {"state", {{"type", "string"}, {"enum", {"firing", "ok", "silent", "reporting"}}}},
         {"value", nullable_number()},
+        {"threshold",
+         {{"type", "number"},
+          {"nullable", true},
+          {"description",
+           "the rule's threshold then (null for silence, and for rows of "
+           "before roomtempd stored it)"}}},
+        {"window",
+         {{"type", "string"},
+          {"nullable", true},
+          {"description", "the rule's window then, as configured (15m); null as threshold"}}},
         {"last_reading", {{"type", "string"}, {"format", "date-time"}, {"nullable", true}}}}}};
 }
 
@@ -102,11 +115,11 @@ void add_alarm_paths(json& p) {
   const json building_filter = query_param("building", ref("Id"), "only this building");
   p["/v1/alarms"]["get"] = operation(
       "Every firing alarm and every silent room's metric now, from memory.",
-      {building_filter,
+      {building_filter, query_param("room", ref("Id"), "only this room (needs building)"),
        query_param("limit", {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxRows}},
                    "the most items of each list (the totals count them all); default: all")},
       {{"200", ok("what fires and what is silent", ref("AlarmsNow"))},
-       {"400", error("a bad parameter")},
+       {"400", error("a bad parameter, or room without building")},
        {"503", error("the states of earlier runs are not read back from PostgreSQL yet")}});
   p["/v1/alarms/history"]["get"] = operation(
       "Transitions of alarms and silent sensors with from ≤ ts < to, oldest first, from "

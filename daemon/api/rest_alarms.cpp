@@ -32,12 +32,14 @@ std::optional<std::string> id_filter(const httplib::Request& req, const char* na
   return params::id(*v, name);
 }
 
-/// GET /v1/alarms: every firing alarm and every silent series now, optionally of one building.
+/// GET /v1/alarms: every firing alarm and every silent series now, optionally of one building
+/// or one room.
 void alarms_now(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
-  const auto building = id_filter(req, "building");
+  const AlarmsOf of{id_filter(req, "building"), id_filter(req, "room")};
+  if (of.room && !of.building) throw BadRequest("'room' needs 'building'");
   const std::int64_t limit = params::integer(req, "limit", kMaxRows, 0, kMaxRows);
   if (!deps.alarms) throw Unavailable("alarms are not kept by this server");
-  json summary = alarms_summary(deps.alarms, building, static_cast<std::size_t>(limit));
+  json summary = alarms_summary(deps.alarms, of, static_cast<std::size_t>(limit));
   if (!summary["restored"].get<bool>())
     throw Unavailable(
         "the alarm states of earlier runs are not read back yet (roomtempd waits for "
@@ -68,7 +70,8 @@ void alarms_history(const httplib::Request& req, httplib::Response& res, HttpDep
   json rows = read_only(deps, [&](pqxx::transaction_base& txn) {
     const auto result = txn.exec_params(
         "SELECT (extract(epoch FROM ts) * 1000000)::bigint, building, room, metric, alarm, state,"
-        " value, (extract(epoch FROM last_reading) * 1000000)::bigint FROM alarm_events"
+        " value, (extract(epoch FROM last_reading) * 1000000)::bigint, threshold,"
+        " (extract(epoch FROM window_length) * 1000)::bigint FROM alarm_events"
         " WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
         " AND ($3::text IS NULL OR building = $3) AND ($4::text IS NULL OR room = $4)"
         " AND ($5::text IS NULL OR metric = $5) AND ($6::text IS NULL OR alarm = $6)"
@@ -88,6 +91,11 @@ void alarms_history(const httplib::Request& req, httplib::Response& res, HttpDep
       item["alarm"] = row[4].as<std::string>();
       item["state"] = row[5].as<std::string>();
       item["value"] = row[6].is_null() ? json(nullptr) : json(row[6].as<double>() + 0.0);
+      // The rule's threshold and window with this transition, as roomtemp/events said them.
+      item["threshold"] = row[8].is_null() ? json(nullptr) : json(row[8].as<double>() + 0.0);
+      item["window"] = row[9].is_null()
+                           ? json(nullptr)
+                           : json(format_duration(Duration(row[9].as<std::int64_t>())));
       item["last_reading"] =
           row[7].is_null() ? json(nullptr) : json(format_rfc3339(row[7].as<Micros>()));
       list.push_back(std::move(item));
@@ -100,20 +108,22 @@ void alarms_history(const httplib::Request& req, httplib::Response& res, HttpDep
 
 }  // namespace
 
-json alarms_summary(const AlarmEngine* engine, const std::optional<std::string>& building,
-                    std::size_t limit) {
+json alarms_summary(const AlarmEngine* engine, const AlarmsOf& of, std::size_t limit) {
+  const auto kept = [&of](const SeriesKey& key) {
+    return (!of.building || key.building == *of.building) && (!of.room || key.room == *of.room);
+  };
   json out;
   json firing = json::array(), silent = json::array();
   std::size_t firing_total = 0, silent_total = 0;
   const AlarmsNow now = engine ? engine->active() : AlarmsNow{};
   for (const FiringAlarm& f : now.firing) {
-    if (building && f.key.building != *building) continue;
+    if (!kept(f.key)) continue;
     if (firing_total++ >= limit) continue;
     firing.push_back(with_series(
         f.key, alarm_state_object(f.alarm, f.threshold, f.window, true, f.since, f.value)));
   }
   for (const SilentSeries& s : now.silent) {
-    if (building && s.key.building != *building) continue;
+    if (!kept(s.key)) continue;
     if (silent_total++ >= limit) continue;
     silent.push_back(with_series(s.key, series_status_object(true, s.last_reading)));
   }

@@ -198,28 +198,30 @@ void register_overview_routes(Routes& routes, HttpDeps& deps) {
     body["rooms"] = {{"q", q.contains},  {"sort", sort},        {"offset", q.offset},
                      {"limit", q.limit}, {"total", page.total}, {"items", std::move(items)}};
     // What fires and what is silent comes along: the page shows it first at no extra request.
-    body["alarms"] = alarms_summary(deps.alarms, std::nullopt, kAlarmsInLiveAnswers);
+    body["alarms"] = alarms_summary(deps.alarms, {}, kAlarmsInLiveAnswers);
     send(res, body);
   });
 
-  routes.Get(R"(/v1/buildings/([^/]+)/live)",
-             [&deps](const httplib::Request& req, httplib::Response& res) {
-               const std::string b = params::id(req.matches[1], "building");
-               std::string room;
-               if (auto r = params::optional(req, "room")) room = params::id(*r, "room");
-               Context c = context(req, deps);
-               const auto view = deps.aggregator.building_live(b, c.metric, c.rank, c.now, room);
-               if (!view) throw NotFound("building " + b + " has not reported");
-               if (!room.empty() && view->rooms.empty())
-                 throw NotFound("room " + b + "/" + room + " has no " + c.metric + " readings");
-               json rooms = json::array();
-               for (const RoomLive& r : view->rooms) rooms.push_back(room_json(c.windows, r));
-               json body = std::move(c.head);
-               body["building"] = building_json(c.windows, view->summary);
-               body["rooms"] = std::move(rooms);
-               body["alarms"] = alarms_summary(deps.alarms, b, kAlarmsInLiveAnswers);
-               send(res, body);
-             });
+  routes.Get(R"(/v1/buildings/([^/]+)/live)", [&deps](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    const std::string b = params::id(req.matches[1], "building");
+    std::string room;
+    if (auto r = params::optional(req, "room")) room = params::id(*r, "room");
+    Context c = context(req, deps);
+    const auto view = deps.aggregator.building_live(b, c.metric, c.rank, c.now, room);
+    if (!view) throw NotFound("building " + b + " has not reported");
+    if (!room.empty() && view->rooms.empty())
+      throw NotFound("room " + b + "/" + room + " has no " + c.metric + " readings");
+    json rooms = json::array();
+    for (const RoomLive& r : view->rooms) rooms.push_back(room_json(c.windows, r));
+    json body = std::move(c.head);
+    body["building"] = building_json(c.windows, view->summary);
+    body["rooms"] = std::move(rooms);
+    // One room's view gets that room's, not the first of its building's.
+    body["alarms"] = alarms_summary(
+        deps.alarms, {b, room.empty() ? std::nullopt : std::optional(room)}, kAlarmsInLiveAnswers);
+    send(res, body);
+  });
 }
 
 }  // namespace roomtemp

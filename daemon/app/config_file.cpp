@@ -234,6 +234,20 @@ class Reader {
     return true;
   }
 
+  /// A duration that zero (0, 0s, 0d…) turns off; any other is at least `lo`.
+  bool duration_or_off(const YAML::Node& n, const std::string& q, Duration& out, Duration lo,
+                       const std::string& zero_means) {
+    Duration d;
+    if (!duration_value(n, q, d, Duration(0))) return false;
+    if (d.count() != 0 && d < lo) {
+      error(n.Mark(), q + ": " + n.Scalar() + " is shorter than the minimum " +
+                          format_duration(lo) + " (" + zero_means + ")");
+      return false;
+    }
+    out = d;
+    return true;
+  }
+
   void duration(const YAML::Node& map, const std::string& where, const char* key, Duration& out,
                 Duration lo) {
     const YAML::Node n = map[key];
@@ -454,19 +468,8 @@ class Reader {
     const YAML::Node n = map[key];
     if (!n) return;
     const std::string q = qualify("retention", key);
-    if (!scalar(n, q)) return;
-    if (n.Scalar() == "0") {
-      out = Duration(0);
-      return;
-    }
-    Duration d;
-    if (!duration_value(n, q, d, Duration(0))) return;
-    if (d.count() != 0 && d < std::chrono::days(1))
-      error(n.Mark(), q + ": " + n.Scalar() +
-                          " is shorter than the minimum 1d (stored data goes a day at a time; 0 "
-                          "keeps it forever)");
-    else
-      out = d;
+    duration_or_off(n, q, out, std::chrono::days(1),
+                    "stored data goes a day at a time; 0 keeps it forever");
   }
 
   void read_retention(const YAML::Node& n, RetentionConfig& r) {
@@ -607,13 +610,8 @@ class Reader {
 
   void read_silence(const YAML::Node& n, SilenceConfig& s) {
     if (!check_map(n, "silence", kSilenceKeys)) return;
-    const YAML::Node a = n["after"];
-    if (!a || !scalar(a, "silence.after")) return;
-    if (a.Scalar() == "0") {
-      s.after = Duration(0);
-      return;
-    }
-    duration_value(a, "silence.after", s.after, std::chrono::seconds(1));
+    if (const YAML::Node a = n["after"])
+      duration_or_off(a, "silence.after", s.after, std::chrono::seconds(1), "0 turns it off");
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

@@ -56,15 +56,15 @@ nlohmann::ordered_json with_series(const SeriesKey& key, const nlohmann::ordered
   return doc;
 }
 
-std::string alarm_event_json(const AlarmEvent& e, const AlarmRule* rule) {
+std::string alarm_event_json(const AlarmEvent& e) {
   const SeriesKey key{e.building, e.room, e.metric};
   if (e.alarm == kSilentAlarm)
     return json_text(with_series(key, series_status_object(e.state == "silent", e.last_reading)));
-  if (rule)
-    return json_text(
-        with_series(key, alarm_state_object(*rule, e.state == "firing", e.ts, e.value)));
-  // A rule that is gone from the configuration (it went while roomtempd was stopped): its
-  // threshold and window are not known any more.
+  if (e.threshold && e.window)
+    return json_text(with_series(key, alarm_state_object(e.alarm, *e.threshold, *e.window,
+                                                         e.state == "firing", e.ts, e.value)));
+  // A rule whose definition is not known: it went from the configuration while roomtempd was
+  // stopped, and its last transition was stored before alarm_events kept definitions.
   nlohmann::ordered_json doc;
   doc["alarm"] = e.alarm;
   doc["state"] = e.state;

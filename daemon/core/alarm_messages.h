@@ -27,8 +27,8 @@ nlohmann::ordered_json series_status_object(bool silent, std::optional<Micros> l
 /// GET /v1/alarms.
 nlohmann::ordered_json with_series(const SeriesKey& key, const nlohmann::ordered_json& object);
 
-/// The JSON published on roomtemp/events for a transition; `rule` is the rule of a rule's
-/// event (null for silence).
-std::string alarm_event_json(const AlarmEvent& event, const AlarmRule* rule);
+/// The JSON published on roomtemp/events for a transition: a rule's with its threshold and
+/// window when the event knows them (null when not), silence's as its status.
+std::string alarm_event_json(const AlarmEvent& event);
 
 }  // namespace roomtemp

@@ -1,6 +1,8 @@
 #include "alarm_rules.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 #include "topic.h"
 
@@ -46,6 +48,28 @@ bool past_threshold(const AlarmRule& rule, double value) {
 
 bool cleared(const AlarmRule& rule, double value) {
   return rule.side == AlarmSide::above ? value <= rule.clear : value >= rule.clear;
+}
+
+std::string rule_definition(const AlarmRule& rule) {
+  const auto number = [](double v) {
+    std::array<char, 32> buf{};
+    const auto end = std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr;
+    return std::string(buf.data(), end);
+  };
+  std::string out = rule.metric;
+  out.append(rule.side == AlarmSide::above ? " above " : " below ")
+      .append(number(rule.threshold))
+      .append(" clear ")
+      .append(number(rule.clear))
+      .append(" over ")
+      .append(format_duration(rule.window))
+      .append(" for ")
+      .append(rule.hold.count() == 0 ? "0" : format_duration(rule.hold))
+      .append(" in ");
+  if (rule.rooms.empty()) out.append("*/*");
+  for (std::size_t i = 0; i < rule.rooms.size(); ++i)
+    out.append(i ? "," : "").append(rule.rooms[i]);
+  return out;
 }
 
 }  // namespace roomtemp

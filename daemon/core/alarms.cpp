@@ -60,6 +60,21 @@ void keep_last_per_topic(std::vector<RetainedState>& retained) {
   retained = std::move(kept);
 }
 
+/// A transition of `key`; emit() adds a rule's threshold, window and definition.
+AlarmEvent make_event(Micros ts, const SeriesKey& key, std::string alarm, std::string state,
+                      std::optional<double> value, std::optional<Micros> last_reading) {
+  AlarmEvent e;
+  e.ts = ts;
+  e.building = key.building;
+  e.room = key.room;
+  e.metric = key.metric;
+  e.alarm = std::move(alarm);
+  e.state = std::move(state);
+  e.value = value;
+  e.last_reading = last_reading;
+  return e;
+}
+
 bool natural_key_less(const SeriesKey& a, const SeriesKey& b) {
   if (a.building != b.building) return natural_less(a.building, b.building);
   if (a.room != b.room) return natural_less(a.room, b.room);
@@ -117,7 +132,12 @@ void AlarmEngine::cover(Series& s) {
 // Output.
 
 void AlarmEngine::emit(AlarmEvent event, const AlarmRule* rule, AlarmOutput& out) const {
-  out.event_payloads.push_back(alarm_event_json(event, rule));
+  if (rule) {
+    event.threshold = rule->threshold;
+    event.window = rule->window;
+    event.rule = rule_definition(*rule);
+  }
+  out.event_payloads.push_back(alarm_event_json(event));
   out.events.push_back(std::move(event));
 }
 
@@ -157,8 +177,7 @@ void AlarmEngine::fire(Series& s, RuleState& rs, Micros ts, double value, AlarmO
   firing_.insert({&s, rs.rule});
   const SeriesKey key = key_of(s);
   const AlarmRule& rule = settings_.rules[rs.rule];
-  emit({ts, key.building, key.room, key.metric, rule.name, "firing", value, std::nullopt}, &rule,
-       out);
+  emit(make_event(ts, key, rule.name, "firing", value, std::nullopt), &rule, out);
   publish_rule(s, rs, out);
 }
 
@@ -172,8 +191,7 @@ void AlarmEngine::clear(Series& s, RuleState& rs, Micros ts, std::optional<doubl
   firing_.erase({&s, rs.rule});
   const SeriesKey key = key_of(s);
   const AlarmRule& rule = settings_.rules[rs.rule];
-  emit({rs.since, key.building, key.room, key.metric, rule.name, "ok", value, std::nullopt}, &rule,
-       out);
+  emit(make_event(rs.since, key, rule.name, "ok", value, std::nullopt), &rule, out);
 }
 
 void AlarmEngine::evaluate(Series& s, RuleState& rs, const WindowStats& stats, Micros now,
@@ -241,8 +259,8 @@ void AlarmEngine::fall_silent(Series& s, Micros due, AlarmOutput& out) {
   s.status_since = ts;
   silent_.insert(&s);
   const SeriesKey key = key_of(s);
-  emit({ts, key.building, key.room, key.metric, std::string(kSilentAlarm), "silent", std::nullopt,
-        s.heard ? std::optional<Micros>(s.heard) : std::nullopt},
+  emit(make_event(ts, key, std::string(kSilentAlarm), "silent", std::nullopt,
+                  s.heard ? std::optional<Micros>(s.heard) : std::nullopt),
        nullptr, out);
   publish_status(s, out);
 }
@@ -252,8 +270,8 @@ void AlarmEngine::report(Series& s, Micros now, AlarmOutput& out) {
   s.status_since = std::max(now, s.status_since + 1);
   silent_.erase(&s);
   const SeriesKey key = key_of(s);
-  emit({s.status_since, key.building, key.room, key.metric, std::string(kSilentAlarm), "reporting",
-        std::nullopt, s.heard ? std::optional<Micros>(s.heard) : std::nullopt},
+  emit(make_event(s.status_since, key, std::string(kSilentAlarm), "reporting", std::nullopt,
+                  s.heard ? std::optional<Micros>(s.heard) : std::nullopt),
        nullptr, out);
   publish_status(s, out);
   schedule_silence(s);
@@ -399,7 +417,16 @@ AlarmEngine::Series* AlarmEngine::watched(const SeriesKey& key, bool or_silence)
 
 void AlarmEngine::restore_state(const StoredAlarmState& st, Micros now, AlarmOutput& out) {
   if (st.alarm == kSilentAlarm) {
-    if (!watches_silence()) return;
+    if (!watches_silence()) {
+      // Silence was turned off while roomtempd was away: as a reload turning it off does, a
+      // silent series reports again (with its event) and its retained status goes.
+      if (st.state == "silent")
+        emit(make_event(std::max(now, st.ts + 1), st.key, std::string(kSilentAlarm), "reporting",
+                        std::nullopt, st.last_reading),
+             nullptr, out);
+      out.retained.push_back({room_status_topic(st.key.building, st.key.room, st.key.metric), ""});
+      return;
+    }
     Series& s = track(st.key);
     s.silent = st.state == "silent";
     s.status_since = st.ts;
@@ -412,13 +439,21 @@ void AlarmEngine::restore_state(const StoredAlarmState& st, Micros now, AlarmOut
   auto slot = std::find_if(s.rules.begin(), s.rules.end(), [&](const RuleState& rs) {
     return settings_.rules[rs.rule].name == st.alarm;
   });
-  if (slot == s.rules.end()) {
-    // The rule went (or no longer covers this room) while roomtempd was away: it clears now,
-    // like a rule a reload removes, and its retained state goes.
-    if (st.state == "firing")
-      emit({std::max(now, st.ts + 1), st.key.building, st.key.room, st.key.metric, st.alarm, "ok",
-            st.value, std::nullopt},
-           nullptr, out);
+  // The rule went, no longer covers this room, or was changed while roomtempd was away (the
+  // definition stored with the state is not the configured one): what it decided clears now,
+  // as a reload that removes or changes it does, and its retained state goes. A changed rule
+  // then decides anew from what the windows hold, like an unknown state.
+  const bool changed =
+      slot != s.rules.end() && st.rule && *st.rule != rule_definition(settings_.rules[slot->rule]);
+  if (slot == s.rules.end() || changed) {
+    if (st.state == "firing") {
+      AlarmEvent cleared =
+          make_event(std::max(now, st.ts + 1), st.key, st.alarm, "ok", st.value, std::nullopt);
+      cleared.threshold = st.threshold;
+      cleared.window = st.window;
+      cleared.rule = st.rule.value_or("");
+      emit(std::move(cleared), nullptr, out);
+    }
     remove_rule_topic(s, st.alarm, out);
     return;
   }
@@ -487,9 +522,10 @@ void AlarmEngine::drop_rules(const AlarmSettings& before, Micros now, AlarmOutpu
       const AlarmRule& old = before.rules[rs.rule];
       if (rs.phase == Phase::firing) {
         const SeriesKey key = key_of(s);
-        emit({std::max(now, rs.since + 1), key.building, key.room, key.metric, old.name, "ok",
-              rs.has_value ? std::optional<double>(rs.value) : std::nullopt, std::nullopt},
-             &old, out);
+        emit(
+            make_event(std::max(now, rs.since + 1), key, old.name, "ok",
+                       rs.has_value ? std::optional<double>(rs.value) : std::nullopt, std::nullopt),
+            &old, out);
       }
       // Its retained state goes; a rule of the same name that covers the room publishes its
       // own state when it is evaluated.
@@ -501,10 +537,20 @@ void AlarmEngine::drop_rules(const AlarmSettings& before, Micros now, AlarmOutpu
   }
 }
 
-void AlarmEngine::resilence(const AlarmSettings& before, Micros now, AlarmOutput& out) {
-  // Turned on: series not heard from since count from now.
-  if (before.silence.after.count() == 0)
-    for (auto& [k, s] : series_) s.watch_from = now;
+void AlarmEngine::resilence(const AlarmSettings& before, const std::vector<RoomSnapshot>& rooms,
+                            Micros now, AlarmOutput& out) {
+  // Turned on: every series the windows hold is watched (not only those a rule covers), each
+  // counting from now, and its status is published.
+  if (before.silence.after.count() == 0 && watches_silence()) {
+    for (const RoomSnapshot& snap : rooms) {
+      Series& s = track(snap.key);
+      s.heard = std::max(s.heard, snap.heard);
+    }
+    for (auto& [k, s] : series_) {
+      s.watch_from = now;
+      if (!s.status_known) publish_status(s, out);
+    }
+  }
   for (auto& [k, s] : series_) {
     if (!s.silent) continue;
     const bool still = watches_silence() && s.heard + to_micros(settings_.silence.after) <= now;
@@ -533,7 +579,7 @@ AlarmOutput AlarmEngine::reconfigure(AlarmSettings next, const std::vector<RoomS
   for (const RoomSnapshot& snap : rooms)
     if (Series* s = watched(snap.key, false)) evaluate_snapshot(*s, snap, now + 1, out, true);
   // Another silence.after: each series is what the new one says it is.
-  if (before.silence != settings_.silence) resilence(before, now, out);
+  if (before.silence != settings_.silence) resilence(before, rooms, now, out);
   rebuild_heap();
   in_time_order(out);
   return out;

@@ -29,6 +29,10 @@ struct StoredAlarmState {
   Micros ts = 0;
   std::optional<double> value;
   std::optional<Micros> last_reading;
+  /// The rule's threshold, window and definition with that transition (none: not known).
+  std::optional<double> threshold;
+  std::optional<Duration> window;
+  std::optional<std::string> rule;
 };
 
 /// What the restore at start reads from PostgreSQL.
@@ -162,7 +166,8 @@ class AlarmEngine {
   /// keep their state under their new index.
   void drop_rules(const AlarmSettings& before, Micros now, AlarmOutput& out);
   /// reconfigure(): every series as another silence.after says.
-  void resilence(const AlarmSettings& before, Micros now, AlarmOutput& out);
+  void resilence(const AlarmSettings& before, const std::vector<RoomSnapshot>& rooms, Micros now,
+                 AlarmOutput& out);
   Series* find(const SeriesKey& key);
   static SeriesKey key_of(const Series& s);
   /// Gives `s` a slot for each rule that covers it (once, or again after a reconfigure).

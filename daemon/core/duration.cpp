@@ -17,6 +17,7 @@ bool split_number(std::string_view text, std::uint64_t& number, std::string_view
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
+  if (text == "0") return Duration(0);  // nothing needs no unit
   std::uint64_t n;
   std::string_view unit;
   if (!split_number(text, n, unit)) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <variant>
 
+#include "duration.h"
 #include "timeutil.h"
 
 namespace roomtemp {
@@ -73,6 +74,11 @@ struct AlarmEvent {
   std::string state;                   ///< firing | ok for a rule; silent | reporting for a sensor
   std::optional<double> value;         ///< a rule's live average then (none: an empty window)
   std::optional<Micros> last_reading;  ///< silence: the newest reading then (none: not known)
+  /// A rule's transition: the rule's threshold, window and whole definition (rule_definition in
+  /// alarm_rules.h) then. None for silence, and for a rule whose definition is not known.
+  std::optional<double> threshold;
+  std::optional<Duration> window;
+  std::string rule;
 };
 
 /// What the ingest queue carries to the writer.

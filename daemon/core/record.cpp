@@ -51,12 +51,13 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
-/// The rest of a type 4 record: an AlarmEvent.
-std::optional<Inbound> decode_alarm_event(Cursor& c) {
+/// The rest of a type 4 record (an AlarmEvent) or of a type 5 one (an AlarmEvent with its
+/// rule's threshold, window and definition).
+std::optional<Inbound> decode_alarm_event(Cursor& c, bool with_rule) {
   AlarmEvent e;
   std::uint8_t has;
   if (!c.get(e.ts) || !c.get_str(e.building) || !c.get_str(e.room) || !c.get_str(e.metric) ||
-      !c.get_str(e.alarm) || !c.get_str(e.state) || !c.get(has) || has > 3)
+      !c.get_str(e.alarm) || !c.get_str(e.state) || !c.get(has) || has > (with_rule ? 7 : 3))
     return std::nullopt;
   if (has & 1) {
     double v;
@@ -68,6 +69,14 @@ std::optional<Inbound> decode_alarm_event(Cursor& c) {
     if (!c.get(t)) return std::nullopt;
     e.last_reading = t;
   }
+  if (has & 4) {
+    double threshold;
+    std::int64_t window_ms;
+    if (!c.get(threshold) || !c.get(window_ms)) return std::nullopt;
+    e.threshold = threshold;
+    e.window = Duration(window_ms);
+  }
+  if (with_rule && !c.get_str(e.rule)) return std::nullopt;
   if (!c.done()) return std::nullopt;
   return e;
 }
@@ -87,16 +96,22 @@ std::string encode_inbound(const Inbound& item) {
     put<std::uint8_t>(out, r->sensor_id ? 1 : 0);
     if (r->sensor_id) put_str(out, *r->sensor_id);
   } else if (const auto* e = std::get_if<AlarmEvent>(&item)) {
-    put<std::uint8_t>(out, 4);
+    const bool rule = e->threshold && e->window;
+    put<std::uint8_t>(out, 5);
     put<std::int64_t>(out, e->ts);
     put_str(out, e->building);
     put_str(out, e->room);
     put_str(out, e->metric);
     put_str(out, e->alarm);
     put_str(out, e->state);
-    put<std::uint8_t>(out, (e->value ? 1 : 0) | (e->last_reading ? 2 : 0));
+    put<std::uint8_t>(out, (e->value ? 1 : 0) | (e->last_reading ? 2 : 0) | (rule ? 4 : 0));
     if (e->value) put<double>(out, *e->value);
     if (e->last_reading) put<std::int64_t>(out, *e->last_reading);
+    if (rule) {
+      put<double>(out, *e->threshold);
+      put<std::int64_t>(out, e->window->count());
+    }
+    put_str(out, e->rule);
   } else {
     const auto& j = std::get<Rejection>(item);
     put<std::uint8_t>(out, 3);
@@ -142,7 +157,7 @@ std::optional<Inbound> decode_inbound(std::string_view body) {
     j.reason = static_cast<RejectReason>(reason);
     return j;
   }
-  if (type == 4) return decode_alarm_event(c);
+  if (type == 4 || type == 5) return decode_alarm_event(c, type == 5);
   return std::nullopt;
 }
 

@@ -83,8 +83,10 @@ BatchKinds kinds_of(const std::vector<Inbound>& batch) {
 void write_alarm_events(pqxx::transaction_base& txn, const std::vector<Inbound>& batch) {
   copy_alarm_events(txn, "alarm_events_staging", batch);
   txn.exec(
-      "INSERT INTO alarm_events (ts, building, room, metric, alarm, state, value, last_reading)"
-      " SELECT ts, building, room, metric, alarm, state, value, last_reading"
+      "INSERT INTO alarm_events (ts, building, room, metric, alarm, state, value, last_reading,"
+      " threshold, window_length, rule)"
+      " SELECT ts, building, room, metric, alarm, state, value, last_reading, threshold,"
+      " window_length, rule"
       " FROM alarm_events_staging ORDER BY n ON CONFLICT DO NOTHING");
 }
 
@@ -132,7 +134,8 @@ bool BatchWriter::ensure_connected() {
     setup.exec(
         "CREATE TEMP TABLE alarm_events_staging (n bigint, ts timestamptz, building text, "
         "room text, metric text, alarm text, state text, value double precision, "
-        "last_reading timestamptz) ON COMMIT DELETE ROWS");
+        "last_reading timestamptz, threshold double precision, window_length interval, "
+        "rule text) ON COMMIT DELETE ROWS");
     setup.commit();
     connected_ = true;
     metrics_.postgres_connected = 1;

@@ -92,9 +92,10 @@ void copy_rejections(pqxx::transaction_base& txn, const char* table,
 
 void copy_alarm_events(pqxx::transaction_base& txn, const char* table,
                        const std::vector<Inbound>& batch) {
-  pqxx::stream_to copy(txn, table,
-                       std::vector<std::string>{"n", "ts", "building", "room", "metric", "alarm",
-                                                "state", "value", "last_reading"});
+  pqxx::stream_to copy(
+      txn, table,
+      std::vector<std::string>{"n", "ts", "building", "room", "metric", "alarm", "state", "value",
+                               "last_reading", "threshold", "window_length", "rule"});
   long long n = 0;
   for (const auto& item : batch) {
     if (const auto* e = std::get_if<AlarmEvent>(&item)) {
@@ -103,8 +104,15 @@ void copy_alarm_events(pqxx::transaction_base& txn, const char* table,
       const std::optional<std::string> last =
           e->last_reading ? std::optional<std::string>(format_rfc3339(*e->last_reading))
                           : std::nullopt;
+      const std::optional<std::string> threshold =
+          e->threshold ? std::optional<std::string>(float_text(*e->threshold)) : std::nullopt;
+      const std::optional<std::string> window =
+          e->window ? std::optional<std::string>(std::to_string(e->window->count()) + " ms")
+                    : std::nullopt;
+      const std::optional<std::string> rule =
+          e->rule.empty() ? std::nullopt : std::optional<std::string>(e->rule);
       copy << std::make_tuple(n++, format_rfc3339(e->ts), e->building, e->room, e->metric, e->alarm,
-                              e->state, value, last);
+                              e->state, value, last, threshold, window, rule);
     }
   }
   copy.complete();

@@ -102,5 +102,46 @@ TEST_F(DashboardAlarmsTest, ShowsFiringAlarmsAndSilentRoomsFirst) {
                                std::filesystem::copy_options::overwrite_existing);
 }
 
+// A building's answer lists its first 12 firing alarms; a room's view shows its own however far
+// down that list it is (the 14th of 14 hot rooms here), and only its own.
+TEST_F(DashboardAlarmsTest, ARoomViewShowsItsOwnAlarmBeyondTheBuildingsFirstTwelve) {
+  ConfigOptions o;
+  o.averages = "  publish_interval: 200ms\n";
+  o.extra =
+      "alarms:\n"
+      "  - {name: too_hot, metric: temperature, above: 28, clear: 27, window: 1m}\n";
+  ASSERT_NO_FATAL_FAILURE(start_daemon("dashboard_alarms_room", o));
+  MqttClient sensor(broker_.port());
+  constexpr int kRooms = 14;
+  for (int i = 1; i <= kRooms; ++i)
+    sensor.publish("buildings/HQ/rooms/r" + std::to_string(i) + "/temperature", "30");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const HttpResponse r = daemon_->http_get("/v1/alarms");
+        return r.status == 200 && json::parse(r.body)["firing_total"] == kRooms;
+      },
+      20s));
+  const HttpResponse live = daemon_->http_get("/v1/buildings/HQ/live?room=r14");
+  ASSERT_EQ(live.status, 200) << live.body;
+  const json alarms = json::parse(live.body)["alarms"];
+  EXPECT_EQ(alarms["firing_total"], 1) << alarms.dump();
+  ASSERT_EQ(alarms["firing"].size(), 1u) << alarms.dump();
+  EXPECT_EQ(alarms["firing"][0]["room"], "r14");
+
+  Browser browser(*chromium_path());
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon_->http_port()) + "/";
+  const std::string dom = browser.dump_dom(url + "#/b/HQ/r/r14");
+  ASSERT_NE(dom.find("<body data-state=\"ready\""), std::string::npos) << dom.substr(0, 3000);
+  EXPECT_EQ(body_number(dom, "firing"), 1);
+  const std::string panel = element_with(dom, "section", "id=\"alarms\"");
+  const std::string firing = element_with(panel, "li", "class=\"alarm-item firing\"");
+  ASSERT_FALSE(firing.empty()) << "the room's own alarm is not shown: " << panel;
+  EXPECT_EQ(attribute(firing, "data-room"), "r14");
+  // The building's view: the first 12, and how many more.
+  const std::string building = browser.dump_dom(url + "#/b/HQ");
+  EXPECT_EQ(body_number(building, "firing"), kRooms);
+  EXPECT_NE(building.find("and 2 more"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace roomtemp::harness

@@ -74,8 +74,13 @@ TEST(RestAlarms, AnswerWhatFiresAndWhatIsSilentOnceRestored) {
   const json one = get(server, "/v1/alarms?limit=1");
   EXPECT_EQ(one["firing"].size(), 1u);
   EXPECT_EQ(one["firing_total"], 2) << "the totals count them all";
+  const json room = get(server, "/v1/alarms?building=B1&room=103");
+  EXPECT_EQ(room["firing_total"], 0);
+  EXPECT_EQ(room["silent_total"], 1);
+  EXPECT_EQ(get(server, "/v1/alarms?building=B1&room=101")["firing_total"], 1);
   get(server, "/v1/alarms?building=B%201", 400);
   get(server, "/v1/alarms?limit=-1", 400);
+  get(server, "/v1/alarms?room=101", 400);
 
   // The live answers carry them: the site's, and a building's own.
   server.aggregator().add(
@@ -86,6 +91,10 @@ TEST(RestAlarms, AnswerWhatFiresAndWhatIsSilentOnceRestored) {
   const json building = get(server, "/v1/buildings/B1/live");
   EXPECT_EQ(building["alarms"]["firing_total"], 1);
   EXPECT_EQ(building["alarms"]["silent_total"], 1);
+  // A room's answer: that room's, not its building's first.
+  const json one_room = get(server, "/v1/buildings/B1/live?room=101");
+  EXPECT_EQ(one_room["alarms"]["firing_total"], 1);
+  EXPECT_EQ(one_room["alarms"]["silent_total"], 0) << "B1/103's silence is not room 101's";
 
   // /metrics: a series per configured rule, and the silent count.
   auto metrics = server.client().Get("/metrics");

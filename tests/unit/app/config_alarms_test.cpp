@@ -1,5 +1,6 @@
 // The `alarms:` list and `silence.after` (README "Alarms and silent sensors"): what a valid rule
-// reads as, its defaults, and every mistake as FILE:LINE:COL naming the rule and the key. Line
+// reads as, its defaults, and every mistake as FILE:LINE:COL naming the rule and the key; and the
+// durations that zero turns off (silence.after, retention's ages). Line
 // and column numbers are counted by hand from the YAML text (1-based).
 #include <gtest/gtest.h>
 
@@ -191,6 +192,36 @@ TEST(ConfigSilence, AfterIsZeroOrAtLeastASecond) {
   ConfigError key = one_error(kHead + "silence:\n  afer: 1m\n");
   EXPECT_MENTIONS(key, "unknown key 'silence.afer'");
   EXPECT_EQ(valid(kHead + "silence:\n  after: 2s\n").silence.after, std::chrono::seconds(2));
+  for (const char* zero : {"0", "0s", "0ms", "0m"})
+    EXPECT_EQ(valid(kHead + "silence:\n  after: " + zero + "\n").silence.after, Duration(0))
+        << zero << " turns silence off";
+}
+
+TEST(ConfigAlarms, ForIsZeroWithOrWithoutAUnit) {
+  for (const char* zero : {"0", "0s"}) {
+    const Config c = valid(kHead +
+                           "alarms:\n  - {name: hot, metric: temperature, above: 1, window: "
+                           "1m, for: " +
+                           zero + "}\n");
+    ASSERT_EQ(c.alarms.size(), 1u);
+    EXPECT_EQ(c.alarms[0].hold, Duration(0)) << zero;
+  }
+}
+
+// retention ages share silence.after's rule: zero (with or without a unit) means off.
+TEST(ConfigRetention, AgesAreZeroOrAtLeastADay) {
+  const std::string head = "postgres: {dsn: dbname=x}\n";
+  for (const char* zero : {"0", "0d", "0s"})
+    EXPECT_EQ(valid(head + "retention:\n  rejected: " + zero + "\n").retention.rejected,
+              Duration(0))
+        << zero << " keeps rejected readings forever";
+  EXPECT_EQ(valid(head + "retention:\n  readings: 90d\n").retention.readings,
+            std::chrono::days(90));
+  ConfigError e = one_error(head + "retention:\n  readings: 12h\n");
+  EXPECT_AT(e, 3, 13);
+  EXPECT_MENTIONS(e,
+                  "retention.readings: 12h is shorter than the minimum 1d (stored data goes a "
+                  "day at a time; 0 keeps it forever)");
 }
 
 }  // namespace

@@ -84,6 +84,20 @@ std::optional<json> retained(const AlarmOutput& out, const std::string& topic) {
   return last;
 }
 
+/// A state as alarm_events stored it before it kept the rule's definition.
+StoredAlarmState stored_state(const SeriesKey& key, const std::string& alarm,
+                              const std::string& state, Micros ts, std::optional<double> value,
+                              std::optional<Micros> last_reading) {
+  StoredAlarmState st;
+  st.key = key;
+  st.alarm = alarm;
+  st.state = state;
+  st.ts = ts;
+  st.value = value;
+  st.last_reading = last_reading;
+  return st;
+}
+
 const std::string kHotTopic = "buildings/B1/rooms/101/temperature/alarms/too_hot";
 const std::string kStatusTopic = "buildings/B1/rooms/101/temperature/status";
 
@@ -356,13 +370,111 @@ TEST(AlarmEngine, SilenceTurnedOffEndsEverySilenceWithAnEvent) {
   EXPECT_EQ(e->silent_count(), 0u);
 }
 
+TEST(AlarmEngine, SilenceTurnedOnWatchesEverySeriesTheWindowsHoldNotOnlyThoseOfRules) {
+  // One rule covers B1/101 only; B2/201 is in the windows but no rule watches it.
+  auto e = started(settings({too_hot(Duration(0), {"B1/101"})}));
+  const SeriesKey ruled = room("B1", "101"), plain = room("B2", "201");
+  e->tick({avg(ruled, 22), avg(plain, 22)}, {{ruled, kT0}, {plain, kT0}}, kT0);
+  const std::vector<RoomSnapshot> rooms = {{ruled, {{k1m, avg(ruled, 22).stats}}, kT0},
+                                           {plain, {{k1m, avg(plain, 22).stats}}, kT0}};
+  auto out = e->reconfigure(settings({too_hot(Duration(0), {"B1/101"})}, std::chrono::seconds(60)),
+                            rooms, kT0 + 10 * kS);
+  EXPECT_TRUE(out.events.empty()) << "turning silence on is no transition";
+  EXPECT_EQ((*retained(out, "buildings/B2/rooms/201/temperature/status"))["state"], "reporting");
+  EXPECT_EQ((*retained(out, kStatusTopic))["state"], "reporting");
+  // Counted from the reload, not from the readings before it.
+  EXPECT_TRUE(e->tick({}, {}, kT0 + 69 * kS).events.empty());
+  std::vector<std::string> got = transitions(e->tick({}, {}, kT0 + 71 * kS));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"B1/101 silent silent", "B2/201 silent silent"}))
+      << "a room no rule covers falls silent too";
+}
+
+TEST(AlarmEngine, SilenceTurnedOffWhileStoppedEndsTheStoredSilenceWithAnEvent) {
+  const SeriesKey quiet = room("B1", "101"), fine = room("B1", "102");
+  AlarmRestore stored;
+  stored.states = {
+      stored_state(quiet, "silent", "silent", kT0 - 50 * kS, std::nullopt, kT0 - 110 * kS),
+      stored_state(fine, "silent", "reporting", kT0 - 50 * kS, std::nullopt, kT0 - 40 * kS)};
+  stored.series = {quiet, fine};
+  AlarmEngine e(settings({}, Duration(0)));
+  const auto out = e.restore(stored, {}, kT0);
+  EXPECT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent reporting"})
+      << "as a reload turning silence off says";
+  EXPECT_EQ(out.events[0].ts, kT0);
+  EXPECT_EQ(out.events[0].last_reading, kT0 - 110 * kS);
+  EXPECT_EQ(retained(out, kStatusTopic), json()) << "no status without silence watching";
+  EXPECT_EQ(retained(out, "buildings/B1/rooms/102/temperature/status"), json());
+  EXPECT_EQ(e.silent_count(), 0u);
+  EXPECT_TRUE(e.tick({}, {}, kT0 + 3600 * kS).events.empty());
+}
+
+TEST(AlarmRules, ADefinitionSaysEverythingButTheName) {
+  EXPECT_EQ(rule_definition(too_hot()), "temperature above 28 clear 27 over 1m for 0 in */*");
+  AlarmRule r = too_hot(std::chrono::minutes(5), {"B1/*", "B2/201"});
+  r.threshold = 28.5;
+  EXPECT_EQ(rule_definition(r), "temperature above 28.5 clear 27 over 1m for 5m in B1/*,B2/201");
+  AlarmRule renamed = too_hot();
+  renamed.name = "other";
+  EXPECT_EQ(rule_definition(renamed), rule_definition(too_hot()));
+  EXPECT_EQ(rule_definition(too_cold()), "temperature below 16 clear 17 over 1m for 0 in */*");
+}
+
+TEST(AlarmEngine, ARuleChangedWhileStoppedClearsWhatItDecidedAndDecidesAnew) {
+  const SeriesKey hot = room("B1", "101"), same = room("B1", "102"), old = room("B1", "103");
+  AlarmRule before = too_hot();
+  AlarmRule after = too_hot();
+  after.threshold = 35;
+  after.clear = 34;
+  AlarmRestore stored;
+  stored.states = {
+      {hot, "too_hot", "firing", kT0 - 100 * kS, 30, std::nullopt, 28, k1m,
+       rule_definition(before)},
+      // Stored before alarm_events kept definitions: taken as the rule configured now.
+      stored_state(same, "too_hot", "firing", kT0 - 100 * kS, 30, std::nullopt),
+      // Fired under a rule that is gone: its event carries the threshold and window it had.
+      {old, "too_warm", "firing", kT0 - 100 * kS, 26, std::nullopt, 25, k1m,
+       "temperature above 25 clear 25 over 1m for 0 in */*"},
+  };
+  AlarmEngine e(settings({after}));
+  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 30).stats}}, kT0},
+                                           {same, {{k1m, avg(same, 36).stats}}, kT0}};
+  auto out = e.restore(stored, rooms, kT0);
+  std::vector<std::string> got = transitions(out);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"B1/101 too_hot ok", "B1/103 too_warm ok"}))
+      << "30 is not past the changed rule's 35: what the old one decided clears";
+  for (const auto& ev : out.events) {
+    if (ev.room == "101") {
+      EXPECT_EQ(ev.threshold, 28.0) << "the event is the old rule's";
+      EXPECT_EQ(ev.rule, rule_definition(before));
+    }
+    if (ev.room == "103") {
+      EXPECT_EQ(json::parse(out.event_payloads[static_cast<std::size_t>(&ev - out.events.data())]),
+                json::parse(R"({"building":"B1","room":"103","metric":"temperature",
+                                "alarm":"too_warm","state":"ok","since":"2027-01-15T08:00:00Z",
+                                "value":26,"threshold":25,"window":"1m"})"));
+    }
+  }
+  const json state = *retained(out, kHotTopic);
+  EXPECT_EQ(state["state"], "ok");
+  EXPECT_EQ(state["threshold"], 35) << "the changed rule's own state";
+  EXPECT_EQ(retained(out, "buildings/B1/rooms/103/temperature/alarms/too_warm"), json());
+  const auto active = e.active();
+  ASSERT_EQ(active.firing.size(), 1u);
+  EXPECT_EQ(active.firing[0].key.room, "102");
+  // The changed rule works from here: past 35 it fires.
+  EXPECT_EQ(transitions(e.tick({avg(hot, 36)}, {}, kT0 + kS)),
+            std::vector<std::string>{"B1/101 too_hot firing"});
+}
+
 TEST(AlarmEngine, RestoreBringsBackFiringAndSilentWithoutEventsAndGoesOnFromThere) {
   const SeriesKey hot = room("B1", "101"), quiet = room("B1", "102");
   AlarmRestore stored;
   stored.states = {
-      {hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt},
-      {quiet, "silent", "silent", kT0 - 50 * kS, std::nullopt, kT0 - 110 * kS},
-      {hot, "silent", "reporting", kT0 - 200 * kS, std::nullopt, kT0 - 200 * kS},
+      stored_state(hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt),
+      stored_state(quiet, "silent", "silent", kT0 - 50 * kS, std::nullopt, kT0 - 110 * kS),
+      stored_state(hot, "silent", "reporting", kT0 - 200 * kS, std::nullopt, kT0 - 200 * kS),
   };
   stored.series = {hot, quiet};
   AlarmEngine e(settings({too_hot()}, std::chrono::seconds(60)));
@@ -393,8 +505,8 @@ TEST(AlarmEngine, RestoreDecidesWhatHappenedWhileAway) {
   const SeriesKey hot = room("B1", "101"), gone = room("B1", "103"), died = room("B1", "104");
   AlarmRestore stored;
   stored.states = {
-      {hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt},
-      {gone, "old_rule", "firing", kT0 - 100 * kS, 3.0, std::nullopt},
+      stored_state(hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt),
+      stored_state(gone, "old_rule", "firing", kT0 - 100 * kS, 3.0, std::nullopt),
   };
   stored.series = {hot, gone, died};
   AlarmEngine e(settings({too_hot()}, std::chrono::seconds(60)));

@@ -33,6 +33,7 @@ TEST(ParseDuration, SpecDefaults) {
 TEST(ParseDuration, ZeroAndLargeValues) {
   EXPECT_EQ(parse_duration("0s"), Duration(0));
   EXPECT_EQ(parse_duration("0ms"), Duration(0));
+  EXPECT_EQ(parse_duration("0"), Duration(0)) << "nothing needs no unit";
   EXPECT_EQ(parse_duration("90s"), Duration(90'000));
   EXPECT_EQ(parse_duration("1500ms"), Duration(1'500));
   EXPECT_EQ(parse_duration("365d"), Duration(365LL * 86'400'000));
@@ -42,7 +43,7 @@ TEST(ParseDuration, Rejects) {
   for (const char* text : {
            "",    "s",    "ms",   "10",    "10x",   "10 s", " 10s", "10s ",  "-5s",
            "+5s", "1.5s", "1,5s", "10S",   "10MS",  "1H",   "1D",   "10sec", "10min",
-           "1w",  "1y",   "10us", "1h30m", "0x10s", "abc",  "5mss",
+           "1w",  "1y",   "10us", "1h30m", "0x10s", "abc",  "5mss", "00",    "01",
        }) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << "'" << text << "'";
   }

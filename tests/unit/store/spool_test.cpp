@@ -236,13 +236,26 @@ namespace {
 // Alarm events wait in the spool like readings (README "Alarms and silent sensors"): every field
 // comes back, a missing value or last reading stays missing, in order with the readings.
 TEST_F(SpoolTest, AlarmEventsComeBackWithEveryFieldInOrderWithReadings) {
-  AlarmEvent firing{1'700'000'000'123'456, "B1", "101", "temperature", "too_hot", "firing", 28.25,
-                    std::nullopt};
-  AlarmEvent silent{
-      1'700'000'060'000'000, "B.2", "x-1", "humidity", "silent", "silent", std::nullopt,
-      1'700'000'000'000'001};
-  AlarmEvent unknown{1'700'000'061'000'000, "B3",        "1", "temperature", "silent", "silent",
-                     std::nullopt,          std::nullopt};
+  const auto event = [](Micros ts, const char* building, const char* room, const char* metric,
+                        const char* alarm, const char* state) {
+    AlarmEvent e;
+    e.ts = ts;
+    e.building = building;
+    e.room = room;
+    e.metric = metric;
+    e.alarm = alarm;
+    e.state = state;
+    return e;
+  };
+  AlarmEvent firing = event(1'700'000'000'123'456, "B1", "101", "temperature", "too_hot", "firing");
+  firing.value = 28.25;
+  firing.threshold = 28;
+  firing.window = std::chrono::minutes(15);
+  firing.rule = "temperature above 28 clear 27 over 15m for 0 in */*";
+  AlarmEvent silent = event(1'700'000'060'000'000, "B.2", "x-1", "humidity", "silent", "silent");
+  silent.last_reading = 1'700'000'000'000'001;
+  const AlarmEvent unknown =
+      event(1'700'000'061'000'000, "B3", "1", "temperature", "silent", "silent");
   {
     Spool spool(dir_, 1u << 30, metrics_);
     spool.open();
@@ -266,12 +279,28 @@ TEST_F(SpoolTest, AlarmEventsComeBackWithEveryFieldInOrderWithReadings) {
     EXPECT_EQ(got->state, want.state);
     EXPECT_EQ(got->value, want.value);
     EXPECT_EQ(got->last_reading, want.last_reading);
+    EXPECT_EQ(got->threshold, want.threshold);
+    EXPECT_EQ(got->window, want.window);
+    EXPECT_EQ(got->rule, want.rule);
   }
   // A record cut short or with a flag it cannot have is damage, not an event.
   std::string body = encode_inbound(firing);
   EXPECT_FALSE(decode_inbound(body.substr(0, body.size() - 1)));
-  body[1 + 8 + 4 + 2 + 4 + 3 + 4 + 11 + 4 + 7 + 4 + 6] = 7;
+  body[1 + 8 + 4 + 2 + 4 + 3 + 4 + 11 + 4 + 7 + 4 + 6] = 8;
   EXPECT_FALSE(decode_inbound(body));
+  // A type 4 record, as spools written before events carried their rule hold: read as it was.
+  std::string old = encode_inbound(silent);
+  ASSERT_EQ(old[0], 5);
+  old[0] = 4;
+  old.resize(old.size() - 4);  // no rule's definition (an empty one: its length, 0)
+  const auto read = decode_inbound(old);
+  ASSERT_TRUE(read);
+  const auto& old_event = std::get<AlarmEvent>(*read);
+  EXPECT_EQ(old_event.last_reading, silent.last_reading);
+  EXPECT_EQ(old_event.building, "B.2");
+  EXPECT_FALSE(old_event.threshold);
+  old[1 + 8 + 4 + 3 + 4 + 3 + 4 + 8 + 4 + 6 + 4 + 6] = 4;  // the rule's flag in a type 4 record
+  EXPECT_FALSE(decode_inbound(old));
 }
 
 }  // namespace
