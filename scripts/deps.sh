@@ -10,6 +10,16 @@ ROOMTEMP_PACKAGES=(
   libjs-chart.js chromium
 )
 
+# Configures build directory $1 with clang, ASan + UBSan and libFuzzer coverage on every object
+# (-DROOMTEMP_FUZZ=ON), tests included: scripts/fuzz builds its harnesses there and
+# scripts/sanitize (SANITIZE_COMPILER=clang) the unit tests, so that .ci/run compiles the
+# libraries under the sanitizers once for both.
+roomtemp_configure_clang_sanitized() {
+  roomtemp_install_deps clang libclang-rt-dev
+  CC=clang CXX=clang++ cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOMTEMP_FUZZ=ON \
+    -DBUILD_TESTING=ON >/dev/null
+}
+
 roomtemp_install_deps() {
   local missing=()
   for p in "${ROOMTEMP_PACKAGES[@]}" "$@"; do
