@@ -30,6 +30,13 @@ Micros local_to_utc(Micros local, TimeZone zone) {
   return (whole - offset.count()) * kMicrosPerSecond + fraction;
 }
 
+Micros utc_to_local(Micros utc, TimeZone zone) {
+  const Micros whole = utc >= 0 ? utc / kMicrosPerSecond
+                                : -((-utc + kMicrosPerSecond - 1) / kMicrosPerSecond);
+  const date::sys_seconds at{std::chrono::seconds(whole)};
+  return utc + zone.zone->get_info(at).offset.count() * kMicrosPerSecond;
+}
+
 std::optional<Micros> parse_source_time(std::string_view text, TimeZone zone) {
   if (auto with_offset = parse_rfc3339(text)) return with_offset;
   if (!zone.zone || text.size() > 40) return std::nullopt;

@@ -29,6 +29,10 @@ std::optional<TimeZone> find_time_zone(std::string_view name);
 /// its length: both are "the offset in force before the change".
 Micros local_to_utc(Micros local, TimeZone zone);
 
+/// The wall-clock time in `zone` at `utc`, as microseconds since 1970-01-01T00:00 local (what a
+/// device running in that zone would print without an offset).
+Micros utc_to_local(Micros utc, TimeZone zone);
+
 /// A timestamp text as a source sends it: RFC 3339 with an offset, or the same without an offset
 /// (`2024-03-31T02:30:00`, also with a fraction) read in `zone`. nullopt when neither, or when it
 /// has no offset and `zone` is none.
