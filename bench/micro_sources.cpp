@@ -38,8 +38,8 @@ const SourceSet& twenty_sources() {
     s.sources.push_back(source("zigbee2mqtt/{building}/{room}", {{"temperature", "temperature"}}));
     s.sources.push_back(source("tele/{device}/SENSOR", {{"temperature", "DS18B20.Temperature"}}));
     s.sources.push_back(source("shellies/{device}/sensor/temperature", {{"temperature", ""}}));
-    s.sources.push_back(source("gateways/{building}/{room}/readings",
-                               {{"temperature", "temperature"}}, "ts"));
+    s.sources.push_back(
+        source("gateways/{building}/{room}/readings", {{"temperature", "temperature"}}, "ts"));
     for (int i = 0; i < 15; ++i)
       s.sources.push_back(source("site" + std::to_string(i) + "/{building}/{room}/{metric}"));
     s.sources.push_back(source("buildings/{building}/rooms/{room}/{metric}"));

@@ -28,13 +28,16 @@ std::string local_seconds_text(Micros local) {
 
 /// Tasmota's sensor object for a metric: DS18B20 reports temperature, SHT3X the others.
 std::string tasmota_sensor(std::string_view metric, std::string_view value) {
-  if (metric == "temperature") return fmt::format(R"("DS18B20":{{"Id":"01144A0CB2AA","Temperature":{}}})", value);
+  if (metric == "temperature")
+    return fmt::format(R"("DS18B20":{{"Id":"01144A0CB2AA","Temperature":{}}})", value);
   std::string key(metric);
-  if (!key.empty() && key[0] >= 'a' && key[0] <= 'z') key[0] = static_cast<char>(key[0] - 'a' + 'A');
+  if (!key.empty() && key[0] >= 'a' && key[0] <= 'z')
+    key[0] = static_cast<char>(key[0] - 'a' + 'A');
   return fmt::format(R"("SHT3X":{{"{}":{}}})", key, value);
 }
 
-/// Shelly Gen2's component and field for a metric: temperature:0.tC, humidity:0.rh, else <m>:0.value.
+/// Shelly Gen2's component and field for a metric: temperature:0.tC, humidity:0.rh, else
+/// <m>:0.value.
 std::pair<std::string, std::string_view> shelly_component(std::string_view metric) {
   if (metric == "temperature") return {"temperature:0", "tC"};
   if (metric == "humidity") return {"humidity:0", "rh"};

@@ -180,9 +180,10 @@ void SensorModel::next(std::size_t index, Micros now, SensorMessage& out) {
   const std::int64_t ms = settings_.timestamps ? unique_ms(s, now) : 0;
   if (settings_.format != DeviceFormat::native) {
     const std::string value = format_value(v);
-    write_device_message(settings_.format,
-                         {s.building, s.room, metric, value, settings_.timestamps ? ms * 1000 : now},
-                         settings_.zone, out.topic, out.payload);
+    write_device_message(
+        settings_.format,
+        {s.building, s.room, metric, value, settings_.timestamps ? ms * 1000 : now}, settings_.zone,
+        out.topic, out.payload);
     return;
   }
   out.topic = s.topic;

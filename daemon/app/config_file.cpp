@@ -31,7 +31,7 @@ namespace {
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
 constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
                                          "averages", "http",     "limits", "retention",
-                                         "alarms",   "silence",  "log",     "sources"};
+                                         "alarms",   "silence",  "log",    "sources"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};

@@ -77,9 +77,8 @@ class SourcesReader {
       if (!config_.find_metric(metric)) {
         std::string list;
         for (const auto& m : config_.metrics) list += (list.empty() ? "" : ", ") + m.name;
-        report(kv.first.Mark(),
-               qk + ": '" + printable(metric) + "' is not a configured metric (metrics: " + list +
-                   ")");
+        report(kv.first.Mark(), qk + ": '" + printable(metric) +
+                                    "' is not a configured metric (metrics: " + list + ")");
         continue;
       }
       if (s.value_path(metric)) {
@@ -103,7 +102,8 @@ class SourcesReader {
     if (timestamp && scalar(timestamp, q + ".timestamp")) {
       auto path = parse_json_path(timestamp.Scalar());
       if (auto* why = std::get_if<std::string>(&path))
-        report(timestamp.Mark(), q + ".timestamp: '" + printable(timestamp.Scalar()) + "': " + *why);
+        report(timestamp.Mark(),
+               q + ".timestamp: '" + printable(timestamp.Scalar()) + "': " + *why);
       else if (std::get<JsonPath>(path).keys.empty())
         report(timestamp.Mark(), q + ".timestamp: the path of the time in the payload, not \"\"");
       else
@@ -189,11 +189,9 @@ class SourcesReader {
       report(topic.Mark(), q + ".topic: yields no building (capture {building}, or {device} "
                                "with devices)");
     else if (!s.topic.captures(Capture::room) && !devices)
-      report(topic.Mark(),
-             q + ".topic: yields no room (capture {room}, or {device} with devices)");
+      report(topic.Mark(), q + ".topic: yields no room (capture {room}, or {device} with devices)");
     if (devices && s.topic.captures(Capture::building) && s.topic.captures(Capture::room))
-      report(item["devices"].Mark(),
-             q + ".devices: the topic captures building and room already");
+      report(item["devices"].Mark(), q + ".devices: the topic captures building and room already");
     if (!s.topic.captures(Capture::metric) && !item["values"])
       report(topic.Mark(), q + ".topic: yields no metric (capture {metric}, or name the "
                                "metrics in values)");
@@ -256,8 +254,7 @@ void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Co
                     placed[j].name + ": '" + printable(placed[j].source.topic.text) +
                         "' overlaps " + placed[i].name + " '" +
                         printable(placed[i].source.topic.text) + "' (line " +
-                        std::to_string(placed[i].mark.line + 1) +
-                        "): some topic would match both");
+                        std::to_string(placed[i].mark.line + 1) + "): some topic would match both");
       ok = false;
       break;
     }

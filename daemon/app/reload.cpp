@@ -66,8 +66,9 @@ std::optional<Config> reload_config(const Config& current) {
     const bool sources_involved = next.sources || current.sources;
     next.sources = current.sources;
     if (sources_involved)
-      log->warn("reload: sources needs a restart: its topics change the subscriptions; keeping "
-                "the old sources whole until roomtempd restarts");
+      log->warn(
+          "reload: sources needs a restart: its topics change the subscriptions; keeping "
+          "the old sources whole until roomtempd restarts");
   }
   for (const auto& key : kRestartOnlyKeys) {
     if (key.restore(next, current))

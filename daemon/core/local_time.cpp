@@ -19,8 +19,8 @@ std::optional<TimeZone> find_time_zone(std::string_view name) {
 
 Micros local_to_utc(Micros local, TimeZone zone) {
   using std::chrono::seconds;
-  const Micros whole = local >= 0 ? local / kMicrosPerSecond
-                                  : -((-local + kMicrosPerSecond - 1) / kMicrosPerSecond);
+  const Micros whole =
+      local >= 0 ? local / kMicrosPerSecond : -((-local + kMicrosPerSecond - 1) / kMicrosPerSecond);
   const Micros fraction = local - whole * kMicrosPerSecond;
   const date::local_seconds wall{seconds(whole)};
   const date::local_info info = zone.zone->get_info(wall);
@@ -31,8 +31,8 @@ Micros local_to_utc(Micros local, TimeZone zone) {
 }
 
 Micros utc_to_local(Micros utc, TimeZone zone) {
-  const Micros whole = utc >= 0 ? utc / kMicrosPerSecond
-                                : -((-utc + kMicrosPerSecond - 1) / kMicrosPerSecond);
+  const Micros whole =
+      utc >= 0 ? utc / kMicrosPerSecond : -((-utc + kMicrosPerSecond - 1) / kMicrosPerSecond);
   const date::sys_seconds at{std::chrono::seconds(whole)};
   return utc + zone.zone->get_info(at).offset.count() * kMicrosPerSecond;
 }

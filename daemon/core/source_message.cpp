@@ -77,8 +77,12 @@ void classify_source_message(std::string_view topic, std::string_view payload, M
 
   auto add = [&](std::string_view text, std::string_view metric, double value,
                  std::optional<Micros> ts, std::optional<std::string> sensor_id) {
-    Reading r{ts.value_or(now),     std::string(a.building), std::string(a.room),
-              std::string(metric), value,                   std::move(sensor_id),
+    Reading r{ts.value_or(now),
+              std::string(a.building),
+              std::string(a.room),
+              std::string(metric),
+              value,
+              std::move(sensor_id),
               now};
     if (auto bad = check_reading(r, config)) return reject(batch ? text : payload, *bad);
     out.push_back({std::move(r), !ts});

@@ -224,7 +224,8 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
       record.refusal = Refusal{RejectReason::bad_payload,
                                number ? "a bare number, but no value of this source has path \"\""
                                       : "payload is neither a number nor a JSON object: it begins "
-                                        "with " + printable(text.substr(0, 16), 40)};
+                                        "with " +
+                                            printable(text.substr(0, 16), 40)};
     return record;
   }
 
@@ -256,18 +257,17 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
       record.values.push_back({metric, f.number});
       continue;
     }
-    record.values.push_back(
-        {metric, Refusal{RejectReason::bad_payload,
-                         "\"" + printable(format_json_path(path), 64) + "\" is " +
-                             kind_name(f.kind) + ", not a number"}});
+    record.values.push_back({metric, Refusal{RejectReason::bad_payload,
+                                             "\"" + printable(format_json_path(path), 64) +
+                                                 "\" is " + kind_name(f.kind) + ", not a number"}});
   }
   if (record.values.empty()) {
     std::string list;
     for (const auto& value : source.values)
       list += (list.empty() ? "" : ", ") + format_json_path(value.second);
     record.refusal =
-        Refusal{RejectReason::bad_payload, "no mapped value in the payload (looked for " +
-                                               printable(list, 200) + ")"};
+        Refusal{RejectReason::bad_payload,
+                "no mapped value in the payload (looked for " + printable(list, 200) + ")"};
   }
   return record;
 }

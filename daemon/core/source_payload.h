@@ -22,7 +22,7 @@ struct SourceValue {
 
 /// One record of a message: the whole payload, or one element of a batch.
 struct SourceRecord {
-  std::string_view text;          ///< the record's own text (for a rejection of it)
+  std::string_view text;           ///< the record's own text (for a rejection of it)
   std::optional<Refusal> refusal;  ///< the whole record refused (bad JSON, no mapped value, …)
   std::vector<SourceValue> values;
   std::optional<Micros> ts;  ///< none: the reading is stamped with its arrival

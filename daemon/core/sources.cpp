@@ -58,8 +58,8 @@ std::variant<TopicTemplate, std::string> parse_topic_template(std::string_view t
   bool seen[4] = {false, false, false, false};
   while (true) {
     const std::size_t slash = text.find('/', start);
-    const std::string_view level =
-        text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    const std::string_view level = text.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     TemplateLevel l;
     if (!t.levels.empty() && t.levels.back().kind == TemplateLevel::Kind::hash)
       return std::string("# must be the last level");

@@ -57,8 +57,9 @@ class SourcesTest : public DaemonTest {
   /// building room metric value sensor_id ts, one string per stored reading, in that order.
   std::vector<std::string> readings() const {
     std::vector<std::string> out;
-    for (const Row& r : query("SELECT building, room, metric, value::text, coalesce(sensor_id, '-'), " +
-                              ts_text("ts") + " FROM readings ORDER BY building, room, metric, ts"))
+    for (const Row& r :
+         query("SELECT building, room, metric, value::text, coalesce(sensor_id, '-'), " +
+               ts_text("ts") + " FROM readings ORDER BY building, room, metric, ts"))
       out.push_back(r[0] + " " + r[1] + " " + r[2] + " " + r[3] + " " + r[4] + " " + r[5]);
     return out;
   }
@@ -83,14 +84,14 @@ TEST_F(SourcesTest, EveryFamilyLandsAsItsReadingsWithItsTimes) {
                   R"("voltage":2985})");
   // Tasmota: Time is local without an offset, in Europe/Zurich: summer, winter, the night
   // 02:30 happens twice (the earlier), and the spring gap (shifted forward by the hour).
-  for (const auto& [time, value] : std::vector<std::pair<std::string, std::string>>{
-           {"2024-07-15T12:00:00", "21.5"},
-           {"2024-01-15T12:00:00", "19.5"},
-           {"2024-10-27T02:30:00", "20.5"},
-           {"2024-03-31T02:30:00", "18.5"}})
-    sensors.publish("tele/kitchen/SENSOR", R"({"Time":")" + time +
-                                               R"(","DS18B20":{"Id":"01144A0CB2AA","Temperature":)" +
-                                               value + R"(},"TempUnit":"C"})");
+  for (const auto& [time, value] :
+       std::vector<std::pair<std::string, std::string>>{{"2024-07-15T12:00:00", "21.5"},
+                                                        {"2024-01-15T12:00:00", "19.5"},
+                                                        {"2024-10-27T02:30:00", "20.5"},
+                                                        {"2024-03-31T02:30:00", "18.5"}})
+    sensors.publish("tele/kitchen/SENSOR",
+                    R"({"Time":")" + time + R"(","DS18B20":{"Id":"01144A0CB2AA","Temperature":)" +
+                        value + R"(},"TempUnit":"C"})");
   // Shelly Gen1: a bare number per value topic.
   sensors.publish("shellies/shellyht-C4D8A1/sensor/temperature", "22.75");
   // Shelly Gen2: NotifyStatus with params.ts and "temperature:0".tC, "humidity:0".rh.
@@ -122,10 +123,12 @@ TEST_F(SourcesTest, EveryFamilyLandsAsItsReadingsWithItsTimes) {
       "B4 store temperature 17.5 - " + utc_text(batch_ts),
   };
   for (const auto& w : want_fixed)
-    EXPECT_NE(std::find(got.begin(), got.end(), w), got.end()) << w << "\n" << ::testing::PrintToString(got);
+    EXPECT_NE(std::find(got.begin(), got.end(), w), got.end()) << w << "\n"
+                                                               << ::testing::PrintToString(got);
   // Stamped on arrival: compare all but the time.
   auto has_prefix = [&](const std::string& prefix) {
-    return std::any_of(got.begin(), got.end(), [&](const std::string& g) { return g.starts_with(prefix); });
+    return std::any_of(got.begin(), got.end(),
+                       [&](const std::string& g) { return g.starts_with(prefix); });
   };
   EXPECT_TRUE(has_prefix("B1 lab humidity 48.61 - ")) << ::testing::PrintToString(got);
   EXPECT_TRUE(has_prefix("B1 lab temperature 21.37 - "));
@@ -140,14 +143,15 @@ TEST_F(SourcesTest, UnmappedDeviceMissingValueAndABadBatchElementAreRejectedAlon
   MqttClient watcher(broker_.port());
   watcher.subscribe("roomtemp/rejected", 1);
   const std::int64_t t = seconds_ago(20);
-  sensors.publish("tele/garage/SENSOR",
-                  R"({"Time":"2024-07-15T12:00:00","DS18B20":{"Temperature":12.5},"TempUnit":"C"})");
+  sensors.publish(
+      "tele/garage/SENSOR",
+      R"({"Time":"2024-07-15T12:00:00","DS18B20":{"Temperature":12.5},"TempUnit":"C"})");
   sensors.publish("zigbee2mqtt/B1/lab", R"({"action":"single","linkquality":87})");
   const std::string bad_element = R"({"ts":")" + rfc3339(t + kSecond) + R"(","temperature":250})";
-  sensors.publish("gateways/B4/store/readings",
-                  "[" + std::string(R"({"ts":")") + rfc3339(t) + R"(","temperature":17.5},)" +
-                      bad_element + R"(,{"ts":")" + rfc3339(t + 2 * kSecond) +
-                      R"(","temperature":17.75}])");
+  sensors.publish("gateways/B4/store/readings", "[" + std::string(R"({"ts":")") + rfc3339(t) +
+                                                    R"(","temperature":17.5},)" + bad_element +
+                                                    R"(,{"ts":")" + rfc3339(t + 2 * kSecond) +
+                                                    R"(","temperature":17.75}])");
 
   expect_count_settles("SELECT count(*) FROM rejected_readings", 3);
   expect_count_settles("SELECT count(*) FROM readings", 2);
@@ -182,9 +186,11 @@ TEST_F(SourcesTest, AReloadChangesDevicesAndValuesLiveAndTopicsNeedARestart) {
     ASSERT_NE(at, std::string::npos) << from;
     config.replace(at, from.size(), to);
   };
-  replace("values: { temperature: DS18B20.Temperature }", "values: { temperature: SHT3X.Temperature }");
+  replace("values: { temperature: DS18B20.Temperature }",
+          "values: { temperature: SHT3X.Temperature }");
   replace("devices: { kitchen: { building: B1, room: kitchen } }",
-          "devices: { kitchen: { building: B1, room: kitchen }, garage: { building: B1, room: garage } }");
+          "devices: { kitchen: { building: B1, room: kitchen }, garage: { building: B1, room: "
+          "garage } }");
   daemon_->write_config(config);
   daemon_->signal(SIGHUP);
   ASSERT_TRUE(wait_until([&] { return daemon_->log().find("reload done") != std::string::npos; },

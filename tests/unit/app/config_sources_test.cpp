@@ -14,10 +14,10 @@ namespace {
 using namespace config_test;
 
 const std::string kHead =
-    "postgres: {dsn: dbname=x}\n"                                  // 1
-    "metrics:\n"                                                   // 2
-    "  temperature: {min: -60, max: 100}\n"                        // 3
-    "  humidity: {min: 0, max: 100}\n";                            // 4
+    "postgres: {dsn: dbname=x}\n"            // 1
+    "metrics:\n"                             // 2
+    "  temperature: {min: -60, max: 100}\n"  // 3
+    "  humidity: {min: 0, max: 100}\n";      // 4
 
 TEST(ConfigSources, AbsentMeansTheNativeSchemeOnTheSubscriptions) {
   const Config c = valid(kHead);
@@ -82,9 +82,9 @@ TEST(ConfigSources, OverlappingSourcesAreAnErrorAtTheLaterOne) {
   EXPECT_MENTIONS(e, "(line 6)");
 
   e = one_error(kHead +
-                "mqtt:\n"                                                      // 5
-                "  subscriptions: [\"buildings/+/rooms/+/+\"]\n"               // 6
-                "sources:\n"                                                   // 7
+                "mqtt:\n"                                                        // 5
+                "  subscriptions: [\"buildings/+/rooms/+/+\"]\n"                 // 6
+                "sources:\n"                                                     // 7
                 "  - topic: \"buildings/{building}/rooms/{room}/{metric}\"\n");  // 8
   EXPECT_AT(e, 8, 12);
   EXPECT_MENTIONS(e, "overlaps mqtt.subscriptions[0]");
@@ -119,17 +119,18 @@ TEST(ConfigSources, EachMistakeIsOneErrorAtItsPlace) {
        "  - topic: \"a/{building}/{room}\"\n    values: { temperature: t }\n"
        "    timezone: UTC\n",
        8, 15, "goes with timestamp"},
-      {"timestamp without values", "  - topic: \"a/{building}/{room}/{metric}\"\n    timestamp: ts\n",
-       7, 16, "goes with values"},
+      {"timestamp without values",
+       "  - topic: \"a/{building}/{room}/{metric}\"\n    timestamp: ts\n", 7, 16,
+       "goes with values"},
       {"devices without {device}",
-       "  - topic: \"a/{building}/{metric}\"\n    devices: { d: { building: B, room: R } }\n", 7, 14,
-       "no {device}"},
+       "  - topic: \"a/{building}/{metric}\"\n    devices: { d: { building: B, room: R } }\n", 7,
+       14, "no {device}"},
       {"device without room",
        "  - topic: \"a/{device}/{metric}\"\n    devices: { d: { building: B } }\n", 7, 19,
        "both building and room"},
       {"bad device room id",
-       "  - topic: \"a/{device}/{metric}\"\n    devices: { d: { building: B, room: \"1 01\" } }\n", 7,
-       40, "'1 01'"},
+       "  - topic: \"a/{device}/{metric}\"\n    devices: { d: { building: B, room: \"1 01\" } }\n",
+       7, 40, "'1 01'"},
       {"values not a map", "  - topic: \"a/{building}/{room}\"\n    values: [t]\n", 7, 13,
        "expected a mapping of metric to JSON path"},
   };
@@ -149,10 +150,11 @@ TEST(ConfigSources, AnEmptyListIsAnError) {
 
 // Every family's example in config/sources/ (README "Connecting real sensors") is a valid config.
 TEST(ConfigSources, EveryExampleConfigIsValid) {
-  const std::filesystem::path dir = std::filesystem::path(ROOMTEMP_SOURCE_DIR) / "config" / "sources";
+  const std::filesystem::path dir =
+      std::filesystem::path(ROOMTEMP_SOURCE_DIR) / "config" / "sources";
   std::size_t seen = 0;
-  for (const char* name : {"zigbee2mqtt.yaml", "tasmota.yaml", "shelly.yaml", "esphome.yaml",
-                           "gateway-batch.yaml"}) {
+  for (const char* name :
+       {"zigbee2mqtt.yaml", "tasmota.yaml", "shelly.yaml", "esphome.yaml", "gateway-batch.yaml"}) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(std::filesystem::exists(dir / name));
     const ConfigResult r = load_config((dir / name).string());

@@ -11,7 +11,9 @@
 namespace roomtemp {
 namespace {
 
-TopicTemplate tpl(std::string_view text) { return std::get<TopicTemplate>(parse_topic_template(text)); }
+TopicTemplate tpl(std::string_view text) {
+  return std::get<TopicTemplate>(parse_topic_template(text));
+}
 JsonPath path(std::string_view text) { return std::get<JsonPath>(parse_json_path(text)); }
 Micros utc(std::string_view text) { return parse_rfc3339(text).value(); }
 
@@ -104,7 +106,8 @@ TEST_F(SourceMessage, TasmotaLocalTimeInItsZoneAndDevicesForThePlace) {
   EXPECT_EQ(r.ts, utc("2024-10-27T00:30:00Z"));  // 02:30 twice that night: the earlier
   EXPECT_FALSE(out[0].stamped_on_arrival);
 
-  out = classify("tele/garage/SENSOR", R"({"Time":"2024-07-01T12:00:00","DS18B20":{"Temperature":5}})");
+  out = classify("tele/garage/SENSOR",
+                 R"({"Time":"2024-07-01T12:00:00","DS18B20":{"Temperature":5}})");
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(rejection(out[0]).reason, RejectReason::unknown_device);
   EXPECT_NE(rejection(out[0]).detail.find("garage"), std::string::npos);
@@ -176,11 +179,11 @@ TEST_F(SourceMessage, ABatchStoresEveryGoodElementAndRejectsEachBadOneAlone) {
   s.values = {{"temperature", path("t")}, {"humidity", path("h")}};
   s.timestamp = path("ts");
   const std::string bad_range = R"({"ts":"2024-12-01T11:59:02Z","t":250})";
-  auto out = classify("gateways/B1/101",
-                      R"([{"ts":"2024-12-01T11:59:00Z","t":21.0,"h":40},)"
-                      R"( {"ts":"2024-12-01T11:59:01Z","t":21.1},)" +
-                          bad_range + R"(,{"ts":"2024-12-01T11:59:03Z","x":1},)"
-                                      R"({"ts":"2024-12-01T11:59:04Z","t":21.4}])");
+  auto out = classify("gateways/B1/101", R"([{"ts":"2024-12-01T11:59:00Z","t":21.0,"h":40},)"
+                                         R"( {"ts":"2024-12-01T11:59:01Z","t":21.1},)" +
+                                             bad_range +
+                                             R"(,{"ts":"2024-12-01T11:59:03Z","x":1},)"
+                                             R"({"ts":"2024-12-01T11:59:04Z","t":21.4}])");
   ASSERT_EQ(out.size(), 6u);
   EXPECT_EQ(reading(out[0]).metric, "temperature");
   EXPECT_EQ(reading(out[1]).metric, "humidity");
@@ -200,7 +203,8 @@ TEST_F(SourceMessage, ABatchStoresEveryGoodElementAndRejectsEachBadOneAlone) {
 
 TEST_F(SourceMessage, NativeSourcesReadTheNativePayloadAndBatchesOfIt) {
   add("buildings/{building}/rooms/{room}/{metric}");
-  auto out = classify("buildings/B1/rooms/101/temperature", R"({"temperature":22.5,"sensor_id":"s1"})");
+  auto out =
+      classify("buildings/B1/rooms/101/temperature", R"({"temperature":22.5,"sensor_id":"s1"})");
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(reading(out[0]).sensor_id, "s1");
   out = classify("buildings/B1/rooms/101/temperature",

@@ -98,8 +98,8 @@ TEST(TopicTemplate, OverlapIsWhetherSomeTopicMatchesBoth) {
   EXPECT_TRUE(overlap("#", "tele/{device}/SENSOR"));
   EXPECT_FALSE(overlap("zigbee2mqtt/{building}/{room}", "zigbee2mqtt/{building}/{room}/set"));
   EXPECT_FALSE(overlap("tele/{device}/SENSOR", "tele/{device}/STATE"));
-  EXPECT_FALSE(overlap("shellies/{device}/sensor/temperature",
-                       "shellies/{device}/sensor/humidity"));
+  EXPECT_FALSE(
+      overlap("shellies/{device}/sensor/temperature", "shellies/{device}/sensor/humidity"));
   EXPECT_FALSE(overlap("a/b/#", "a/c"));
   EXPECT_FALSE(overlap("a/+", "a"));
 }
@@ -109,7 +109,7 @@ TEST(JsonPath, DotsSplitKeysAndEverythingElseIsPartOfAKey) {
     auto parsed = parse_json_path(text);
     EXPECT_TRUE(std::holds_alternative<JsonPath>(parsed)) << text;
     return std::get_if<JsonPath>(&parsed) ? std::get<JsonPath>(parsed).keys
-                                           : std::vector<std::string>{};
+                                          : std::vector<std::string>{};
   };
   EXPECT_TRUE(path("").empty());
   EXPECT_EQ(path("temperature"), (std::vector<std::string>{"temperature"}));
@@ -132,8 +132,8 @@ TEST(SourceSet, FindsTheMatchingSourceAndListsEachFilterOnce) {
   EXPECT_EQ(set.find("tele/k/SENSOR", c), &set.sources[1]);
   EXPECT_EQ(set.find("zigbee2mqtt/B1/kitchen", c), &set.sources[0]);
   EXPECT_EQ(set.find("other/topic", c), nullptr);
-  EXPECT_EQ(set.filters(), (std::vector<std::string>{"zigbee2mqtt/+/+", "tele/+/SENSOR",
-                                                     "tele/+/STATE"}));
+  EXPECT_EQ(set.filters(),
+            (std::vector<std::string>{"zigbee2mqtt/+/+", "tele/+/SENSOR", "tele/+/STATE"}));
   SourceSet same = set;
   same.sources[0].values.emplace_back("temperature", JsonPath{{"temperature"}});
   EXPECT_TRUE(set.same_topics(same));
@@ -157,8 +157,7 @@ TEST(LocalTime, ReadsWinterAndSummerTimeWithTheirOffsets) {
   const TimeZone zurich = find_time_zone("Europe/Zurich").value();
   EXPECT_EQ(parse_source_time("2024-01-15T12:00:00", zurich), utc("2024-01-15T11:00:00Z"));
   EXPECT_EQ(parse_source_time("2024-07-15T12:00:00", zurich), utc("2024-07-15T10:00:00Z"));
-  EXPECT_EQ(parse_source_time("2024-07-15T12:00:00.250", zurich),
-            utc("2024-07-15T10:00:00.250Z"));
+  EXPECT_EQ(parse_source_time("2024-07-15T12:00:00.250", zurich), utc("2024-07-15T10:00:00.250Z"));
   // A text with an offset means what it says, whatever the zone.
   EXPECT_EQ(parse_source_time("2024-07-15T12:00:00+05:00", zurich), utc("2024-07-15T07:00:00Z"));
   const TimeZone new_york = find_time_zone("America/New_York").value();

@@ -52,19 +52,29 @@ TEST_P(DeviceFormats, TheFamilysSourceReadsWhatTheSimulatorSends) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryFamily, DeviceFormats,
-    ::testing::Values(
-        Family{DeviceFormat::zigbee2mqtt, "zigbee2mqtt/{building}/{room}",
-               {{"temperature", path("temperature")}}, std::nullopt, false},
-        Family{DeviceFormat::tasmota, "tele/{device}/SENSOR",
-               {{"temperature", path("DS18B20.Temperature")}}, path("Time")},
-        Family{DeviceFormat::shelly, "shellies/{device}/sensor/temperature",
-               {{"temperature", path("")}}, std::nullopt},
-        Family{DeviceFormat::shelly_gen2, "{device}/events/rpc",
-               {{"temperature", path("params.temperature:0.tC")}}, path("params.ts")},
-        Family{DeviceFormat::esphome, "{device}/sensor/room_temperature/state",
-               {{"temperature", path("")}}, std::nullopt}));
+INSTANTIATE_TEST_SUITE_P(EveryFamily, DeviceFormats,
+                         ::testing::Values(Family{DeviceFormat::zigbee2mqtt,
+                                                  "zigbee2mqtt/{building}/{room}",
+                                                  {{"temperature", path("temperature")}},
+                                                  std::nullopt,
+                                                  false},
+                                           Family{DeviceFormat::tasmota,
+                                                  "tele/{device}/SENSOR",
+                                                  {{"temperature", path("DS18B20.Temperature")}},
+                                                  path("Time")},
+                                           Family{DeviceFormat::shelly,
+                                                  "shellies/{device}/sensor/temperature",
+                                                  {{"temperature", path("")}},
+                                                  std::nullopt},
+                                           Family{
+                                               DeviceFormat::shelly_gen2,
+                                               "{device}/events/rpc",
+                                               {{"temperature", path("params.temperature:0.tC")}},
+                                               path("params.ts")},
+                                           Family{DeviceFormat::esphome,
+                                                  "{device}/sensor/room_temperature/state",
+                                                  {{"temperature", path("")}},
+                                                  std::nullopt}));
 
 TEST(DeviceFormatsBatch, ABatchCarriesItsSizeOfReadingsEachWithItsOwnTime) {
   ModelSettings settings;
