@@ -34,17 +34,47 @@ Duration parse_positive_duration(const std::string& text, const char* option) {
 
 // What CLI11 checks for us is reported by it; the rest goes through here to get the same
 // "--option: message" shape.
-void validate(SimOptions& o, const std::vector<std::string>& metric_items,
-              const std::string& duration_text, const std::string& progress_text,
-              std::int64_t count, const std::string& format_text, const std::string& zone_text) {
-  if (auto format = parse_device_format(format_text))
+/// The device family options' text, checked after parsing.
+struct DeviceText {
+  std::string format = "native";
+  std::string zone = "UTC";
+};
+
+/// --format, --timezone and --batch-size (README "Connecting real sensors").
+void add_device_options(CLI::App& app, SimOptions& o, DeviceText& text) {
+  app.add_option("--format", text.format,
+                 "payload shape (README \"Connecting real sensors\"): native (buildings/…), or a "
+                 "device family's topics and payloads: " +
+                     std::string(device_format_names()) +
+                     "; devices are named <building>-<room>; --bad-fraction stays native")
+      ->capture_default_str()
+      ->group("Payload");
+  app.add_option("--timezone", text.zone,
+                 "tasmota: the IANA zone its local Time (no offset) is printed in")
+      ->capture_default_str()
+      ->group("Payload");
+  app.add_option("--batch-size", o.batch_size,
+                 "batch: readings per message, each with its own time (a message counts once "
+                 "for --rate and --count)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64))
+      ->group("Payload");
+}
+
+void validate_device(SimOptions& o, const DeviceText& text) {
+  if (auto format = parse_device_format(text.format))
     o.format = *format;
   else
     throw CLI::ValidationError("--format", "expected " + std::string(device_format_names()));
-  if (auto zone = find_time_zone(zone_text))
+  if (auto zone = find_time_zone(text.zone))
     o.zone = *zone;
   else
-    throw CLI::ValidationError("--timezone", "'" + zone_text + "' is no IANA time zone");
+    throw CLI::ValidationError("--timezone", "'" + text.zone + "' is no IANA time zone");
+}
+
+void validate(SimOptions& o, const std::vector<std::string>& metric_items,
+              const std::string& duration_text, const std::string& progress_text,
+              std::int64_t count) {
   if (o.host.empty()) throw CLI::ValidationError("--host", "must not be empty");
   if (!o.client_id.empty() && o.client_id.size() > 65535)
     throw CLI::ValidationError("--client-id", "too long");
@@ -181,24 +211,8 @@ std::variant<SimOptions, EarlyExit> parse_sim_options(int argc, char** argv) {
   app.add_flag("--sensor-ids", o.sensor_ids, "include sensor_id s-{building}-{room} (JSON only)")
       ->group("Payload");
   app.add_option("--seed", o.seed, "random seed (default: random, logged)")->group("Payload");
-  std::string format_text = "native", zone_text = "UTC";
-  app.add_option("--format", format_text,
-                 "payload shape (README \"Connecting real sensors\"): native (buildings/…), or a "
-                 "device family's topics and payloads: " +
-                     std::string(device_format_names()) +
-                     "; devices are named <building>-<room>; --bad-fraction stays native")
-      ->capture_default_str()
-      ->group("Payload");
-  app.add_option("--timezone", zone_text,
-                 "tasmota: the IANA zone its local Time (no offset) is printed in")
-      ->capture_default_str()
-      ->group("Payload");
-  app.add_option("--batch-size", o.batch_size,
-                 "batch: readings per message, each with its own time (a message counts once "
-                 "for --rate and --count)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64))
-      ->group("Payload");
+  DeviceText device_text;
+  add_device_options(app, o, device_text);
 
   app.add_option("--count", count, "stop after this many readings in total")
       ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()))
@@ -215,7 +229,8 @@ std::variant<SimOptions, EarlyExit> parse_sim_options(int argc, char** argv) {
     app.parse(argc, argv);
     o.json = !bare;
     o.timestamps = !no_timestamps;
-    validate(o, metric_items, duration_text, progress_text, count, format_text, zone_text);
+    validate(o, metric_items, duration_text, progress_text, count);
+    validate_device(o, device_text);
   } catch (const CLI::CallForHelp& e) {
     return EarlyExit{app.exit(e)};
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,7 @@
 #include "config_sources.h"
 
+#include <fmt/format.h>
+
 #include <set>
 
 #include "topic.h"
@@ -22,13 +24,14 @@ class SourcesReader {
     std::set<std::string> seen;
     for (const auto& kv : item) {
       const std::string key = kv.first.Scalar();
-      if (!seen.insert(key).second) report(kv.first.Mark(), q + "." + key + " is given twice");
+      if (!seen.insert(key).second)
+        report(kv.first.Mark(), fmt::format("{}.{} is given twice", q, key));
       bool known = false;
       for (std::string_view k : kSourceKeys) known |= key == k;
       if (!known)
-        report(kv.first.Mark(), "unknown key '" + q + "." + key +
-                                    "' (expected one of: topic, timestamp, timezone, values, "
-                                    "devices)");
+        report(kv.first.Mark(), fmt::format("unknown key '{}.{}' (expected one of: topic, "
+                                            "timestamp, timezone, values, devices)",
+                                            q, key));
     }
     const YAML::Node topic = item["topic"];
     if (!topic) {
@@ -73,12 +76,12 @@ class SourcesReader {
     }
     for (const auto& kv : values) {
       const std::string metric = kv.first.Scalar();
-      const std::string qk = q + ".values." + metric;
+      const std::string qk = fmt::format("{}.values.{}", q, metric);
       if (!config_.find_metric(metric)) {
         std::string list;
         for (const auto& m : config_.metrics) list += (list.empty() ? "" : ", ") + m.name;
-        report(kv.first.Mark(), qk + ": '" + printable(metric) +
-                                    "' is not a configured metric (metrics: " + list + ")");
+        report(kv.first.Mark(), fmt::format("{}: '{}' is not a configured metric (metrics: {})", qk,
+                                            printable(metric), list));
         continue;
       }
       if (s.value_path(metric)) {
@@ -137,7 +140,7 @@ class SourcesReader {
       report(devices.Mark(), q + ".devices: the topic has no {device} to look up");
     for (const auto& kv : devices) {
       const std::string device = kv.first.Scalar();
-      const std::string qd = q + ".devices." + device;
+      const std::string qd = fmt::format("{}.devices.{}", q, device);
       if (!valid_id(device)) {
         report(kv.first.Mark(), qd + ": a device is 1-64 characters of A-Z a-z 0-9 _ - .");
         continue;
@@ -157,18 +160,20 @@ class SourcesReader {
         const std::string key = field.first.Scalar();
         if (key != "building" && key != "room") {
           report(field.first.Mark(),
-                 "unknown key '" + qd + "." + key + "' (expected one of: building, room)");
+                 fmt::format("unknown key '{}.{}' (expected one of: building, room)", qd, key));
           ok = false;
           continue;
         }
-        if (!scalar(field.second, qd + "." + key)) {
+        const std::string qf = fmt::format("{}.{}", qd, key);
+        if (!scalar(field.second, qf)) {
           ok = false;
           continue;
         }
         const std::string id = field.second.Scalar();
         if (!valid_id(id)) {
-          report(field.second.Mark(), qd + "." + key + ": '" + printable(id) +
-                                          "' is not 1-64 characters of A-Z a-z 0-9 _ - .");
+          report(field.second.Mark(),
+                 fmt::format("{}: '{}' is not 1-64 characters of A-Z a-z 0-9 _ - .", qf,
+                             printable(id)));
           ok = false;
         }
         (key == "building" ? p.building : p.room) = id;

@@ -24,18 +24,19 @@ void Ingest::on_message(std::string_view topic, std::string_view payload, bool r
     classify_source_message(topic, payload, now, *config, *config->sources, outcomes);
     metrics_.readings_received.fetch_add(outcomes.size(), std::memory_order_relaxed);
     for (auto& outcome : outcomes)
-      admit(topic, payload, retained, now, *config, std::move(outcome.item),
+      admit({topic, payload, retained, now}, *config, std::move(outcome.item),
             outcome.stamped_on_arrival);
     return;
   }
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   bool stamped_on_arrival = false;
   Inbound item = classify_message(topic, payload, now, *config, &stamped_on_arrival);
-  admit(topic, payload, retained, now, *config, std::move(item), stamped_on_arrival);
+  admit({topic, payload, retained, now}, *config, std::move(item), stamped_on_arrival);
 }
 
-void Ingest::admit(std::string_view topic, std::string_view payload, bool retained, Micros now,
-                   const Config& config, Inbound&& item, bool stamped_on_arrival) {
+void Ingest::admit(const Arrival& arrival, const Config& config, Inbound&& item,
+                   bool stamped_on_arrival) {
+  const auto [topic, payload, retained, now] = arrival;
   if (auto* r = std::get_if<Reading>(&item)) {
     if (retained && stamped_on_arrival) {
       // The broker hands its retained copy to every new subscription: at each restart of
