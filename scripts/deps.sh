@@ -5,7 +5,7 @@ ROOMTEMP_PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients openssl
   libpqxx-dev postgresql-15 postgresql-client-15
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libsystemd-dev zlib1g-dev
-  libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev
+  libspdlog-dev libcli11-dev libgtest-dev libbenchmark-dev libhowardhinnant-date-dev tzdata
   systemd curl procps dpkg-dev
   libjs-chart.js chromium
 )

@@ -80,8 +80,12 @@ std::string_view bad_kind_name(BadKind kind) {
 }
 
 ModelSettings model_settings(const SimOptions& o) {
-  return ModelSettings{o.buildings,    o.rooms, o.metrics,    o.uniform,
-                       o.bad_fraction, o.json,  o.timestamps, o.sensor_ids};
+  ModelSettings m{o.buildings,    o.rooms, o.metrics,    o.uniform,
+                  o.bad_fraction, o.json,  o.timestamps, o.sensor_ids};
+  m.format = o.format;
+  m.zone = o.zone;
+  m.batch_size = o.batch_size;
+  return m;
 }
 
 std::string format_timestamp_ms(Micros t) { return format_ms(floor_div(t, 1000)); }
@@ -161,10 +165,29 @@ void SensorModel::next(std::size_t index, Micros now, SensorMessage& out) {
   }
   Series& s = series_[index % series_.size()];
   const double v = step(s);
-  const std::int64_t ms = settings_.timestamps ? unique_ms(s, now) : 0;
-  out.topic = s.topic;
   out.bad = false;
-  write_reading(s, settings_.metrics[s.metric].name, format_value(v), ms, out.payload);
+  const std::string& metric = settings_.metrics[s.metric].name;
+  if (settings_.format == DeviceFormat::batch) {
+    // A gateway's batch: consecutive readings of the series, each with its own time.
+    begin_batch(s.building, s.room, out.topic, out.payload);
+    for (int i = 0; i < settings_.batch_size; ++i) {
+      const std::string value = format_value(i == 0 ? v : step(s));
+      add_to_batch({s.building, s.room, metric, value, unique_ms(s, now) * 1000}, out.payload);
+    }
+    end_batch(out.payload);
+    return;
+  }
+  const std::int64_t ms = settings_.timestamps ? unique_ms(s, now) : 0;
+  if (settings_.format != DeviceFormat::native) {
+    const std::string value = format_value(v);
+    write_device_message(
+        settings_.format,
+        {s.building, s.room, metric, value, settings_.timestamps ? ms * 1000 : now}, settings_.zone,
+        out.topic, out.payload);
+    return;
+  }
+  out.topic = s.topic;
+  write_reading(s, metric, format_value(v), ms, out.payload);
 }
 
 void SensorModel::make_bad(BadKind kind, std::size_t index, Micros now, SensorMessage& out) {

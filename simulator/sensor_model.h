@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "device_formats.h"
 #include "sim_options.h"
 #include "timeutil.h"
 
@@ -46,6 +47,9 @@ struct ModelSettings {
   bool json = true;
   bool timestamps = true;
   bool sensor_ids = false;
+  DeviceFormat format = DeviceFormat::native;  ///< the device family whose payloads to send
+  TimeZone zone{};                             ///< tasmota: the zone of its local Time
+  int batch_size = 10;                         ///< batch: readings per message
 };
 
 ModelSettings model_settings(const SimOptions& options);

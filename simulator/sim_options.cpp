@@ -34,6 +34,44 @@ Duration parse_positive_duration(const std::string& text, const char* option) {
 
 // What CLI11 checks for us is reported by it; the rest goes through here to get the same
 // "--option: message" shape.
+/// The device family options' text, checked after parsing.
+struct DeviceText {
+  std::string format = "native";
+  std::string zone = "UTC";
+};
+
+/// --format, --timezone and --batch-size (README "Connecting real sensors").
+void add_device_options(CLI::App& app, SimOptions& o, DeviceText& text) {
+  app.add_option("--format", text.format,
+                 "payload shape (README \"Connecting real sensors\"): native (buildings/…), or a "
+                 "device family's topics and payloads: " +
+                     std::string(device_format_names()) +
+                     "; devices are named <building>-<room>; --bad-fraction stays native")
+      ->capture_default_str()
+      ->group("Payload");
+  app.add_option("--timezone", text.zone,
+                 "tasmota: the IANA zone its local Time (no offset) is printed in")
+      ->capture_default_str()
+      ->group("Payload");
+  app.add_option("--batch-size", o.batch_size,
+                 "batch: readings per message, each with its own time (a message counts once "
+                 "for --rate and --count)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64))
+      ->group("Payload");
+}
+
+void validate_device(SimOptions& o, const DeviceText& text) {
+  if (auto format = parse_device_format(text.format))
+    o.format = *format;
+  else
+    throw CLI::ValidationError("--format", "expected " + std::string(device_format_names()));
+  if (auto zone = find_time_zone(text.zone))
+    o.zone = *zone;
+  else
+    throw CLI::ValidationError("--timezone", "'" + text.zone + "' is no IANA time zone");
+}
+
 void validate(SimOptions& o, const std::vector<std::string>& metric_items,
               const std::string& duration_text, const std::string& progress_text,
               std::int64_t count) {
@@ -173,6 +211,8 @@ std::variant<SimOptions, EarlyExit> parse_sim_options(int argc, char** argv) {
   app.add_flag("--sensor-ids", o.sensor_ids, "include sensor_id s-{building}-{room} (JSON only)")
       ->group("Payload");
   app.add_option("--seed", o.seed, "random seed (default: random, logged)")->group("Payload");
+  DeviceText device_text;
+  add_device_options(app, o, device_text);
 
   app.add_option("--count", count, "stop after this many readings in total")
       ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()))
@@ -190,6 +230,7 @@ std::variant<SimOptions, EarlyExit> parse_sim_options(int argc, char** argv) {
     o.json = !bare;
     o.timestamps = !no_timestamps;
     validate(o, metric_items, duration_text, progress_text, count);
+    validate_device(o, device_text);
   } catch (const CLI::CallForHelp& e) {
     return EarlyExit{app.exit(e)};
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "device_formats.h"
 #include "duration.h"
 
 namespace roomtemp::sim {
@@ -46,6 +47,9 @@ struct SimOptions {
   bool timestamps = true;
   bool sensor_ids = false;
   std::optional<std::uint64_t> seed;
+  DeviceFormat format = DeviceFormat::native;  ///< --format: the device family to play
+  TimeZone zone{};                             ///< --timezone (tasmota's local Time)
+  int batch_size = 10;                         ///< --batch-size (batch: readings per message)
 
   // When to stop (both unset: until SIGINT/SIGTERM)
   std::optional<std::uint64_t> count;

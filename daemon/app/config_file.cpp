@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "alarm_rules.h"
+#include "config_sources.h"
 #include "mqtt_client.h"
 #include "topic.h"
 
@@ -30,7 +31,7 @@ namespace {
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
 constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
                                          "averages", "http",     "limits", "retention",
-                                         "alarms",   "silence",  "log"};
+                                         "alarms",   "silence",  "log",    "sources"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -288,6 +289,15 @@ class Reader {
     if (auto n = root["alarms"]) read_alarms(n, c);
     if (auto n = root["silence"]) read_silence(n, c.silence);
     if (auto n = root["log"]) read_log(n, c.log);
+    // After mqtt and metrics: a source's values name metrics, and its topics subscriptions.
+    if (const YAML::Node mqtt = root["mqtt"]; mqtt && mqtt.IsMap())
+      read_sources(root["sources"], mqtt["subscriptions"], c, sink());
+    else
+      read_sources(root["sources"], YAML::Node(), c, sink());
+  }
+
+  ConfigErrorSink sink() {
+    return [this](const YAML::Mark& mark, std::string message) { error(mark, std::move(message)); };
   }
 
   void read_mqtt(const YAML::Node& n, MqttConfig& m) {

@@ -58,6 +58,18 @@ std::optional<Config> reload_config(const Config& current) {
     return std::nullopt;
   }
   Config next = std::move(*loaded.config);
+  // Sources (README "Connecting real sensors"): their topics are subscriptions, which the broker
+  // session holds until a restart; values, timestamp, timezone and devices change live, and so
+  // does a topic whose filter stays the same. When the filters change, the old sources stay
+  // whole, so that every message of the old subscriptions still finds its source.
+  if (next.mqtt.subscriptions != current.mqtt.subscriptions) {
+    const bool sources_involved = next.sources || current.sources;
+    next.sources = current.sources;
+    if (sources_involved)
+      log->warn(
+          "reload: sources needs a restart: its topics change the subscriptions; keeping "
+          "the old sources whole until roomtempd restarts");
+  }
   for (const auto& key : kRestartOnlyKeys) {
     if (key.restore(next, current))
       log->warn("reload: {} changed; restart roomtempd to apply it (keeping the old value)",

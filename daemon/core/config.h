@@ -1,11 +1,13 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "duration.h"
+#include "sources.h"
 
 namespace roomtemp {
 
@@ -135,6 +137,10 @@ struct Config {
   std::vector<AlarmRule> alarms;
   SilenceConfig silence;
   LogConfig log;
+  /// The `sources:` list, validated, with each `mqtt.subscriptions` filter given explicitly as a
+  /// native-scheme source; null when the file has no `sources:` (the native scheme alone, on
+  /// `mqtt.subscriptions`). Shared: a reload that keeps the topics hands the new one over whole.
+  std::shared_ptr<const SourceSet> sources;
 
   const MetricConfig* find_metric(std::string_view name) const;
 };

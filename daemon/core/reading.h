@@ -24,7 +24,7 @@ struct Reading {
 /// Why input was refused. The names are stable: they label metrics and fill
 /// `rejected_readings.reason`.
 enum class RejectReason {
-  bad_topic,         ///< not buildings/{b}/rooms/{r}/{metric}
+  bad_topic,         ///< not buildings/{b}/rooms/{r}/{metric} (nor any configured source's)
   bad_id,            ///< building, room or sensor_id outside 1-64 of A-Z a-z 0-9 _ - .
   unknown_metric,    ///< metric not configured
   too_large,         ///< payload over 4 KiB
@@ -35,8 +35,9 @@ enum class RejectReason {
   future_timestamp,  ///< further ahead than averages.max_future_skew
   rate_limited,      ///< its building/room/metric sends faster than limits.series_rate
   too_many_series,   ///< a new building/room/metric past limits.max_series
+  unknown_device,    ///< a source's {device} that its `devices` does not map
 };
-inline constexpr int kRejectReasonCount = 11;
+inline constexpr int kRejectReasonCount = 12;
 
 std::string_view reason_name(RejectReason r);
 

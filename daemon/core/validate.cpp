@@ -45,6 +45,8 @@ std::string_view reason_name(RejectReason r) {
       return "rate_limited";
     case RejectReason::too_many_series:
       return "too_many_series";
+    case RejectReason::unknown_device:
+      return "unknown_device";
   }
   return "unknown";
 }

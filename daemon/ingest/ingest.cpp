@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "source_message.h"
 #include "topic.h"
 #include "validate.h"
 
@@ -14,11 +15,28 @@ Ingest::Ingest(const LiveConfig& config, BoundedQueue<Inbound>& queue, Metrics& 
 void Ingest::on_message(std::string_view topic, std::string_view payload, bool retained) {
   // Our own output never counts as input, even under a subscription broad enough to match it.
   if (is_own_output_topic(topic)) return;
-  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   auto config = config_.get();
   const Micros now = now_micros();
+  if (config->sources) {
+    // Configured sources (README "Connecting real sensors"): one message may hold several
+    // readings, and a batch several records. Scratch reused per thread: no allocation per message.
+    thread_local std::vector<SourceOutcome> outcomes;
+    classify_source_message(topic, payload, now, *config, *config->sources, outcomes);
+    metrics_.readings_received.fetch_add(outcomes.size(), std::memory_order_relaxed);
+    for (auto& outcome : outcomes)
+      admit({topic, payload, retained, now}, *config, std::move(outcome.item),
+            outcome.stamped_on_arrival);
+    return;
+  }
+  metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);
   bool stamped_on_arrival = false;
   Inbound item = classify_message(topic, payload, now, *config, &stamped_on_arrival);
+  admit({topic, payload, retained, now}, *config, std::move(item), stamped_on_arrival);
+}
+
+void Ingest::admit(const Arrival& arrival, const Config& config, Inbound&& item,
+                   bool stamped_on_arrival) {
+  const auto [topic, payload, retained, now] = arrival;
   if (auto* r = std::get_if<Reading>(&item)) {
     if (retained && stamped_on_arrival) {
       // The broker hands its retained copy to every new subscription: at each restart of
@@ -34,7 +52,7 @@ void Ingest::on_message(std::string_view topic, std::string_view payload, bool r
             suppressed ? fmt::format(" [{} more since]", suppressed) : std::string());
       return;
     }
-    if (auto refusal = limiter_.admit(*r, config->limits, now)) {
+    if (auto refusal = limiter_.admit(*r, config.limits, now)) {
       reject(make_rejection(now, topic, payload, refusal->reason, refusal->detail));
       return;
     }

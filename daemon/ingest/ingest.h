@@ -49,6 +49,16 @@ class Ingest {
   void begin_shutdown();
 
  private:
+  /// An MQTT message as it arrived.
+  struct Arrival {
+    std::string_view topic;
+    std::string_view payload;
+    bool retained = false;
+    Micros now = 0;
+  };
+  /// One outcome of a message: a retained copy without a time is skipped, a reading passes the
+  /// series limits and is accepted, a rejection is rejected.
+  void admit(const Arrival& arrival, const Config& config, Inbound&& item, bool stamped_on_arrival);
   void accept(Reading&& r);
   void reject(Rejection&& j);
   void enqueue(Inbound&& item);

@@ -24,7 +24,7 @@ done
 # Runtime dependencies are Debian's runtime packages, not -dev ones.
 depends=$(sed -n 's/^ Depends: //p' "$work/info")
 echo "Depends: $depends"
-for lib in libmosquitto1 libpqxx libyaml-cpp libsystemd0; do
+for lib in libmosquitto1 libpqxx libyaml-cpp libsystemd0 libdate-tz3 tzdata; do
   echo "$depends" | grep -q "$lib" || { echo "Depends lacks $lib"; exit 1; }
 done
 if echo "$depends" | grep -q -- "-dev"; then echo "Depends names a -dev package"; exit 1; fi

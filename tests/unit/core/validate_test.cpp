@@ -69,10 +69,11 @@ TEST(ReasonName, StableNamesForEveryReason) {
   EXPECT_EQ(reason_name(RejectReason::future_timestamp), "future_timestamp");
   EXPECT_EQ(reason_name(RejectReason::rate_limited), "rate_limited");
   EXPECT_EQ(reason_name(RejectReason::too_many_series), "too_many_series");
+  EXPECT_EQ(reason_name(RejectReason::unknown_device), "unknown_device");
   std::set<std::string_view> names;
   for (int i = 0; i < kRejectReasonCount; ++i)
     names.insert(reason_name(static_cast<RejectReason>(i)));
-  EXPECT_EQ(names.size(), 11u);
+  EXPECT_EQ(names.size(), 12u);
   EXPECT_EQ(names.count("unknown"), 0u);
 }
 
