@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "alarm_rules.h"
+#include "ha_discovery.h"
 #include "mqtt_client.h"
 #include "topic.h"
 
@@ -28,9 +29,9 @@ namespace {
 
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
-constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
-                                         "averages", "http",     "limits", "retention",
-                                         "alarms",   "silence",  "log"};
+constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",         "metrics",
+                                         "averages", "http",     "limits",        "retention",
+                                         "alarms",   "silence",  "homeassistant", "log"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -49,6 +50,7 @@ constexpr std::string_view kSilenceKeys[] = {"after"};
 /// is one key, `alarms`, and the README describes a rule's keys beside it).
 constexpr std::string_view kAlarmRuleKeys[] = {"name",  "metric", "above", "below",
                                                "clear", "window", "for",   "rooms"};
+constexpr std::string_view kHomeAssistantKeys[] = {"discovery", "prefix"};
 constexpr std::string_view kLogKeys[] = {"level"};
 
 /// A mapping of the file and the keys it may hold.
@@ -71,6 +73,7 @@ constexpr Section kSections[] = {
     {"limits", kLimitsKeys},
     {"retention", kRetentionKeys},
     {"silence", kSilenceKeys},
+    {"homeassistant", kHomeAssistantKeys},
     {"log", kLogKeys},
 };
 
@@ -273,6 +276,7 @@ class Reader {
     // After metrics and averages: a rule names one of each.
     if (auto n = root["alarms"]) read_alarms(n, c);
     if (auto n = root["silence"]) read_silence(n, c.silence);
+    if (auto n = root["homeassistant"]) read_homeassistant(n, c.homeassistant);
     if (auto n = root["log"]) read_log(n, c.log);
   }
 
@@ -614,6 +618,18 @@ class Reader {
       return;
     }
     duration_value(a, "silence.after", s.after, std::chrono::seconds(1));
+  }
+
+  void read_homeassistant(const YAML::Node& n, HomeAssistantConfig& h) {
+    const std::string w = "homeassistant";
+    if (!check_map(n, w, kHomeAssistantKeys)) return;
+    boolean(n, w, "discovery", h.discovery);
+    string(n, w, "prefix", h.prefix);
+    if (n["prefix"] && !valid_discovery_prefix(h.prefix))
+      error(n["prefix"].Mark(),
+            "homeassistant.prefix: expected topic levels of A-Z a-z 0-9 _ - separated by '/' "
+            "(at most 100 characters, no wildcard, no empty level), got '" +
+                h.prefix + "'");
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

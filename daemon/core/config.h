@@ -115,6 +115,14 @@ struct SilenceConfig {
   bool operator==(const SilenceConfig&) const = default;
 };
 
+/// Home Assistant's MQTT discovery (README "Home Assistant"): retained configs under `prefix`
+/// announce the averages, alarm states and statuses roomtempd publishes.
+struct HomeAssistantConfig {
+  bool discovery = false;
+  std::string prefix = "homeassistant";  ///< one or more topic levels of A-Z a-z 0-9 _ -
+  bool operator==(const HomeAssistantConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool operator==(const LogConfig&) const = default;
@@ -134,6 +142,7 @@ struct Config {
   RetentionConfig retention;
   std::vector<AlarmRule> alarms;
   SilenceConfig silence;
+  HomeAssistantConfig homeassistant;
   LogConfig log;
 
   const MetricConfig* find_metric(std::string_view name) const;
