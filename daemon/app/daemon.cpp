@@ -113,8 +113,13 @@ void Daemon::start() {
                                                     ROOMTEMP_VERSION);
   publisher_->start();
   discovery_->start();
-  alarms_ = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
-                                             config_, metrics_);
+  // The series PostgreSQL knows, read at the alarm restore, are discovery's too. (Set before the
+  // writer thread can see the publisher.)
+  auto alarms = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
+                                                 config_, metrics_);
+  alarms->set_series_sink(
+      [this](const std::vector<SeriesKey>& rooms) { discovery_->add_stored_series(rooms); });
+  alarms_ = std::move(alarms);
   averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
   averages_->set_alarms(alarms_.get());
   averages_->start();

@@ -34,6 +34,12 @@ void DiscoveryPublisher::wake() {
   if (task_) task_->wake();
 }
 
+void DiscoveryPublisher::add_stored_series(const std::vector<SeriesKey>& rooms) {
+  std::lock_guard lock(mutex_);
+  stored_.insert(stored_.end(), rooms.begin(), rooms.end());
+  stored_known_ = true;
+}
+
 void DiscoveryPublisher::on_message(std::string_view topic, std::string_view payload,
                                     bool retained) {
   std::lock_guard lock(mutex_);
@@ -67,6 +73,14 @@ void DiscoveryPublisher::step() {
     plan_.reconfigure(std::move(settings));
   }
   plan_.add_series(aggregator_.take_new_rooms());
+  {
+    std::vector<SeriesKey> stored;
+    {
+      std::lock_guard lock(mutex_);
+      stored.swap(stored_);
+    }
+    plan_.add_series(stored);
+  }
   if (out_.connected()) {
     const auto connections = out_.connections();
     if (connections != connections_seen_) {
@@ -124,24 +138,35 @@ void DiscoveryPublisher::begin_sweep() {
     sweep_until_ = std::chrono::steady_clock::now() + kSweepFor;
     found_.clear();
   }
+  swept_.clear();
+  sweep_waiting_ = false;
   out_.subscribe(filter, 1);
 }
 
 void DiscoveryPublisher::end_sweep_if_due() {
-  std::vector<std::string> found;
   std::string filter;
+  bool stored_known = false;
   {
     std::lock_guard lock(mutex_);
-    if (sweep_filter_.empty() || std::chrono::steady_clock::now() < sweep_until_) return;
-    filter = std::exchange(sweep_filter_, {});
-    found = std::exchange(found_, {});
+    stored_known = stored_known_;
+    if (!sweep_filter_.empty() && std::chrono::steady_clock::now() >= sweep_until_) {
+      filter = std::exchange(sweep_filter_, {});
+      swept_ = std::exchange(found_, {});
+      sweep_waiting_ = true;
+    }
   }
-  out_.unsubscribe(filter);
+  if (!filter.empty()) out_.unsubscribe(filter);
+  // Stale means not announced for any series roomtempd knows: wait until it knows those
+  // PostgreSQL has too (a PostgreSQL that never answers leaves every config in place).
+  if (!sweep_waiting_ || !stored_known) return;
+  sweep_waiting_ = false;
   const auto before = plan_.pending_removals();
-  plan_.remove_stale(found);
+  plan_.remove_stale(swept_);
   component_log("discovery")
       ->info("{} config(s) retained under {}; {} roomtempd no longer announces are removed",
-             found.size(), filter, plan_.pending_removals() - before);
+             swept_.size(), discovery_filter(plan_.settings().prefix),
+             plan_.pending_removals() - before);
+  swept_.clear();
 }
 
 void DiscoveryPublisher::publish(const std::vector<DiscoveryConfig>& batch) {

@@ -40,6 +40,11 @@ class DiscoveryPublisher {
   /// A reload: the new configuration applies now.
   void wake();
 
+  /// The room series PostgreSQL has readings of (any thread, once, at the alarm restore): they
+  /// are announced like those the aggregator knows, and the sweep removes stale configs only
+  /// once it has them, so that a room silent since before the windows' reach keeps its entities.
+  void add_stored_series(const std::vector<SeriesKey>& rooms);
+
   /// A message on the publishing client (its network thread): Home Assistant's birth, or a
   /// retained config the sweep collects.
   void on_message(std::string_view topic, std::string_view payload, bool retained);
@@ -64,12 +69,19 @@ class DiscoveryPublisher {
   std::atomic<bool> birth_{false};
   std::unique_ptr<PeriodicTask> task_;
 
-  /// Guards what the network thread shares with step(): the sweep.
+  /// Configs the sweep found, waiting for the stored series before the stale ones go (step()
+  /// only).
+  std::vector<std::string> swept_;
+  bool sweep_waiting_ = false;
+
+  /// Guards what other threads share with step(): the sweep, the stored series.
   std::mutex mutex_;
   std::string birth_topic_;   ///< {prefix}/status while discovery is on
-  std::string sweep_filter_;  ///< "" when not sweeping
+  std::string sweep_filter_;  ///< "" when not listening
   std::chrono::steady_clock::time_point sweep_until_{};
   std::vector<std::string> found_;
+  std::vector<SeriesKey> stored_;  ///< add_stored_series() not yet taken by step()
+  bool stored_known_ = false;      ///< add_stored_series() came
 };
 
 }  // namespace roomtemp

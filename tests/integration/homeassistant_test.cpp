@@ -273,6 +273,35 @@ TEST_F(HomeAssistantTest, StaleConfigsOfAnEarlierRunAreRemovedAtTheStart) {
   EXPECT_EQ(daemon_->metric("roomtemp_discovery_configs_removed_total"), 1);
 }
 
+// A room whose last reading is older than the windows reach is known only to PostgreSQL after a
+// restart (the warm start does not bring it back): it keeps its entities all the same, and the
+// start's sweep does not take them for stale. Its connectivity sensor is what shows it silent.
+TEST_F(HomeAssistantTest, ARoomOnlyPostgresqlKnowsKeepsItsEntitiesAcrossARestart) {
+  start(kDiscoveryOn + kSilence);
+  const std::int64_t two_hours_ago = now_micros() - 2LL * 3600 * 1'000'000;
+  sensor_->publish("buildings/B1/rooms/101/temperature",
+                   json{{"temperature", 21.0}, {"timestamp", rfc3339(two_hours_ago, 0, 3)}}.dump());
+  ASSERT_NO_FATAL_FAILURE(wait_rows(1));
+  ASSERT_EQ(wait_configs(3 + 4).size(), 7u);
+  auto sweeps = [&] {
+    const std::string log = daemon_->log();
+    std::size_t n = 0;
+    for (auto at = log.find("config(s) retained under"); at != std::string::npos;
+         at = log.find("config(s) retained under", at + 1))
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(wait_until([&] { return sweeps() == 1; }, std::chrono::seconds(15)));
+  ASSERT_TRUE(daemon_->restart().has_value());
+  ASSERT_TRUE(daemon_->wait_ready());
+  ASSERT_TRUE(wait_until([&] { return sweeps() == 2; }, std::chrono::seconds(30)))
+      << "the sweep after the restart never ended";
+  EXPECT_TRUE(removals().empty()) << ::testing::PrintToString(removals());
+  EXPECT_EQ(wait_configs(7).size(), 7u);
+  EXPECT_TRUE(daemon_->log().find("7 config(s) retained under") != std::string::npos)
+      << "the sweep did not find the earlier run's configs";
+}
+
 // The measurement of the README's "Home Assistant": 1,000 rooms in 10 buildings with discovery
 // turned on by a reload: how many configs, how many bytes the broker retains, how long until Home
 // Assistant has them all, and the daemon's CPU per config.
