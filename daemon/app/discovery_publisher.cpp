@@ -116,18 +116,18 @@ void DiscoveryPublisher::subscribe(bool reconnect) {
   }
   // The sweep: at the first connect (under any prefix, so that a run with discovery off still
   // clears what an earlier one announced), and when configs move to another prefix. A
-  // reconnect in the middle of one subscribes again.
+  // reconnect in the middle of one subscribes again; other reconnects sweep nothing.
   std::string sweeping;
   {
     std::lock_guard lock(mutex_);
     sweeping = sweep_filter_;
   }
-  if (!reconnect || sweeping.empty()) {
-    if (!sweeping.empty()) out_.unsubscribe(sweeping);
-    begin_sweep();
-  } else {
-    out_.subscribe(sweeping, 1);
+  if (reconnect) {
+    if (!sweeping.empty()) out_.subscribe(sweeping, 1);
+    return;
   }
+  if (!sweeping.empty()) out_.unsubscribe(sweeping);
+  begin_sweep();
 }
 
 void DiscoveryPublisher::begin_sweep() {

@@ -254,6 +254,22 @@ TEST_F(HomeAssistantTest, HomeAssistantsBirthMessageAnnouncesEverythingAgain) {
       << "not announced again after the birth message";
 }
 
+// A broker restart without persistence forgets every retained message: after the reconnect
+// roomtempd says online again and announces everything again.
+TEST_F(HomeAssistantTest, ABrokerRestartGetsEverythingAnnouncedAgain) {
+  start(kDiscoveryOn + kSilence);
+  sensor_->publish("buildings/B1/rooms/101/temperature", "22.5");
+  ASSERT_EQ(wait_configs(3 + 4).size(), 7u);
+  ASSERT_TRUE(
+      wait_until([&] { return daemon_->metric("roomtemp_discovery_configs_published_total") == 7; },
+                 std::chrono::seconds(5)));
+  broker_.stop();
+  broker_.start();
+  EXPECT_EQ(wait_configs(7, std::chrono::seconds(60)).size(), 7u);
+  EXPECT_EQ(retained(broker_.port(), "roomtemp/status").at("roomtemp/status"), "online");
+  EXPECT_GE(daemon_->metric("roomtemp_discovery_configs_published_total"), 14);
+}
+
 // Configs an earlier run left that this one would not announce are removed at the start; configs
 // of other integrations under the prefix are left alone.
 TEST_F(HomeAssistantTest, StaleConfigsOfAnEarlierRunAreRemovedAtTheStart) {
