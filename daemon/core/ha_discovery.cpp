@@ -182,9 +182,16 @@ DiscoverySettings DiscoverySettings::of(const Config& c, std::string version) {
   DiscoverySettings s;
   s.enabled = c.homeassistant.discovery;
   s.prefix = c.homeassistant.prefix;
-  s.metrics = c.metrics;
+  // Only what the configs show: a new range or threshold announces nothing again.
+  for (const auto& m : c.metrics) s.metrics.push_back({m.name, 0, 0, m.unit});
   s.windows = c.averages.windows;
-  s.rules = c.alarms;
+  for (const auto& r : c.alarms) {
+    AlarmRule shown;
+    shown.name = r.name;
+    shown.metric = r.metric;
+    shown.rooms = r.rooms;
+    s.rules.push_back(std::move(shown));
+  }
   s.silence = c.silence.after.count() > 0;
   s.version = std::move(version);
   return s;

@@ -201,8 +201,34 @@ TEST(DiscoverySettings, ReadsTheConfiguration) {
   EXPECT_EQ(s.prefix, "ha");
   EXPECT_FALSE(s.silence);
   EXPECT_EQ(s.windows, c.averages.windows);
-  EXPECT_EQ(s.metrics, c.metrics);
+  ASSERT_EQ(s.metrics.size(), 1u);
+  EXPECT_EQ(s.metrics[0].name, "temperature");
+  EXPECT_EQ(s.metrics[0].unit, "°C");
   EXPECT_EQ(s.version, "9.9.9");
+}
+
+// Settings keep only what the configs show, so a reload that changes a metric's range or a
+// rule's threshold announces nothing again; a new unit or rule room pattern does.
+TEST(DiscoverySettings, OnlyWhatTheConfigsShowCounts) {
+  Config c;
+  c.homeassistant.discovery = true;
+  AlarmRule hot;
+  hot.name = "too_hot";
+  hot.metric = "temperature";
+  hot.threshold = 28;
+  hot.window = std::chrono::minutes(1);
+  c.alarms = {hot};
+  const auto before = DiscoverySettings::of(c, "1");
+  Config other = c;
+  other.metrics[0].max = 50;
+  other.alarms[0].threshold = 30;
+  other.alarms[0].clear = 29;
+  EXPECT_EQ(DiscoverySettings::of(other, "1"), before);
+  other.metrics[0].unit = "K";
+  EXPECT_NE(DiscoverySettings::of(other, "1"), before);
+  other = c;
+  other.alarms[0].rooms = {"B1/*"};
+  EXPECT_NE(DiscoverySettings::of(other, "1"), before);
 }
 
 }  // namespace
