@@ -27,6 +27,7 @@ bool AlarmPublisher::restore_step() {
     AlarmRestore stored = load_alarm_restore(*conn, metrics);
     log->info("{} alarm state(s) and {} room series read from PostgreSQL", stored.states.size(),
               stored.series.size());
+    if (series_sink_) series_sink_(stored.series);
     std::lock_guard lock(restore_mutex_);
     pending_restore_ = std::move(stored);
     return true;

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,13 @@ class AlarmPublisher {
   /// False when PostgreSQL failed meanwhile (the writer asks again later).
   bool restore_step();
 
+  /// Also hands the room series PostgreSQL knows, once read at the restore, to `sink` (Home
+  /// Assistant discovery: a room silent for longer than the windows reach is still a room).
+  /// Call before start.
+  void set_series_sink(std::function<void(const std::vector<SeriesKey>&)> sink) {
+    series_sink_ = std::move(sink);
+  }
+
   /// No more steps: the writer's queue is about to close (a stop).
   void stop() { stopped_ = true; }
 
@@ -51,6 +59,7 @@ class AlarmPublisher {
   std::atomic<bool> stopped_{false};
   std::mutex restore_mutex_;
   std::optional<AlarmRestore> pending_restore_;  ///< guarded by restore_mutex_
+  std::function<void(const std::vector<SeriesKey>&)> series_sink_;
 };
 
 }  // namespace roomtemp

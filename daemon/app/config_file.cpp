@@ -16,6 +16,7 @@
 
 #include "alarm_rules.h"
 #include "config_sources.h"
+#include "ha_discovery.h"
 #include "mqtt_client.h"
 #include "topic.h"
 
@@ -29,9 +30,9 @@ namespace {
 
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
-constexpr std::string_view kTopKeys[] = {"mqtt",     "postgres", "spool",  "metrics",
-                                         "averages", "http",     "limits", "retention",
-                                         "alarms",   "silence",  "log",    "sources"};
+constexpr std::string_view kTopKeys[] = {
+    "mqtt",      "postgres", "spool",   "metrics",       "averages", "http",   "limits",
+    "retention", "alarms",   "silence", "homeassistant", "log",      "sources"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -50,6 +51,7 @@ constexpr std::string_view kSilenceKeys[] = {"after"};
 /// is one key, `alarms`, and the README describes a rule's keys beside it).
 constexpr std::string_view kAlarmRuleKeys[] = {"name",  "metric", "above", "below",
                                                "clear", "window", "for",   "rooms"};
+constexpr std::string_view kHomeAssistantKeys[] = {"discovery", "prefix"};
 constexpr std::string_view kLogKeys[] = {"level"};
 
 /// A mapping of the file and the keys it may hold.
@@ -72,6 +74,7 @@ constexpr Section kSections[] = {
     {"limits", kLimitsKeys},
     {"retention", kRetentionKeys},
     {"silence", kSilenceKeys},
+    {"homeassistant", kHomeAssistantKeys},
     {"log", kLogKeys},
 };
 
@@ -288,6 +291,7 @@ class Reader {
     // After metrics and averages: a rule names one of each.
     if (auto n = root["alarms"]) read_alarms(n, c);
     if (auto n = root["silence"]) read_silence(n, c.silence);
+    if (auto n = root["homeassistant"]) read_homeassistant(n, c.homeassistant);
     if (auto n = root["log"]) read_log(n, c.log);
     // After mqtt and metrics: a source's values name metrics, and its topics subscriptions.
     if (const YAML::Node mqtt = root["mqtt"]; mqtt && mqtt.IsMap())
@@ -622,6 +626,18 @@ class Reader {
     if (!check_map(n, "silence", kSilenceKeys)) return;
     if (const YAML::Node a = n["after"])
       duration_or_off(a, "silence.after", s.after, std::chrono::seconds(1), "0 turns it off");
+  }
+
+  void read_homeassistant(const YAML::Node& n, HomeAssistantConfig& h) {
+    const std::string w = "homeassistant";
+    if (!check_map(n, w, kHomeAssistantKeys)) return;
+    boolean(n, w, "discovery", h.discovery);
+    string(n, w, "prefix", h.prefix);
+    if (n["prefix"] && !valid_discovery_prefix(h.prefix))
+      error(n["prefix"].Mark(),
+            "homeassistant.prefix: expected topic levels of A-Z a-z 0-9 _ - separated by '/' "
+            "(at most 100 characters, no wildcard, no empty level), got '" +
+                h.prefix + "'");
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

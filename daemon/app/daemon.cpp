@@ -1,12 +1,14 @@
 #include "daemon.h"
 
 #include "database.h"
+#include "ha_discovery.h"
 #include "log.h"
 #include "messages.h"
 #include "notify.h"
 #include "pg_connect.h"
 #include "reload.h"
 #include "topic.h"
+#include "version.h"
 #include "warm_start.h"
 
 namespace roomtemp {
@@ -43,7 +45,10 @@ Daemon::Daemon(const Config& config)
       rollups_(config_, metrics_),
       lifecycle_(config_, metrics_),
       ingest_(config_, queue_, metrics_),
-      status_(metrics_, writer_) {}
+      status_(metrics_, writer_) {
+  // Home Assistant discovery learns of new series from the aggregator (warm start's included).
+  aggregator_.track_new_rooms();
+}
 
 Daemon::~Daemon() {
   if (rewarm_.joinable()) rewarm_.join();
@@ -93,12 +98,28 @@ void Daemon::start() {
                                                                       : kLifecycleEvery);
       },
       [this] { lifecycle_.run_once(); }, kBackgroundFirst);
-  // MQTT out: averages and rejections.
-  publisher_ =
-      std::make_unique<MqttClient>(c.mqtt, c.mqtt.client_id + "-pub", false, nullptr, metrics_);
+  // MQTT out: averages, rejections, alarms and Home Assistant discovery. Its presence is
+  // roomtemp/status (with the last will): what Home Assistant's availability follows, so it
+  // says whether the averages are being published.
+  publisher_ = std::make_unique<MqttClient>(
+      c.mqtt, c.mqtt.client_id + "-pub", false,
+      [this](std::string_view topic, std::string_view payload, bool retained) {
+        discovery_->on_message(topic, payload, retained);
+      },
+      metrics_);
+  publisher_->set_presence(
+      {std::string(kStatusTopic), std::string(kOnline), std::string(kOffline)});
+  discovery_ = std::make_unique<DiscoveryPublisher>(aggregator_, *publisher_, config_, metrics_,
+                                                    ROOMTEMP_VERSION);
   publisher_->start();
-  alarms_ = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
-                                             config_, metrics_);
+  discovery_->start();
+  // The series PostgreSQL knows, read at the alarm restore, are discovery's too. (Set before the
+  // writer thread can see the publisher.)
+  auto alarms = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
+                                                 config_, metrics_);
+  alarms->set_series_sink(
+      [this](const std::vector<SeriesKey>& rooms) { discovery_->add_stored_series(rooms); });
+  alarms_ = std::move(alarms);
   averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
   averages_->set_alarms(alarms_.get());
   averages_->start();
@@ -178,6 +199,7 @@ void Daemon::reload() {
       rewarm(*next);
     config_.set(std::make_shared<const Config>(std::move(*next)));
     averages_->wake();  // a new publish_interval and new alarm rules take effect now
+    discovery_->wake();
     if (lifecycle_task_) lifecycle_task_->wake();  // new retention ages apply now
     component_log("main")->info("reload done");
   }
@@ -217,6 +239,7 @@ int Daemon::stop(SignalCatcher& signals) {
   // The last alarm step while the writer still takes events: every transition decided is
   // stored (or spooled). What only the spool's replay below could still change is decided by
   // the next start, which evaluates every room again.
+  if (discovery_) discovery_->stop();
   if (averages_) averages_->stop();
   if (averages_) averages_->publish_changed();
   if (alarms_) alarms_->stop();

@@ -8,6 +8,7 @@
 #include "alarms.h"
 #include "averages_publisher.h"
 #include "config.h"
+#include "discovery_publisher.h"
 #include "http_api.h"
 #include "ingest.h"
 #include "journal.h"
@@ -38,7 +39,8 @@ class Daemon {
   /// (throws when it cannot be written: without it a PostgreSQL outage would lose readings),
   /// the database is migrated and the live windows warmed from it.
   void prepare();
-  /// The threads, in order: writer, MQTT out, the averages tick (and alarms), MQTT in, HTTP.
+  /// The threads, in order: writer, MQTT out (with Home Assistant discovery), the averages tick
+  /// (and alarms), MQTT in, HTTP.
   void start();
   /// The main loop until SIGTERM/SIGINT: READY=1 once subscribed, WATCHDOG=1, STATUS= lines,
   /// SIGHUP reloads. Then stops every part in reverse; returns the exit code.
@@ -71,6 +73,7 @@ class Daemon {
   Ingest ingest_;
   Status status_;
   std::unique_ptr<MqttClient> publisher_;
+  std::unique_ptr<DiscoveryPublisher> discovery_;
   std::unique_ptr<AlarmPublisher> alarms_;
   std::unique_ptr<AveragesPublisher> averages_;
   std::unique_ptr<MqttClient> subscriber_;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <utility>
 
 namespace roomtemp {
 namespace {
@@ -72,8 +73,19 @@ Aggregator::Series& Aggregator::series(std::string_view b, std::string_view r, s
     auto metric = metric_rooms_.find(m);
     if (metric == metric_rooms_.end()) metric = metric_rooms_.emplace(std::string(m), 0).first;
     ++metric->second;
+    if (track_new_rooms_) new_rooms_.push_back({std::string(b), std::string(r), std::string(m)});
   }
   return s;
+}
+
+void Aggregator::track_new_rooms() {
+  std::lock_guard lock(mutex_);
+  track_new_rooms_ = true;
+}
+
+std::vector<SeriesKey> Aggregator::take_new_rooms() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(new_rooms_, {});
 }
 
 std::uint64_t Aggregator::fingerprint(const Reading& r) const {

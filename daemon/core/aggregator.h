@@ -226,6 +226,13 @@ class Aggregator {
 
   std::size_t series_count() const;
 
+  /// From now on, remembers each room series created, for take_new_rooms() (Home Assistant
+  /// discovery). Off by default, so nothing piles up where nobody takes them.
+  void track_new_rooms();
+  /// The room series created since the last call, in order of creation (a reset() creates
+  /// them again).
+  std::vector<SeriesKey> take_new_rooms();
+
  private:
   struct Pending {
     Micros ts;
@@ -347,6 +354,8 @@ class Aggregator {
   std::vector<Series*> dirty_;
   std::vector<std::pair<Micros, Series*>> schedule_;
   std::deque<std::pair<Micros, std::uint64_t>> seen_order_;
+  bool track_new_rooms_ = false;
+  std::vector<SeriesKey> new_rooms_;  ///< since the last take_new_rooms()
 };
 
 }  // namespace roomtemp

@@ -117,6 +117,14 @@ struct SilenceConfig {
   bool operator==(const SilenceConfig&) const = default;
 };
 
+/// Home Assistant's MQTT discovery (README "Home Assistant"): retained configs under `prefix`
+/// announce the averages, alarm states and statuses roomtempd publishes.
+struct HomeAssistantConfig {
+  bool discovery = false;
+  std::string prefix = "homeassistant";  ///< one or more topic levels of A-Z a-z 0-9 _ -
+  bool operator==(const HomeAssistantConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool operator==(const LogConfig&) const = default;
@@ -136,6 +144,7 @@ struct Config {
   RetentionConfig retention;
   std::vector<AlarmRule> alarms;
   SilenceConfig silence;
+  HomeAssistantConfig homeassistant;
   LogConfig log;
   /// The `sources:` list, validated, with each `mqtt.subscriptions` filter given explicitly as a
   /// native-scheme source; null when the file has no `sources:` (the native scheme alone, on

@@ -146,6 +146,18 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_alarm_events_written_total", "counter",
          "Alarm and silence transitions committed to alarm_events (a repeat included).",
          get(alarm_events_written));
+  metric(out, "roomtemp_discovery_configs_published_total", "counter",
+         "Home Assistant discovery configs published (announced again included).",
+         get(discovery_published));
+  metric(out, "roomtemp_discovery_configs_removed_total", "counter",
+         "Home Assistant discovery configs removed with an empty retained message.",
+         get(discovery_removed));
+  metric(out, "roomtemp_discovery_entities", "gauge",
+         "Home Assistant entities the configuration announces for the series known now.",
+         get(discovery_entities));
+  metric(out, "roomtemp_discovery_pending_series", "gauge",
+         "Series whose Home Assistant discovery configs wait for the rate limit or the broker.",
+         get(discovery_pending_series));
   out +=
       "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
       "# TYPE roomtemp_write_batch_seconds histogram\n";

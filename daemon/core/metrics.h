@@ -49,6 +49,11 @@ struct Metrics {
   std::atomic<std::uint64_t> averages_published{0};
   std::atomic<std::uint64_t> alarm_events_published{0};  ///< transitions on roomtemp/events
   std::atomic<std::uint64_t> alarm_events_written{0};    ///< transitions committed to PostgreSQL
+  /// Home Assistant discovery (README "Home Assistant").
+  std::atomic<std::uint64_t> discovery_published{0};
+  std::atomic<std::uint64_t> discovery_removed{0};
+  std::atomic<std::uint64_t> discovery_entities{0};
+  std::atomic<std::uint64_t> discovery_pending_series{0};
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{
       0};  ///< batches that needed ON CONFLICT (a copy was stored)

@@ -51,6 +51,12 @@ bool valid_subscription(std::string_view filter) {
          mosquitto_sub_topic_check2(filter.data(), filter.size()) == MOSQ_ERR_SUCCESS;
 }
 
+bool topic_matches(const std::string& filter, const std::string& topic) {
+  bool result = false;
+  return mosquitto_topic_matches_sub(filter.c_str(), topic.c_str(), &result) == MOSQ_ERR_SUCCESS &&
+         result;
+}
+
 void mqtt_library_init() {
   static bool done = [] {
     mosquitto_lib_init();
@@ -106,6 +112,28 @@ MqttClient::MqttClient(const MqttConfig& config, std::string client_id, bool sub
 
 MqttClient::~MqttClient() { stop(); }
 
+void MqttClient::set_presence(Presence presence) {
+  const int rc = mosquitto_will_set(mosq_.get(), presence.topic.c_str(),
+                                    static_cast<int>(presence.offline.size()),
+                                    presence.offline.data(), 1, true);
+  if (rc != MOSQ_ERR_SUCCESS)
+    throw std::runtime_error("MQTT last will on " + presence.topic + ": " + mosquitto_strerror(rc));
+  presence_ = std::move(presence);
+}
+
+bool MqttClient::subscribe(const std::string& filter, int qos) {
+  if (!connected_) return false;
+  const int rc = mosquitto_subscribe(mosq_.get(), nullptr, filter.c_str(), qos);
+  if (rc != MOSQ_ERR_SUCCESS)
+    component_log("mqtt")->warn("subscribe {}: {}", filter, mosquitto_strerror(rc));
+  return rc == MOSQ_ERR_SUCCESS;
+}
+
+bool MqttClient::unsubscribe(const std::string& filter) {
+  if (!connected_) return false;
+  return mosquitto_unsubscribe(mosq_.get(), nullptr, filter.c_str()) == MOSQ_ERR_SUCCESS;
+}
+
 void MqttClient::start() {
   if (started_) return;
   started_ = true;
@@ -116,6 +144,12 @@ void MqttClient::start() {
 void MqttClient::stop() {
   if (!started_) return;
   started_ = false;
+  // A clean DISCONNECT discards the last will: say `offline` ourselves, and wait (briefly) until
+  // the broker has it.
+  if (presence_ && connected_) {
+    publish(presence_->topic, presence_->offline, 1, true);
+    wait_published(std::chrono::seconds(1));
+  }
   // The network thread sends the DISCONNECT and then ends; one that cannot (a broker that
   // no longer answers) ends at the deadline.
   stop_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -252,6 +286,8 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
     return;
   }
   self->connected_ = true;
+  self->connections_.fetch_add(1);
+  if (self->presence_) self->publish(self->presence_->topic, self->presence_->online, 1, true);
   if (self->subscribe_) {
     self->metrics_.mqtt_connected = 1;
     if (std::exchange(self->connected_before_, true))
@@ -293,6 +329,8 @@ void MqttClient::on_subscribe(mosquitto*, void* p, int, int qos_count, const int
   for (int i = 0; i < qos_count; ++i)
     if (granted[i] == 0x80)
       component_log("mqtt")->error("the broker refused a subscription (check its ACL)");
+  // A publish-only client's own subscriptions (subscribe()) are not mqtt.subscriptions.
+  if (!self->subscribe_) return;
   if (--self->pending_subacks_ <= 0) {
     self->subscribed_ = true;
     component_log("mqtt")->info("subscribed to {} filter(s) at QoS {}",

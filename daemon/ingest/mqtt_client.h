@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,6 +23,9 @@ namespace roomtemp {
 /// True for a well-formed MQTT subscription filter: 1-65535 bytes of UTF-8 without NUL or
 /// control characters, wildcards only as whole levels. Checks every byte, not up to a NUL.
 bool valid_subscription(std::string_view filter);
+
+/// True when `topic` matches subscription filter `filter` (+ and # as MQTT has them).
+bool topic_matches(const std::string& filter, const std::string& topic);
 
 /// Calls mosquitto_lib_init once per process (it is not thread-safe); call from main first.
 void mqtt_library_init();
@@ -48,6 +52,17 @@ class MqttClient {
              MessageHandler on_message, Metrics& metrics);
   ~MqttClient();
 
+  /// A retained presence topic (README "Home Assistant"): `online` is published at every
+  /// connect, `offline` before a clean stop, and `offline` is the connection's last will, which
+  /// the broker publishes when the connection ends any other way (a crash, SIGKILL, a network
+  /// cut). Call before start().
+  struct Presence {
+    std::string topic;
+    std::string online;
+    std::string offline;
+  };
+  void set_presence(Presence presence);
+
   /// Starts connecting (returns at once); the network thread retries until stop(), whatever
   /// the error (libmosquitto's own loop thread would give up for good after a TLS or DNS one).
   void start();
@@ -60,6 +75,14 @@ class MqttClient {
   /// Waits until ready() or the timeout passes.
   bool wait_ready(std::chrono::milliseconds timeout);
   std::string last_error() const;
+  /// Connections made so far: a change tells a reconnect (subscriptions made with subscribe()
+  /// are gone then on a publish-only client, whose session is clean).
+  std::uint64_t connections() const { return connections_.load(); }
+
+  /// Subscribes now (thread-safe; false when not connected). A publish-only client hands what
+  /// arrives to `on_message` too; it does not subscribe again after a reconnect by itself.
+  bool subscribe(const std::string& filter, int qos);
+  bool unsubscribe(const std::string& filter);
 
   /// Publishes (thread-safe). QoS ≥ 1 messages made while disconnected wait in memory.
   bool publish(const std::string& topic, std::string_view payload, int qos, bool retain);
@@ -90,6 +113,8 @@ class MqttClient {
   std::atomic<bool> connected_{false};
   std::atomic<bool> subscribed_{false};
   std::atomic<int> pending_subacks_{0};
+  std::atomic<std::uint64_t> connections_{0};
+  std::optional<Presence> presence_;
   bool connected_before_ = false;  ///< network thread only: a connect after this one is a reconnect
   bool started_ = false;
   mutable std::mutex mutex_;
