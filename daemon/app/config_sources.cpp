@@ -17,7 +17,8 @@ class SourcesReader {
   /// One item of `sources`; false when it has an error (reported).
   bool read(const YAML::Node& item, const std::string& q, Source& s) {
     if (!item.IsMap()) {
-      error_(item.Mark(), q + ": expected a source {topic, values, timestamp, timezone, devices}");
+      error_(item.Mark(),
+             q + ": expected a source {topic, values, timestamp, timezone, devices, device}");
       return false;
     }
     const std::size_t errors_before = errors_;
@@ -30,7 +31,7 @@ class SourcesReader {
       for (std::string_view k : kSourceKeys) known |= key == k;
       if (!known)
         report(kv.first.Mark(), fmt::format("unknown key '{}.{}' (expected one of: topic, "
-                                            "timestamp, timezone, values, devices)",
+                                            "timestamp, timezone, values, devices, device)",
                                             q, key));
     }
     const YAML::Node topic = item["topic"];
@@ -49,6 +50,7 @@ class SourcesReader {
     s.column = topic.Mark().column + 1;
     read_values(item, q, s);
     read_timestamp(item, q, s);
+    read_device(item, q, s);
     read_devices(item, q, s);
     check_yields(item, q, s);
     return errors_ == errors_before;
@@ -129,6 +131,28 @@ class SourcesReader {
     }
   }
 
+  /// `device`: where each record names its device (a gateway's batch).
+  void read_device(const YAML::Node& item, const std::string& q, Source& s) {
+    const YAML::Node device = item["device"];
+    if (!device || !scalar(device, q + ".device")) return;
+    auto path = parse_json_path(device.Scalar());
+    if (auto* why = std::get_if<std::string>(&path)) {
+      report(device.Mark(), q + ".device: '" + printable(device.Scalar()) + "': " + *why);
+      return;
+    }
+    if (std::get<JsonPath>(path).keys.empty()) {
+      report(device.Mark(), q + ".device: the path of the device's name in the payload, not \"\"");
+      return;
+    }
+    if (!item["values"])
+      report(device.Mark(), q + ".device: goes with values (the readings of the named device)");
+    if (!item["devices"])
+      report(device.Mark(), q + ".device: needs devices (where each device is)");
+    if (s.topic.captures(Capture::device))
+      report(device.Mark(), q + ".device: the topic captures {device} already");
+    s.device = std::get<JsonPath>(std::move(path));
+  }
+
   void read_devices(const YAML::Node& item, const std::string& q, Source& s) {
     const YAML::Node devices = item["devices"];
     if (!devices) return;
@@ -136,8 +160,9 @@ class SourcesReader {
       report(devices.Mark(), q + ".devices: expected a mapping of device to {building, room}");
       return;
     }
-    if (!s.topic.captures(Capture::device))
-      report(devices.Mark(), q + ".devices: the topic has no {device} to look up");
+    if (!s.topic.captures(Capture::device) && !item["device"])
+      report(devices.Mark(), q + ".devices: nothing to look up (the topic has no {device}, and "
+                                 "there is no device path)");
     for (const auto& kv : devices) {
       const std::string device = kv.first.Scalar();
       const std::string qd = fmt::format("{}.devices.{}", q, device);

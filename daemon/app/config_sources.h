@@ -15,8 +15,8 @@ namespace roomtemp {
 using ConfigErrorSink = std::function<void(const YAML::Mark&, std::string)>;
 
 /// The keys of one item of the `sources` list.
-inline constexpr std::string_view kSourceKeys[] = {"topic", "timestamp", "timezone", "values",
-                                                   "devices"};
+inline constexpr std::string_view kSourceKeys[] = {"topic",  "timestamp", "timezone",
+                                                   "values", "devices",   "device"};
 
 /// Reads `sources` (the list's node; absent or null: the native scheme alone) into
 /// `config.sources`. When the file names `mqtt.subscriptions` as well (`subscriptions`, else

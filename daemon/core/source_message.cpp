@@ -38,13 +38,32 @@ std::variant<Address, Refusal> source_address(std::string_view topic, const Sour
       if (a.room.empty()) a.room = it->second.room;
     }
   }
-  if (!valid_id(a.building)) return id_refusal("building", a.building);
-  if (!valid_id(a.room)) return id_refusal("room", a.room);
+  // A source whose records name their device places each record by it (a_placed below).
+  const bool per_record = source.device.has_value();
+  if (!(per_record && a.building.empty()) && !valid_id(a.building))
+    return id_refusal("building", a.building);
+  if (!(per_record && a.room.empty()) && !valid_id(a.room)) return id_refusal("room", a.room);
   if (source.topic.captures(Capture::metric)) {
     if (!valid_id(a.metric)) return metric_refusal(a.metric);
     if (!source.values.empty() && !source.value_path(a.metric)) return metric_refusal(a.metric);
   }
   return a;
+}
+
+/// A record that names its device (source.device): its building and room (those the topic does
+/// not capture) from `devices`, the device as its sensor; or why not.
+std::optional<Refusal> place_by_device(const std::string& device, const Source& source,
+                                       Address& a) {
+  if (!valid_id(device))
+    return Refusal{RejectReason::bad_id, "bad device id '" + printable(device) + "'"};
+  auto it = source.devices.find(device);
+  if (it == source.devices.end())
+    return Refusal{RejectReason::unknown_device,
+                   "device '" + printable(device) + "' is not in the source's devices"};
+  if (a.building.empty()) a.building = it->second.building;
+  if (a.room.empty()) a.room = it->second.room;
+  a.sensor_id = device;
+  return std::nullopt;
 }
 
 /// One message on its way to readings: where rejections and readings go, and how a record's
@@ -75,9 +94,13 @@ class MessageReader {
   }
 
   /// A record of a source with `values`: a reading per mapped value present.
-  void read_values(std::string_view text, const Address& a, const Source& source) {
+  void read_values(std::string_view text, const Address& topic_address, const Source& source) {
     SourceRecord record = read_source_record(text, source);
     if (record.refusal) return reject(text, *record.refusal);
+    Address a = topic_address;
+    if (source.device) {
+      if (auto refusal = place_by_device(record.device, source, a)) return reject(text, *refusal);
+    }
     bool any = false;
     for (const SourceValue& v : record.values) {
       // A topic that names its metric carries that metric's value only.

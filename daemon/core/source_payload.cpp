@@ -214,6 +214,12 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
     record.refusal = Refusal{RejectReason::bad_payload, "empty payload"};
     return record;
   }
+  if (!text.starts_with('{') && source.device) {
+    record.refusal = Refusal{RejectReason::bad_payload,
+                             "not a JSON object, so it names no device (at \"" +
+                                 printable(format_json_path(*source.device), 64) + "\")"};
+    return record;
+  }
   if (!text.starts_with('{')) {
     // Only a value whose path is "" reads a bare number.
     double v = 0;
@@ -234,7 +240,10 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
   thread_local std::vector<PathField> fields;
   paths.clear();
   for (const auto& value : source.values) paths.push_back(&value.second);
+  const std::size_t ts_at = paths.size();
   if (source.timestamp) paths.push_back(&*source.timestamp);
+  const std::size_t device_at = paths.size();
+  if (source.device) paths.push_back(&*source.device);
   fields.assign(paths.size(), PathField{});
   PathCollector collector(paths, fields);
   if (!nlohmann::json::sax_parse(text, &collector, nlohmann::json::input_format_t::json, true)) {
@@ -242,10 +251,22 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
     return record;
   }
   if (source.timestamp) {
-    if (auto bad = read_timestamp(fields.back(), source, record.ts)) {
+    if (auto bad = read_timestamp(fields[ts_at], source, record.ts)) {
       record.refusal = std::move(*bad);
       return record;
     }
+  }
+  if (source.device) {
+    if (fields[device_at].kind != PathField::Kind::string) {
+      record.refusal = Refusal{
+          RejectReason::bad_payload,
+          "\"" + printable(format_json_path(*source.device), 64) + "\" is " +
+              (fields[device_at].kind == PathField::Kind::absent
+                   ? std::string("missing")
+                   : std::string(kind_name(fields[device_at].kind)) + ", not a device's name")};
+      return record;
+    }
+    record.device = std::move(fields[device_at].text);
   }
   for (std::size_t i = 0; i < source.values.size(); ++i) {
     const PathField& f = fields[i];

@@ -26,6 +26,7 @@ struct SourceRecord {
   std::optional<Refusal> refusal;  ///< the whole record refused (bad JSON, no mapped value, …)
   std::vector<SourceValue> values;
   std::optional<Micros> ts;  ///< none: the reading is stamped with its arrival
+  std::string device;        ///< at source.device, when the source has one
 };
 
 /// Splits a JSON array into the texts of its elements, without parsing them; nullopt when `text`

@@ -86,6 +86,9 @@ struct Source {
   std::string timezone;               ///< IANA name; "" = times without an offset are refused
   TimeZone zone;                      ///< `timezone`, looked up at load
   std::map<std::string, DevicePlace, std::less<>> devices;
+  /// Where each record names its device (a gateway's batch of many devices' readings): the
+  /// device, looked up in `devices`, gives the record's building and room and is its sensor.
+  std::optional<JsonPath> device;
   /// Source position in the config (for logs): 1-based line and column of its `topic`.
   int line = 0;
   int column = 0;

@@ -46,7 +46,15 @@ const std::string kSources =
     "    devices: { livingroom-esp: { building: B3, room: living } }\n"
     "  - topic: \"gateways/{building}/{room}/readings\"\n"
     "    values: { temperature: temperature, humidity: humidity }\n"
-    "    timestamp: ts\n";
+    "    timestamp: ts\n"
+    // A LoRaWAN network server's uplinks: many devices on one topic, each element naming its own.
+    "  - topic: \"lorawan/{building}/uplink\"\n"
+    "    values: { temperature: decoded.temperature }\n"
+    "    timestamp: ts\n"
+    "    device: dev_eui\n"
+    "    devices:\n"
+    "      a84041000181c061: { building: B5, room: \"101\" }\n"
+    "      a84041000181c062: { building: B5, room: \"102\" }\n";
 
 class SourcesTest : public DaemonTest {
  protected:
@@ -109,7 +117,13 @@ TEST_F(SourcesTest, EveryFamilyLandsAsItsReadingsWithItsTimes) {
                       R"(","temperature":17.5,"humidity":60},{"ts":")" +
                       rfc3339(batch_ts + kSecond) + R"(","temperature":17.25}])");
 
-  expect_count_settles("SELECT count(*) FROM readings", 13);
+  // A gateway of many devices: each element placed by its own device.
+  sensors.publish("lorawan/B5/uplink",
+                  "[" + std::string(R"({"dev_eui":"a84041000181c061","ts":")") + rfc3339(batch_ts) +
+                      R"(","decoded":{"temperature":21.5}},{"dev_eui":"a84041000181c062","ts":")" +
+                      rfc3339(batch_ts) + R"(","decoded":{"temperature":19.25}}])");
+
+  expect_count_settles("SELECT count(*) FROM readings", 15);
   const auto got = readings();
   const std::vector<std::string> want_fixed = {
       "B1 kitchen temperature 18.5 kitchen 2024-03-31T01:30:00.000000Z",
@@ -121,6 +135,8 @@ TEST_F(SourcesTest, EveryFamilyLandsAsItsReadingsWithItsTimes) {
       "B4 store humidity 60 - " + utc_text(batch_ts),
       "B4 store temperature 17.25 - " + utc_text(batch_ts + kSecond),
       "B4 store temperature 17.5 - " + utc_text(batch_ts),
+      "B5 101 temperature 21.5 a84041000181c061 " + utc_text(batch_ts),
+      "B5 102 temperature 19.25 a84041000181c062 " + utc_text(batch_ts),
   };
   for (const auto& w : want_fixed)
     EXPECT_NE(std::find(got.begin(), got.end(), w), got.end()) << w << "\n"

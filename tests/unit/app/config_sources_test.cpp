@@ -56,6 +56,20 @@ TEST(ConfigSources, ReadsEveryKeyAndSubscribesToTheirFilters) {
   EXPECT_TRUE(c.sources->sources[3].values[0].second.keys.empty());
 }
 
+TEST(ConfigSources, ADevicePathPlacesEachRecordThroughDevices) {
+  const Config c = valid(kHead +
+                         "sources:\n"
+                         "  - topic: \"lorawan/{building}/uplink\"\n"
+                         "    values: { temperature: decoded.temperature }\n"
+                         "    device: end_device_ids.dev_eui\n"
+                         "    devices: { a84041000181c061: { building: B1, room: \"101\" } }\n");
+  ASSERT_TRUE(c.sources);
+  const Source& s = c.sources->sources.at(0);
+  ASSERT_TRUE(s.device);
+  EXPECT_EQ(s.device->keys, (std::vector<std::string>{"end_device_ids", "dev_eui"}));
+  EXPECT_EQ(s.devices.at("a84041000181c061").room, "101");
+}
+
 TEST(ConfigSources, GivenSubscriptionsAreNativeSourcesBesideThem) {
   const Config c = valid(kHead +
                          "mqtt:\n"
@@ -133,6 +147,17 @@ TEST(ConfigSources, EachMistakeIsOneErrorAtItsPlace) {
        7, 40, "'1 01'"},
       {"values not a map", "  - topic: \"a/{building}/{room}\"\n    values: [t]\n", 7, 13,
        "expected a mapping of metric to JSON path"},
+      {"device without devices",
+       "  - topic: \"a/{building}/{room}\"\n    values: { temperature: t }\n    device: d\n", 8, 13,
+       "device: needs devices"},
+      {"device path and {device}",
+       "  - topic: \"a/{device}\"\n    values: { temperature: t }\n    device: d\n"
+       "    devices: { x: { building: B, room: R } }\n",
+       8, 13, "the topic captures {device} already"},
+      {"empty device path",
+       "  - topic: \"a/{building}\"\n    values: { temperature: t }\n    device: \"\"\n"
+       "    devices: { x: { building: B, room: R } }\n",
+       8, 13, "not \"\""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);

@@ -201,6 +201,50 @@ TEST_F(SourceMessage, ABatchStoresEveryGoodElementAndRejectsEachBadOneAlone) {
   EXPECT_EQ(rejection(out[0]).reason, RejectReason::bad_payload);
 }
 
+// A gateway (LoRaWAN, BLE) batches the readings of many devices in one message, each element
+// naming its device: `device` places each element through `devices`, one bad or unknown device
+// rejecting that element alone.
+TEST_F(SourceMessage, AGatewaysBatchPlacesEachElementByItsDevice) {
+  Source& s = add("gateway/{building}/up");
+  s.values = {{"temperature", path("temperature")}};
+  s.timestamp = path("ts");
+  s.device = path("dev.eui");
+  s.devices = {{"a84041000181c061", {"HQ", "101"}}, {"a84041000181c062", {"HQ", "102"}}};
+  // The building comes from the topic, the room from the device's place.
+  auto out = classify(
+      "gateway/B7/up",
+      R"([{"dev":{"eui":"a84041000181c061"},"ts":"2024-12-01T11:59:00Z","temperature":21.5},)"
+      R"({"dev":{"eui":"a84041000181c062"},"ts":"2024-12-01T11:59:01Z","temperature":19.0},)"
+      R"({"dev":{"eui":"a84041000181c0ff"},"ts":"2024-12-01T11:59:02Z","temperature":18.0},)"
+      R"({"ts":"2024-12-01T11:59:03Z","temperature":17.0},)"
+      R"({"dev":{"eui":7},"ts":"2024-12-01T11:59:04Z","temperature":16.0}])");
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(reading(out[0]).building, "B7");
+  EXPECT_EQ(reading(out[0]).room, "101");
+  EXPECT_EQ(reading(out[0]).sensor_id, "a84041000181c061");
+  EXPECT_EQ(reading(out[1]).room, "102");
+  EXPECT_EQ(reading(out[1]).ts, utc("2024-12-01T11:59:01Z"));
+  EXPECT_EQ(rejection(out[2]).reason, RejectReason::unknown_device);
+  EXPECT_EQ(rejection(out[2]).payload,
+            R"({"dev":{"eui":"a84041000181c0ff"},"ts":"2024-12-01T11:59:02Z","temperature":18.0})");
+  EXPECT_EQ(rejection(out[3]).reason, RejectReason::bad_payload);
+  EXPECT_NE(rejection(out[3]).detail.find("\"dev.eui\" is missing"), std::string::npos)
+      << rejection(out[3]).detail;
+  EXPECT_EQ(rejection(out[4]).reason, RejectReason::bad_payload);
+  // A topic that captures neither building nor room: both from the device.
+  Source& t = add("ble/{room}/x");
+  t.values = {{"temperature", path("t")}};
+  t.device = path("mac");
+  t.devices = {{"c4-7c-8d-6a-2f-01", {"B2", "7"}}};
+  out = classify("ble/r9/x", R"({"mac":"c4-7c-8d-6a-2f-01","t":22})");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(reading(out[0]).building, "B2");
+  EXPECT_EQ(reading(out[0]).room, "r9") << "the room the topic captures stays";
+  out = classify("ble/r9/x", "22");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(rejection(out[0]).reason, RejectReason::bad_payload) << "a bare number names no device";
+}
+
 TEST_F(SourceMessage, NativeSourcesReadTheNativePayloadAndBatchesOfIt) {
   add("buildings/{building}/rooms/{room}/{metric}");
   auto out =
