@@ -207,67 +207,43 @@ bool split_source_records(std::string_view payload, std::vector<std::string_view
   return true;
 }
 
-SourceRecord read_source_record(std::string_view text, const Source& source) {
-  SourceRecord record;
-  record.text = text;
-  if (text.empty()) {
-    record.refusal = Refusal{RejectReason::bad_payload, "empty payload"};
-    return record;
-  }
-  if (!text.starts_with('{') && source.device) {
+namespace {
+
+/// A record that is not a JSON object: a bare number, read by each value whose path is "".
+void read_bare_record(std::string_view text, const Source& source, SourceRecord& record) {
+  if (source.device) {
     record.refusal = Refusal{RejectReason::bad_payload,
                              "not a JSON object, so it names no device (at \"" +
                                  printable(format_json_path(*source.device), 64) + "\")"};
-    return record;
+    return;
   }
-  if (!text.starts_with('{')) {
-    // Only a value whose path is "" reads a bare number.
-    double v = 0;
-    const bool number = bare_number(text, v);
-    for (const auto& [metric, path] : source.values)
-      if (path.keys.empty() && number) record.values.push_back({metric, v});
-    if (record.values.empty())
-      record.refusal = Refusal{RejectReason::bad_payload,
-                               number ? "a bare number, but no value of this source has path \"\""
-                                      : "payload is neither a number nor a JSON object: it begins "
-                                        "with " +
-                                            printable(text.substr(0, 16), 40)};
-    return record;
-  }
+  double v = 0;
+  const bool number = bare_number(text, v);
+  for (const auto& [metric, path] : source.values)
+    if (path.keys.empty() && number) record.values.push_back({metric, v});
+  if (record.values.empty())
+    record.refusal = Refusal{RejectReason::bad_payload,
+                             number ? "a bare number, but no value of this source has path \"\""
+                                    : "payload is neither a number nor a JSON object: it begins "
+                                      "with " +
+                                          printable(text.substr(0, 16), 40)};
+}
 
-  // Thread-local scratch: a message's paths and fields, reused so a reading allocates little.
-  thread_local std::vector<const JsonPath*> paths;
-  thread_local std::vector<PathField> fields;
-  paths.clear();
-  for (const auto& value : source.values) paths.push_back(&value.second);
-  const std::size_t ts_at = paths.size();
-  if (source.timestamp) paths.push_back(&*source.timestamp);
-  const std::size_t device_at = paths.size();
-  if (source.device) paths.push_back(&*source.device);
-  fields.assign(paths.size(), PathField{});
-  PathCollector collector(paths, fields);
-  if (!nlohmann::json::sax_parse(text, &collector, nlohmann::json::input_format_t::json, true)) {
-    record.refusal = Refusal{RejectReason::bad_payload, "invalid JSON"};
-    return record;
+/// The device a record names at source.device, or why it names none.
+std::optional<Refusal> read_device(PathField& field, const Source& source, std::string& device) {
+  if (field.kind == PathField::Kind::string) {
+    device = std::move(field.text);
+    return std::nullopt;
   }
-  if (source.timestamp) {
-    if (auto bad = read_timestamp(fields[ts_at], source, record.ts)) {
-      record.refusal = std::move(*bad);
-      return record;
-    }
-  }
-  if (source.device) {
-    if (fields[device_at].kind != PathField::Kind::string) {
-      record.refusal = Refusal{
-          RejectReason::bad_payload,
-          "\"" + printable(format_json_path(*source.device), 64) + "\" is " +
-              (fields[device_at].kind == PathField::Kind::absent
-                   ? std::string("missing")
-                   : std::string(kind_name(fields[device_at].kind)) + ", not a device's name")};
-      return record;
-    }
-    record.device = std::move(fields[device_at].text);
-  }
+  return Refusal{RejectReason::bad_payload,
+                 "\"" + printable(format_json_path(*source.device), 64) + "\" is " +
+                     (field.kind == PathField::Kind::absent
+                          ? std::string("missing")
+                          : std::string(kind_name(field.kind)) + ", not a device's name")};
+}
+
+/// The mapped values of a record, from the fields collected at their paths (in `values` order).
+void read_values(const std::vector<PathField>& fields, const Source& source, SourceRecord& record) {
   for (std::size_t i = 0; i < source.values.size(); ++i) {
     const PathField& f = fields[i];
     const auto& [metric, path] = source.values[i];
@@ -290,6 +266,42 @@ SourceRecord read_source_record(std::string_view text, const Source& source) {
         Refusal{RejectReason::bad_payload,
                 "no mapped value in the payload (looked for " + printable(list, 200) + ")"};
   }
+}
+
+}  // namespace
+
+SourceRecord read_source_record(std::string_view text, const Source& source) {
+  SourceRecord record;
+  record.text = text;
+  if (text.empty()) {
+    record.refusal = Refusal{RejectReason::bad_payload, "empty payload"};
+    return record;
+  }
+  if (!text.starts_with('{')) {
+    read_bare_record(text, source, record);
+    return record;
+  }
+
+  // Thread-local scratch: a message's paths and fields, reused so a reading allocates little.
+  // The values' paths first, then the timestamp's and the device's when the source has them.
+  thread_local std::vector<const JsonPath*> paths;
+  thread_local std::vector<PathField> fields;
+  paths.clear();
+  for (const auto& value : source.values) paths.push_back(&value.second);
+  const std::size_t ts_at = paths.size();
+  if (source.timestamp) paths.push_back(&*source.timestamp);
+  const std::size_t device_at = paths.size();
+  if (source.device) paths.push_back(&*source.device);
+  fields.assign(paths.size(), PathField{});
+  PathCollector collector(paths, fields);
+  if (!nlohmann::json::sax_parse(text, &collector, nlohmann::json::input_format_t::json, true)) {
+    record.refusal = Refusal{RejectReason::bad_payload, "invalid JSON"};
+    return record;
+  }
+  if (source.timestamp) record.refusal = read_timestamp(fields[ts_at], source, record.ts);
+  if (!record.refusal && source.device)
+    record.refusal = read_device(fields[device_at], source, record.device);
+  if (!record.refusal) read_values(fields, source, record);
   return record;
 }
 

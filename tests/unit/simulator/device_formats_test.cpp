@@ -52,6 +52,17 @@ TEST_P(DeviceFormats, TheFamilysSourceReadsWhatTheSimulatorSends) {
   }
 }
 
+/// Each instance named by its family, and printed as it (ctest's test names show the parameter).
+const char* name_of(DeviceFormat format) {
+  static constexpr const char* kNames[] = {"native",      "zigbee2mqtt", "tasmota", "shelly",
+                                           "shelly_gen2", "esphome",     "batch"};
+  return kNames[static_cast<int>(format)];
+}
+std::string family_name(const ::testing::TestParamInfo<Family>& info) {
+  return name_of(info.param.format);
+}
+void PrintTo(const Family& f, std::ostream* os) { *os << name_of(f.format); }
+
 INSTANTIATE_TEST_SUITE_P(EveryFamily, DeviceFormats,
                          ::testing::Values(Family{DeviceFormat::zigbee2mqtt,
                                                   "zigbee2mqtt/{building}/{room}",
@@ -74,7 +85,8 @@ INSTANTIATE_TEST_SUITE_P(EveryFamily, DeviceFormats,
                                            Family{DeviceFormat::esphome,
                                                   "{device}/sensor/room_temperature/state",
                                                   {{"temperature", path("")}},
-                                                  std::nullopt}));
+                                                  std::nullopt}),
+                         family_name);
 
 TEST(DeviceFormatsBatch, ABatchCarriesItsSizeOfReadingsEachWithItsOwnTime) {
   ModelSettings settings;
