@@ -8,8 +8,10 @@ void Bucket::add(double v) {
   if (count == 0) {
     min = max = v;
   } else {
-    min = std::min<double>(min, v);
-    max = std::max<double>(max, v);
+    // Compared by value: std::min/max take references, and a reference to a member of this
+    // packed struct may be misaligned (undefined behaviour; clang's UBSan reports it).
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
   sum += v;
   ++count;
@@ -21,8 +23,8 @@ void Bucket::merge(const Bucket& o) {
     *this = o;
     return;
   }
-  min = std::min<double>(min, o.min);
-  max = std::max<double>(max, o.max);
+  if (o.min < min) min = o.min;  // by value, as in add()
+  if (o.max > max) max = o.max;
   sum += o.sum;
   count += o.count;
 }
