@@ -256,14 +256,29 @@ void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Co
     for (std::size_t i = 0; i < subscriptions.size(); ++i) {
       const YAML::Node f = subscriptions[i];
       if (!f.IsScalar()) continue;  // reported by the mqtt reader
+      const std::string where = "mqtt.subscriptions[" + std::to_string(i) + "]";
+      // A filter is a native source with no captures: braces would read as captures, and a
+      // shared subscription's "$share/group/" prefix is no level of the topics it delivers.
+      if (f.Scalar().find_first_of("{}") != std::string::npos ||
+          f.Scalar().starts_with("$share/")) {
+        error(f.Mark(), where + ": '" + printable(f.Scalar()) +
+                            "' cannot stand beside sources (no { } and no $share/ there): "
+                            "write it as a source instead");
+        ok = false;
+        continue;
+      }
       auto parsed = parse_topic_template(f.Scalar());
-      if (!std::holds_alternative<TopicTemplate>(parsed)) continue;
+      if (const auto* why = std::get_if<std::string>(&parsed)) {
+        error(f.Mark(), where + ": '" + printable(f.Scalar()) + "': " + *why);
+        ok = false;
+        continue;
+      }
       Source s;
       s.topic = std::get<TopicTemplate>(std::move(parsed));
       s.subscription = true;
       s.line = f.Mark().line + 1;
       s.column = f.Mark().column + 1;
-      placed.push_back({std::move(s), f.Mark(), "mqtt.subscriptions[" + std::to_string(i) + "]"});
+      placed.push_back({std::move(s), f.Mark(), where});
     }
   }
   for (std::size_t i = 0; i < sources.size(); ++i) {

@@ -51,6 +51,10 @@ Daemon::Daemon(const Config& config)
 }
 
 Daemon::~Daemon() {
+  // After a failed start run() never stopped them: the publishing client's network thread hands
+  // messages to discovery, which is destroyed first (declared later), so both stop here.
+  if (discovery_) discovery_->stop();
+  if (publisher_) publisher_->stop();
   if (rewarm_.joinable()) rewarm_.join();
 }
 

@@ -20,26 +20,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// A bare number, strictly: the whole text must be the number.
-bool parse_bare_number(std::string_view s, double& out) {
-  if (s.empty()) return false;
-  if (s.front() == '+') {
-    s.remove_prefix(1);
-    if (!s.empty() && s.front() == '-') return false;  // "+-5" is not a number
-  }
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (ptr != s.data() + s.size()) return false;
-  // from_chars reports out_of_range both for 1e999 (treated as infinite, so it is named
-  // not_finite) and for 1e-400 (an underflow: about zero, a finite value).
-  if (ec == std::errc::result_out_of_range) {
-    const auto e = s.find_first_of("eE");
-    const bool underflow = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
-    out = (s.front() == '-' ? -1.0 : 1.0) * (underflow ? 0.0 : HUGE_VAL);
-    return true;
-  }
-  return ec == std::errc{};
-}
-
 /// What one top-level field of a JSON object held.
 struct Field {
   enum class Kind { absent, null, number, string, other };
@@ -141,6 +121,25 @@ const char* kind_name(Field::Kind kind) {
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 }  // namespace
+
+bool parse_bare_number(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  if (s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return false;  // "+-5" is not a number
+  }
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ptr != s.data() + s.size()) return false;
+  // from_chars reports out_of_range both for 1e999 (treated as infinite, so it is named
+  // not_finite) and for 1e-400 (an underflow: about zero, a finite value).
+  if (ec == std::errc::result_out_of_range) {
+    const auto e = s.find_first_of("eE");
+    const bool underflow = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
+    out = (s.front() == '-' ? -1.0 : 1.0) * (underflow ? 0.0 : HUGE_VAL);
+    return true;
+  }
+  return ec == std::errc{};
+}
 
 std::optional<Micros> parse_timestamp_text(std::string_view text) { return parse_rfc3339(text); }
 

@@ -23,6 +23,10 @@ struct PayloadFields {
 /// kMaxPayloadBytes, else nullopt. A POSTed reading is not held to it (the body has its own).
 std::optional<Refusal> check_payload_size(std::string_view payload);
 
+/// A bare number, strictly: the whole text is the number ("+5" yes, "+-5" no); NaN and the
+/// infinities read as such (1e999 as infinity), for the caller to refuse as not_finite.
+bool parse_bare_number(std::string_view s, double& out);
+
 /// Reads a bare number or a JSON object whose value key is `metric` or `value`, with optional
 /// `timestamp` (RFC 3339, epoch seconds or epoch milliseconds) and `sensor_id`. A leading UTF-8
 /// byte order mark is skipped. Checks neither size (check_payload_size) nor the value's range.

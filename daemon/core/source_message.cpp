@@ -1,5 +1,7 @@
 #include "source_message.h"
 
+#include <algorithm>
+
 #include "payload.h"
 #include "source_payload.h"
 #include "topic.h"
@@ -77,7 +79,7 @@ class MessageReader {
   void reject(std::string_view text, const Refusal& refusal) {
     out_.push_back(
         {make_rejection(now_, topic_, batch_ ? text : payload_, refusal.reason, refusal.detail),
-         false});
+         false, batch_ ? text : payload_});
   }
   void set_batch(bool batch) { batch_ = batch; }
 
@@ -128,7 +130,21 @@ class MessageReader {
               std::move(sensor_id),
               now_};
     if (auto bad = check_reading(r, config_)) return reject(text, *bad);
-    out_.push_back({std::move(r), !ts});
+    if (!ts && batch_ && stamped_twice(r))
+      return reject(text, Refusal{RejectReason::bad_timestamp,
+                                  "a batch's element without a time of its own: another reading "
+                                  "of its series in this batch was already stamped on arrival, "
+                                  "and two readings of one series at one time are one"});
+    out_.push_back({std::move(r), !ts, batch_ ? text : payload_});
+  }
+
+  /// An earlier reading of this message of the same series, also stamped on arrival.
+  bool stamped_twice(const Reading& r) const {
+    return std::any_of(out_.begin(), out_.end(), [&](const SourceOutcome& o) {
+      const auto* e = std::get_if<Reading>(&o.item);
+      return e && o.stamped_on_arrival && e->metric == r.metric && e->room == r.room &&
+             e->building == r.building && e->sensor_id == r.sensor_id;
+    });
   }
 
   std::string_view topic_, payload_;

@@ -12,6 +12,9 @@ namespace roomtemp {
 struct SourceOutcome {
   Inbound item;
   bool stamped_on_arrival = false;
+  /// The text a refusal of the reading (by a limit, later) quotes: its batch element, or the
+  /// whole payload. A view into the payload: valid while the message is.
+  std::string_view text;
 };
 
 /// Turns one MQTT message into its readings and rejections through the configured sources

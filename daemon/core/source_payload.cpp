@@ -120,14 +120,6 @@ const char* kind_name(PathField::Kind kind) {
   return "something else";
 }
 
-/// A bare number, the whole text: the payload of a value whose path is "".
-bool bare_number(std::string_view s, double& out) {
-  if (s.starts_with('+')) s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && end == s.data() + s.size() && std::isfinite(out);
-}
-
 std::optional<Refusal> read_timestamp(const PathField& f, const Source& source,
                                       std::optional<Micros>& ts) {
   switch (f.kind) {
@@ -217,10 +209,16 @@ void read_bare_record(std::string_view text, const Source& source, SourceRecord&
                                  printable(format_json_path(*source.device), 64) + "\")"};
     return;
   }
+  // Read as the native payload's bare number is, and refused alike (NaN, inf: not_finite).
   double v = 0;
-  const bool number = bare_number(text, v);
-  for (const auto& [metric, path] : source.values)
-    if (path.keys.empty() && number) record.values.push_back({metric, v});
+  const bool number = parse_bare_number(text, v);
+  for (const auto& [metric, path] : source.values) {
+    if (!path.keys.empty() || !number) continue;
+    if (std::isfinite(v))
+      record.values.push_back({metric, v});
+    else
+      record.values.push_back({metric, Refusal{RejectReason::not_finite, "value is not finite"}});
+  }
   if (record.values.empty())
     record.refusal = Refusal{RejectReason::bad_payload,
                              number ? "a bare number, but no value of this source has path \"\""

@@ -23,9 +23,10 @@ void Ingest::on_message(std::string_view topic, std::string_view payload, bool r
     thread_local std::vector<SourceOutcome> outcomes;
     classify_source_message(topic, payload, now, *config, *config->sources, outcomes);
     metrics_.readings_received.fetch_add(outcomes.size(), std::memory_order_relaxed);
+    // A limit's refusal of a batch's reading quotes its element, as the source's own refusals do.
     for (auto& outcome : outcomes)
-      admit({topic, payload, retained, now}, *config, std::move(outcome.item),
-            outcome.stamped_on_arrival);
+      admit({topic, outcome.text.empty() ? payload : outcome.text, retained, now}, *config,
+            std::move(outcome.item), outcome.stamped_on_arrival);
     return;
   }
   metrics_.readings_received.fetch_add(1, std::memory_order_relaxed);

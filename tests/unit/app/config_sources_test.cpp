@@ -81,6 +81,15 @@ TEST(ConfigSources, GivenSubscriptionsAreNativeSourcesBesideThem) {
   ASSERT_EQ(c.sources->sources.size(), 2u);
   EXPECT_TRUE(c.sources->sources[0].subscription);
   EXPECT_EQ(c.mqtt.subscriptions, (std::vector<std::string>{"buildings/#", "zigbee2mqtt/+/+"}));
+  // A filter that cannot be a native source beside them is an error, never left out.
+  for (const char* filter : {"site/{x}/#", "$share/g/buildings/#"}) {
+    SCOPED_TRACE(filter);
+    ConfigError e = one_error(kHead + "mqtt:\n  subscriptions: [\"" + filter +
+                              "\"]\nsources:\n  - topic: \"zigbee2mqtt/{building}/{room}\"\n"
+                              "    values: { temperature: temperature }\n");
+    EXPECT_AT(e, 6, 19);
+    EXPECT_MENTIONS(e, "cannot stand beside sources");
+  }
 }
 
 TEST(ConfigSources, OverlappingSourcesAreAnErrorAtTheLaterOne) {

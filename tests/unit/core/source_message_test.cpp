@@ -140,6 +140,23 @@ TEST_F(SourceMessage, ShellyGen1BareNumberPerTopic) {
 // Shelly Gen2 sends JSON-RPC notifications on <id>/events/rpc; NotifyStatus carries params.ts
 // (Unix time) and the changed components under keys like "temperature:0"
 // (shelly-api-docs.shelly.cloud/gen2/General/Notifications).
+// A bare number on a source is read and refused as a native one is.
+TEST_F(SourceMessage, ABareNumberIsCheckedAsANativeOne) {
+  Source& s = add("shellies/{building}/{room}/sensor/temperature");
+  s.values = {{"temperature", path("")}};
+  for (const char* text : {"nan", "inf", "-inf", "1e999"}) {
+    auto out = classify("shellies/B1/101/sensor/temperature", text);
+    ASSERT_EQ(out.size(), 1u) << text;
+    EXPECT_EQ(rejection(out[0]).reason, RejectReason::not_finite) << text;
+  }
+  auto out = classify("shellies/B1/101/sensor/temperature", "+-5");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(rejection(out[0]).reason, RejectReason::bad_payload);
+  out = classify("shellies/B1/101/sensor/temperature", "+21.5");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(reading(out[0]).value, 21.5);
+}
+
 TEST_F(SourceMessage, ShellyGen2NotifyStatusKeysWithAColon) {
   Source& s = add("{device}/events/rpc");
   s.values = {{"temperature", path("params.temperature:0.tC")},
@@ -168,10 +185,11 @@ TEST_F(SourceMessage, EsphomeStateTopic) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(reading(out[0]).room, "living");
   EXPECT_DOUBLE_EQ(reading(out[0]).value, 19.8);
-  // ESPHome writes "nan" for a sensor without a value: not a number we store.
+  // ESPHome writes "nan" for a sensor without a value: refused as not_finite, as a native bare
+  // "nan" is.
   out = classify("livingroom-esp/sensor/room_temperature/state", "nan");
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(rejection(out[0]).reason, RejectReason::bad_payload);
+  EXPECT_EQ(rejection(out[0]).reason, RejectReason::not_finite);
 }
 
 TEST_F(SourceMessage, ABatchStoresEveryGoodElementAndRejectsEachBadOneAlone) {
@@ -199,6 +217,17 @@ TEST_F(SourceMessage, ABatchStoresEveryGoodElementAndRejectsEachBadOneAlone) {
   out = classify("gateways/B1/101", "[]");
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(rejection(out[0]).reason, RejectReason::bad_payload);
+
+  // Elements without a time: the first of a series gets the arrival time; a second of the same
+  // series would be the same reading, so it is refused with its reason, not silently merged.
+  out = classify("gateways/B1/101", R"([{"t":21},{"t":22},{"h":40}])");
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(reading(out[0]).ts, now_);
+  EXPECT_TRUE(out[0].stamped_on_arrival);
+  EXPECT_EQ(out[0].text, R"({"t":21})") << "a limit's refusal would quote the element";
+  EXPECT_EQ(rejection(out[1]).reason, RejectReason::bad_timestamp);
+  EXPECT_EQ(rejection(out[1]).payload, R"({"t":22})");
+  EXPECT_EQ(reading(out[2]).metric, "humidity");
 }
 
 // A gateway (LoRaWAN, BLE) batches the readings of many devices in one message, each element
