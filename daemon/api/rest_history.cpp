@@ -111,25 +111,6 @@ const char* const kRoomFilter =
     " FROM readings WHERE building = $1 AND room = $2 AND metric = $3"
     " AND ts >= $4::timestamptz AND ts < $5::timestamptz";
 
-std::string describe(const SeriesKey& key) {
-  return key.room.empty() ? "building " + key.building : "room " + key.building + "/" + key.room;
-}
-
-/// Throws NotFound when the series has never had a reading (an empty range of a known room is
-/// not an error): a series is a row of `series` from its first stored reading on.
-void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
-  const pqxx::row row =
-      key.room.empty()
-          ? txn.exec_params1(
-                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND metric = $2)",
-                key.building, key.metric)
-          : txn.exec_params1(
-                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND room = $2 AND "
-                "metric = $3)",
-                key.building, key.room, key.metric);
-  if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
-}
-
 // ---------------------------------------------------------------------------------------
 // Rows of readings and series: a JSON object each, or a CSV record whose header is the JSON
 // object's keys in the same order (null: an empty field).
