@@ -1,6 +1,6 @@
 // The OpenAPI description of the calls of the services roomtemp replaces (rest_live.cpp's
-// /temperature, rest_compat.cpp, rest_compat_sensors.cpp), tagged "compatibility" (README,
-// "Coming from another service").
+// /temperature, rest_compat.cpp, rest_compat_sensors.cpp, rest_compat_devices.cpp), tagged
+// "compatibility" (README, "Coming from another service").
 #include "openapi_build.h"
 
 namespace roomtemp::openapi {
@@ -129,6 +129,39 @@ void add_sensor_paths(json& p) {
                  {"503", error("PostgreSQL is unavailable")}}));
 }
 
+/// The device dashboard: GET /dashboard, GET /devices/{device}/histogram.
+void add_device_paths(json& p) {
+  p["/dashboard"]["get"] = tagged(operation(
+      "Each feature's devices (sensor ids) by their highest value in the interval, highest "
+      "first, from PostgreSQL's readings.",
+      {query_param("features", {{"type", "string"}},
+                   "comma-separated configured metrics, e.g. pressure (default: every metric)"),
+       query_param("interval",
+                   {{"type", "string"},
+                    {"enum", {"past_minute", "past_hour", "all_time"}},
+                    {"default", "all_time"}},
+                   "how far back (all_time: every raw reading kept)"),
+       query_param("NUM_TOP_DEVICES",
+                   {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}},
+                   "how many devices per feature")},
+      {{"200", ok("the devices", ref("DeviceDashboard"))},
+       {"400", error("a feature that is not a configured metric, or a bad interval or count")},
+       {"503", error("PostgreSQL is unavailable")}}));
+  p["/devices/{device}/histogram"]["get"] = tagged(operation(
+      "The histogram of where the device is placed (a source's devices, else its own room of "
+      "building \"sensors\"): GET /v1/buildings/{building}/rooms/{room}/{feature}/histogram.",
+      {path_param("device", "the device's sensor id"),
+       query_param("feature", ref("Id"), "a configured metric (default temperature)"), from_param(),
+       to_param(),
+       query_param("bins",
+                   {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}},
+                   "the number of equal-width bins")},
+      {{"200", ok("the histogram", ref("Histogram"))},
+       {"400", error("a bad id or parameter, or from before the raw horizon")},
+       {"404", error("the device's place never reported this feature")},
+       {"503", error("PostgreSQL is unavailable")}}));
+}
+
 }  // namespace
 
 void add_compat_schemas(json& s) {
@@ -174,6 +207,17 @@ void add_compat_schemas(json& s) {
               {"timestamp", date_time()},
               {"sensor_id", {{"type", "string"}}},
               {"value", number()}}}}}}}}}};
+  s["DeviceDashboard"] = {
+      {"type", "object"},
+      {"properties",
+       {{"interval", {{"type", "string"}}},
+        {"features",
+         {{"type", "object"},
+          {"additionalProperties",
+           {{"type", "array"},
+            {"items",
+             {{"type", "object"},
+              {"properties", {{"device", {{"type", "string"}}}, {"value", number()}}}}}}}}}}}};
   s["SensorHour"] = {{"type", "object"},
                      {"properties",
                       {{"timestamp", date_time()},
@@ -187,6 +231,7 @@ void add_compat_paths(json& p) {
   add_fastapi_paths(p);
   add_flask_paths(p);
   add_sensor_paths(p);
+  add_device_paths(p);
 }
 
 }  // namespace roomtemp::openapi

@@ -96,6 +96,7 @@ void register_compat_routes(Routes& s, HttpDeps& deps) {
     average_temperature(req, res, deps);
   });
   register_sensor_routes(s, deps);
+  register_device_routes(s, deps);
 }
 
 }  // namespace roomtemp

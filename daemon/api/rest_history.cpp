@@ -34,6 +34,9 @@ namespace roomtemp {
 void handle_live_room_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps);
 void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
                                   HttpDeps& deps);
+// Also the device dashboard's GET /devices/{device}/histogram (rest_compat_devices.cpp).
+void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
+               const SeriesKey& key);
 
 namespace {
 
@@ -317,6 +320,8 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
   send_rows(res, format, points, "series", key, range);
 }
 
+}  // namespace
+
 /// GET …/histogram?from&to&bins: `bins` equal-width bins from the smallest to the largest
 /// value in [from, to) (the largest lands in the last bin); {"edges":[],"counts":[]} when the
 /// range holds no readings. When every value is the same, all edges equal it and the first
@@ -357,8 +362,6 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
   });
   send_json(res, 200, json_text(out));
 }
-
-}  // namespace
 
 void register_history_routes(Routes& s, HttpDeps& deps) {
   // Ids match anything between slashes here so that a bad one gets a 400 that says why

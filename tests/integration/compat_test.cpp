@@ -5,11 +5,15 @@
 // - the Flask service: POST …/temperatures with recorded_at without an offset (UTC), and
 //   …/temperatures/average?duration= from a live window or, for any other duration, history;
 // - the sensor-id service: POST /ingest, GET /get_range, /min and /hourly, a sensor placed by a
-//   source's devices (its MQTT readings included) or in building "sensors".
+//   source's devices (its MQTT readings included) or in building "sensors";
+// - the device dashboard: GET /dashboard?features&interval&NUM_TOP_DEVICES and
+//   GET /devices/{device}/histogram.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "harness/harness.h"
 #include "timeutil.h"
@@ -249,6 +253,62 @@ TEST_F(CompatTest, SensorServiceCalls) {
   r = http_post(port_, "/ingest", R"([{"value": 1}, {"sensor_id": "s", "value": 900}])");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["rejected"].size(), 2U) << r.body;
+}
+
+// The device dashboard's README: the top devices by a feature over an interval, and a device's
+// histogram, of readings that name their device as sensor_id.
+TEST_F(CompatTest, DeviceDashboardCalls) {
+  ConfigOptions options;
+  options.metrics =
+      "  temperature: { min: -60, max: 100, unit: \"°C\" }\n"
+      "  pressure: { min: 800, max: 1200, unit: \"hPa\" }\n";
+  ASSERT_NO_FATAL_FAILURE(start(std::move(options)));
+  const std::int64_t now = now_micros() / 1000 * 1000;
+  json items = json::array();
+  for (const auto& [device, metric, value, ago] :
+       std::vector<std::tuple<std::string, std::string, double, std::int64_t>>{
+           {"device_1", "pressure", 1010.0, 10 * kSecond},
+           {"device_1", "pressure", 1020.0, 2 * kMinute},
+           {"device_2", "pressure", 1015.0, 10 * kSecond},
+           {"device_3", "pressure", 1030.0, 120 * kMinute},
+           {"device_1", "temperature", 21.5, 10 * kSecond}})
+    items.push_back({{"building_id", "sensors"},
+                     {"room_id", device},
+                     {"sensor_id", device},
+                     {"metric", metric},
+                     {"value", value},
+                     {"timestamp", rfc3339(now - ago)}});
+  const HttpResponse r = http_post(port_, "/v1/readings", items.dump());
+  EXPECT_EQ(r.status, 202) << r.body;
+  ASSERT_NO_FATAL_FAILURE(wait_rows(5));
+
+  const auto top = [](std::initializer_list<std::pair<const char*, double>> list) {
+    json out = json::array();
+    for (const auto& [device, value] : list) out.push_back({{"device", device}, {"value", value}});
+    return out;
+  };
+  EXPECT_EQ(
+      get_json("/dashboard?features=pressure&interval=past_minute"),
+      (json{{"interval", "past_minute"},
+            {"features", {{"pressure", top({{"device_2", 1015.0}, {"device_1", 1010.0}})}}}}));
+  EXPECT_EQ(get_json("/dashboard?features=pressure&interval=past_hour")["features"]["pressure"],
+            top({{"device_1", 1020.0}, {"device_2", 1015.0}}));
+  EXPECT_EQ(get_json("/dashboard?features=pressure")["features"]["pressure"],
+            top({{"device_3", 1030.0}, {"device_1", 1020.0}, {"device_2", 1015.0}}));
+  EXPECT_EQ(get_json("/dashboard?features=pressure&NUM_TOP_DEVICES=1")["features"]["pressure"],
+            top({{"device_3", 1030.0}}));
+  const json every = get_json("/dashboard?interval=past_hour")["features"];
+  EXPECT_EQ(every["temperature"], top({{"device_1", 21.5}}));
+  EXPECT_EQ(every["pressure"].size(), 2U);
+  EXPECT_EQ(get_json("/dashboard?features=humidity", 400).count("error"), 1U);
+  EXPECT_EQ(get_json("/dashboard?interval=yesterday", 400).count("error"), 1U);
+
+  // A device's histogram is /v1's of its room.
+  const json histogram = get_json("/devices/device_1/histogram?feature=pressure");
+  EXPECT_EQ(histogram, get_json("/v1/buildings/sensors/rooms/device_1/pressure/histogram"));
+  EXPECT_EQ(histogram["counts"].size(), 10U) << histogram;
+  EXPECT_EQ(histogram["edges"].front(), 1010.0);
+  EXPECT_EQ(histogram["edges"].back(), 1020.0);
 }
 
 }  // namespace
