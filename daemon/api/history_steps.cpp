@@ -11,6 +11,10 @@
 namespace roomtemp {
 namespace {
 
+std::string describe(const SeriesKey& key) {
+  return key.room.empty() ? "building " + key.building : "room " + key.building + "/" + key.room;
+}
+
 /// PostgreSQL's SQLSTATE for an unknown time zone (invalid_parameter_value).
 constexpr const char* kInvalidParameter = "22023";
 
@@ -121,6 +125,19 @@ void add_raw(pqxx::transaction_base& txn, const std::string& ids, const HistoryP
 }
 
 }  // namespace
+
+void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
+  const pqxx::row row =
+      key.room.empty()
+          ? txn.exec_params1(
+                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND metric = $2)",
+                key.building, key.metric)
+          : txn.exec_params1(
+                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND room = $2 AND "
+                "metric = $3)",
+                key.building, key.room, key.metric);
+  if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
+}
 
 Micros raw_horizon(pqxx::transaction_base& txn) {
   const auto row = txn.exec1(

@@ -13,6 +13,10 @@
 
 namespace roomtemp {
 
+/// Throws NotFound when the series has never had a reading (an empty range of a known room is
+/// not an error): a series is a row of `series` from its first stored reading on.
+void require_known(pqxx::transaction_base& txn, const SeriesKey& key);
+
 /// Raw readings stamped before this were dropped by retention (retention.readings); the
 /// smallest Micros while none were.
 Micros raw_horizon(pqxx::transaction_base& txn);

@@ -238,6 +238,7 @@ void HttpApi::register_routes() {
   register_history_routes(routes_, deps_);
   register_overview_routes(routes_, deps_);
   register_alarm_routes(routes_, deps_);
+  register_compat_routes(routes_, deps_);
   auto& s = *server_;
   s.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {

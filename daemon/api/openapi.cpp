@@ -208,18 +208,7 @@ json schemas() {
   add_live_schemas(s);
   add_alarm_schemas(s);
   add_input_schemas(s);
-  s["LegacyAverage"] = {
-      {"type", "object"},
-      {"properties",
-       {{"building_id", {{"type", "string"}}},
-        {"room_id", {{"type", "string"}, {"description", "absent for a whole building"}}},
-        {"window", ref("Duration")},
-        {"average_temperature", nullable_number()},
-        {"min_temperature", nullable_number()},
-        {"max_temperature", nullable_number()},
-        {"count", {{"type", "integer"}}},
-        {"from", date_time()},
-        {"to", date_time()}}}};
+  add_compat_schemas(s);
   s["Readiness"] = {{"type", "object"},
                     {"properties",
                      {{"mqtt", {{"type", "string"}, {"enum", {"up", "down"}}}},
@@ -378,31 +367,6 @@ void add_input_path(json& p) {
   p["/v1/readings"]["post"] = op;
 }
 
-/// The shapes of earlier temperature services: a reading in, a live average out.
-void add_legacy_paths(json& p) {
-  {
-    json op = operation(
-        "Submit one reading in the shape of earlier temperature services "
-        "(building_id, room_id, temperature, timestamp?, sensor_id?).",
-        json::array(),
-        {{"202", ok("accepted",
-                    {{"type", "object"},
-                     {"properties", {{"status", {{"type", "string"}, {"enum", {"accepted"}}}}}}})},
-         {"400", error("not a valid reading (the body also carries a reason)")}});
-    op["requestBody"] = {{"required", true}, {"content", content(ref("ReadingInput"))}};
-    p["/temperature"]["post"] = op;
-  }
-  p["/temperature/average"]["get"] = operation(
-      "A live temperature average in the shape of earlier temperature services; without "
-      "room_id, the building's.",
-      {query_param("building_id", ref("Id"), "building id", true),
-       query_param("room_id", ref("Id"), "room id (optional)"),
-       window_param("a configured live window (default 15m)")},
-      {{"200", ok("the average", ref("LegacyAverage"))},
-       {"400", error("a bad parameter or a window that is not configured")},
-       {"404", error("no temperature readings for that building or room")}});
-}
-
 /// The dashboard, the probes, the metrics and this description.
 void add_service_paths(json& p) {
   p["/"]["get"] = operation(
@@ -452,7 +416,7 @@ json paths() {
   add_live_paths(p);
   add_alarm_paths(p);
   add_input_path(p);
-  add_legacy_paths(p);
+  add_compat_paths(p);
   add_service_paths(p);
   // Probes, this description and the dashboard's page and assets hold no readings and stay
   // open; every other GET needs the read token and every POST the write token, when set.
@@ -478,6 +442,10 @@ json document() {
                   "http.token_file and "
                   "http.read_token_file set, writes and reads need \"Authorization: Bearer "
                   "<token>\"."}};
+  doc["tags"] = {{{"name", "compatibility"},
+                  {"description",
+                   "the calls of the services roomtemp replaces, answered from the same ingest, "
+                   "live windows and history as /v1 (README, \"Coming from another service\")"}}};
   doc["paths"] = paths();
   doc["components"] = {
       {"schemas", schemas()},

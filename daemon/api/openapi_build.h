@@ -1,7 +1,8 @@
 #pragma once
 // Pieces of the OpenAPI document (GET /openapi.json), shared by the files that describe routes:
-// openapi.cpp (the document, most routes), openapi_live.cpp (the dashboard's bulk reads) and
-// openapi_alarms.cpp (alarms and silent sensors).
+// openapi.cpp (the document, most routes), openapi_live.cpp (the dashboard's bulk reads),
+// openapi_alarms.cpp (alarms and silent sensors) and openapi_compat.cpp (the calls of the services
+// roomtemp replaces).
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -85,5 +86,11 @@ void add_alarm_schemas(json& schemas);
 
 /// Adds GET /v1/alarms and GET /v1/alarms/history.
 void add_alarm_paths(json& paths);
+
+/// Adds the schemas of the compatibility routes (openapi_compat.cpp).
+void add_compat_schemas(json& schemas);
+
+/// Adds the routes of the services roomtemp replaces, tagged "compatibility".
+void add_compat_paths(json& paths);
 
 }  // namespace roomtemp::openapi

@@ -34,6 +34,9 @@ namespace roomtemp {
 void handle_live_room_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps);
 void handle_live_building_average(const httplib::Request& req, httplib::Response& res,
                                   HttpDeps& deps);
+// Also the device dashboard's GET /devices/{device}/histogram (rest_compat_devices.cpp).
+void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
+               const SeriesKey& key);
 
 namespace {
 
@@ -110,25 +113,6 @@ constexpr const char* kTsMicros = "(extract(epoch FROM ts) * 1000000)::bigint";
 const char* const kRoomFilter =
     " FROM readings WHERE building = $1 AND room = $2 AND metric = $3"
     " AND ts >= $4::timestamptz AND ts < $5::timestamptz";
-
-std::string describe(const SeriesKey& key) {
-  return key.room.empty() ? "building " + key.building : "room " + key.building + "/" + key.room;
-}
-
-/// Throws NotFound when the series has never had a reading (an empty range of a known room is
-/// not an error): a series is a row of `series` from its first stored reading on.
-void require_known(pqxx::transaction_base& txn, const SeriesKey& key) {
-  const pqxx::row row =
-      key.room.empty()
-          ? txn.exec_params1(
-                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND metric = $2)",
-                key.building, key.metric)
-          : txn.exec_params1(
-                "SELECT EXISTS (SELECT 1 FROM series WHERE building = $1 AND room = $2 AND "
-                "metric = $3)",
-                key.building, key.room, key.metric);
-  if (!row[0].as<bool>()) throw NotFound(describe(key) + " has no " + key.metric + " readings");
-}
 
 // ---------------------------------------------------------------------------------------
 // Rows of readings and series: a JSON object each, or a CSV record whose header is the JSON
@@ -336,6 +320,8 @@ void series(const httplib::Request& req, httplib::Response& res, HttpDeps& deps,
   send_rows(res, format, points, "series", key, range);
 }
 
+}  // namespace
+
 /// GET …/histogram?from&to&bins: `bins` equal-width bins from the smallest to the largest
 /// value in [from, to) (the largest lands in the last bin); {"edges":[],"counts":[]} when the
 /// range holds no readings. When every value is the same, all edges equal it and the first
@@ -376,8 +362,6 @@ void histogram(const httplib::Request& req, httplib::Response& res, HttpDeps& de
   });
   send_json(res, 200, json_text(out));
 }
-
-}  // namespace
 
 void register_history_routes(Routes& s, HttpDeps& deps) {
   // Ids match anything between slashes here so that a bad one gets a 400 that says why

@@ -18,6 +18,28 @@ using json = nlohmann::json;
 
 constexpr std::size_t kMaxPostItems = 10000;
 
+/// GET /temperature/average?building_id&room_id&window: the live average in the shape of the
+/// FastAPI service (README, "Coming from another service"); without room_id, the building's.
+void legacy_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  SeriesKey key{params::id(params::required(req, "building_id"), "building"), "", "temperature"};
+  if (auto room = params::optional(req, "room_id"); room && !room->empty())
+    key.room = params::id(*room, "room");
+  const std::size_t w = live_window(req, deps.aggregator);
+  const WindowStats st = live_or_404(deps, key, w);
+  json out = {{"building_id", key.building}};
+  if (!key.room.empty()) out["room_id"] = key.room;
+  out["window"] = format_duration(deps.aggregator.windows()[w]);
+  out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
+  out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
+  out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
+  out["count"] = st.count;
+  out["from"] = format_rfc3339(st.from);
+  out["to"] = format_rfc3339(st.to);
+  send_json(res, 200, json_text(out));
+}
+
+}  // namespace
+
 WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
   auto stats = deps.aggregator.live(key, window, now_micros());
   if (!stats) {
@@ -29,8 +51,6 @@ WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window
   return *stats;
 }
 
-/// Feeds POSTed readings through the same path as MQTT ones, each item as the text it is kept
-/// as when refused. Returns {accepted, rejections}.
 json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
   const bool many = body.is_array();
   if (many && body.size() > kMaxPostItems)
@@ -68,8 +88,6 @@ json parse_body(const httplib::Request& req) {
   if (body.is_discarded()) throw BadRequest("the body is not valid JSON");
   return body;
 }
-
-}  // namespace
 
 std::size_t live_window(const httplib::Request& req, const Aggregator& agg) {
   const auto& windows = agg.windows();
@@ -160,23 +178,12 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
     }
   });
 
-  s.Get("/temperature/average", [&deps](const httplib::Request& req, httplib::Response& res) {
-    SeriesKey key{params::id(params::required(req, "building_id"), "building"), "", "temperature"};
-    if (auto room = params::optional(req, "room_id"); room && !room->empty())
-      key.room = params::id(*room, "room");
-    const std::size_t w = live_window(req, deps.aggregator);
-    const WindowStats st = live_or_404(deps, key, w);
-    json out = {{"building_id", key.building}};
-    if (!key.room.empty()) out["room_id"] = key.room;
-    out["window"] = format_duration(deps.aggregator.windows()[w]);
-    out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
-    out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
-    out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
-    out["count"] = st.count;
-    out["from"] = format_rfc3339(st.from);
-    out["to"] = format_rfc3339(st.to);
-    send_json(res, 200, json_text(out));
-  });
+  // The FastAPI service's deployment guide calls the same average under /v1 (README, "Coming
+  // from another service").
+  for (const char* path : {"/temperature/average", "/v1/temperature/average"})
+    s.Get(path, [&deps](const httplib::Request& req, httplib::Response& res) {
+      legacy_average(req, res, deps);
+    });
 }
 
 }  // namespace roomtemp
