@@ -192,6 +192,46 @@ HttpApi::HttpApi(std::string listen, HttpDeps deps)
       server_(std::make_unique<httplib::Server>()),
       routes_(*server_, deps_.config) {}
 
+namespace {
+
+/// GET /readyz: 200 when connected to the broker and PostgreSQL with a writable spool, else 503
+/// with what is down; a standby (or an instance stepping down) is 503 whatever it is connected to.
+std::pair<int, nlohmann::json> readiness_answer(const Readiness& r) {
+  nlohmann::json body = {{"mqtt", r.mqtt ? "up" : "down"},
+                         {"postgres", r.postgres ? "up" : "down"},
+                         {"spool", r.spool ? "writable" : "unwritable"}};
+  if (!r.role.empty()) {
+    body["role"] = r.role;
+    body["instance"] = r.instance;
+    body["active"] = r.active.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.active);
+  }
+  if (!r.role.empty() && r.role != "active") {
+    // A standby is healthy (/healthz) but takes no input: load balancers and checks send
+    // readers and writers to the active.
+    body["status"] = r.role == "standby" ? "standby" : "not ready";
+    body["error"] = r.role == "standby"
+                        ? "standby: " + (r.active.empty() ? std::string("no instance") : r.active) +
+                              " is the active instance"
+                        : "stepping down: this instance lost the cluster lease";
+    return {503, body};
+  }
+  if (r.mqtt && r.postgres && r.spool) {
+    body["status"] = "ready";
+    return {200, body};
+  }
+  std::string down;
+  if (!r.mqtt) down += "mqtt broker" + (r.mqtt_error.empty() ? "" : " (" + r.mqtt_error + ")");
+  if (!r.postgres)
+    down += std::string(down.empty() ? "" : ", ") + "postgresql" +
+            (r.postgres_error.empty() ? "" : " (" + r.postgres_error + ")");
+  if (!r.spool) down += std::string(down.empty() ? "" : ", ") + "spool (" + r.spool_error + ")";
+  body["status"] = "not ready";
+  body["error"] = "down: " + down;
+  return {503, body};
+}
+
+}  // namespace
+
 HttpApi::~HttpApi() { stop(); }
 
 const std::vector<RouteInfo>& HttpApi::registered_routes() const { return routes_.registered(); }
@@ -205,24 +245,8 @@ void HttpApi::register_routes() {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   open.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    const Readiness r = deps_.readiness();
-    nlohmann::json body = {{"mqtt", r.mqtt ? "up" : "down"},
-                           {"postgres", r.postgres ? "up" : "down"},
-                           {"spool", r.spool ? "writable" : "unwritable"}};
-    if (r.mqtt && r.postgres && r.spool) {
-      body["status"] = "ready";
-      res.status = 200;
-    } else {
-      std::string down;
-      if (!r.mqtt) down += "mqtt broker" + (r.mqtt_error.empty() ? "" : " (" + r.mqtt_error + ")");
-      if (!r.postgres)
-        down += std::string(down.empty() ? "" : ", ") + "postgresql" +
-                (r.postgres_error.empty() ? "" : " (" + r.postgres_error + ")");
-      if (!r.spool) down += std::string(down.empty() ? "" : ", ") + "spool (" + r.spool_error + ")";
-      body["status"] = "not ready";
-      body["error"] = "down: " + down;
-      res.status = 503;
-    }
+    const auto [status, body] = readiness_answer(deps_.readiness());
+    res.status = status;
     res.set_content(json_text(body), "application/json");
   });
   open.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

@@ -30,6 +30,11 @@ struct Readiness {
   std::string mqtt_error;
   std::string postgres_error;
   std::string spool_error;
+  /// Active/standby (README "Standby and failover"): "" when alone, else "active", "standby"
+  /// or "stepping down"; the active instance's name as last seen, and this one's.
+  std::string role;
+  std::string active;
+  std::string instance;
 };
 
 /// What the REST handlers read from the rest of the daemon.

@@ -52,6 +52,10 @@ WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window
 }
 
 json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
+  if (const Readiness r = deps.readiness(); !r.role.empty() && r.role != "active")
+    throw Unavailable(
+        "this instance is " + r.role + " and takes no input" +
+        (r.active.empty() || r.role != "standby" ? std::string() : "; send it to " + r.active));
   const bool many = body.is_array();
   if (many && body.size() > kMaxPostItems)
     throw BadRequest("at most " + std::to_string(kMaxPostItems) + " readings per request");

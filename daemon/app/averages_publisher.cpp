@@ -16,6 +16,9 @@ void AveragesPublisher::start() {
 }
 
 void AveragesPublisher::publish_changed(bool with_alarms) {
+  // An instance that is no longer the active decides nothing: its windows miss what the new
+  // active took in, and its alarm transitions would repeat the new active's.
+  if (may_act_ && !may_act_()) return;
   const Micros now = now_micros();
   std::vector<SeriesHeard> heard;
   const bool alarms = with_alarms && alarms_;

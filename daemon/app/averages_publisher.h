@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "aggregator.h"
@@ -22,6 +23,8 @@ class AveragesPublisher {
   void start();
   /// Alarms are evaluated on every tick, on what it found changed.
   void set_alarms(AlarmPublisher* alarms) { alarms_ = alarms; }
+  /// Active/standby: a tick (and its alarm step) happens only while `may_act` is true.
+  void set_fence(std::function<bool()> may_act) { may_act_ = std::move(may_act); }
   /// Publishes now what changed (the tick does this; a stop does it once more at the end), and
   /// runs the alarms' step on it unless `with_alarms` is false.
   void publish_changed(bool with_alarms = true);
@@ -36,6 +39,7 @@ class AveragesPublisher {
   const LiveConfig& config_;
   Metrics& metrics_;
   AlarmPublisher* alarms_ = nullptr;
+  std::function<bool()> may_act_;
   std::unique_ptr<PeriodicTask> tick_;
 };
 

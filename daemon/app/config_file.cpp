@@ -31,8 +31,8 @@ namespace {
 /// The keys each mapping of the file may hold, one list per mapping: the parser refuses any
 /// other key (check_map) and known_config_keys() lists them for the documentation's tests.
 constexpr std::string_view kTopKeys[] = {
-    "mqtt",      "postgres", "spool",   "metrics",       "averages", "http",   "limits",
-    "retention", "alarms",   "silence", "homeassistant", "log",      "sources"};
+    "mqtt",      "postgres", "spool",   "metrics",       "averages", "http", "limits",
+    "retention", "alarms",   "silence", "homeassistant", "cluster",  "log",  "sources"};
 constexpr std::string_view kMqttKeys[] = {"host", "port",         "client_id", "clean_session",
                                           "qos",  "keepalive",    "username",  "password_file",
                                           "tls",  "subscriptions"};
@@ -52,6 +52,7 @@ constexpr std::string_view kSilenceKeys[] = {"after"};
 constexpr std::string_view kAlarmRuleKeys[] = {"name",  "metric", "above", "below",
                                                "clear", "window", "for",   "rooms"};
 constexpr std::string_view kHomeAssistantKeys[] = {"discovery", "prefix"};
+constexpr std::string_view kClusterKeys[] = {"name", "takeover"};
 constexpr std::string_view kLogKeys[] = {"level"};
 
 /// A mapping of the file and the keys it may hold.
@@ -75,6 +76,7 @@ constexpr Section kSections[] = {
     {"retention", kRetentionKeys},
     {"silence", kSilenceKeys},
     {"homeassistant", kHomeAssistantKeys},
+    {"cluster", kClusterKeys},
     {"log", kLogKeys},
 };
 
@@ -292,6 +294,7 @@ class Reader {
     if (auto n = root["alarms"]) read_alarms(n, c);
     if (auto n = root["silence"]) read_silence(n, c.silence);
     if (auto n = root["homeassistant"]) read_homeassistant(n, c.homeassistant);
+    if (auto n = root["cluster"]) read_cluster(n, c);
     if (auto n = root["log"]) read_log(n, c.log);
     // After mqtt and metrics: a source's values name metrics, and its topics subscriptions.
     if (const YAML::Node mqtt = root["mqtt"]; mqtt && mqtt.IsMap())
@@ -638,6 +641,27 @@ class Reader {
             "homeassistant.prefix: expected topic levels of A-Z a-z 0-9 _ - separated by '/' "
             "(at most 100 characters, no wildcard, no empty level), got '" +
                 h.prefix + "'");
+  }
+
+  // After mqtt: the instances of a group share the broker's session.
+  void read_cluster(const YAML::Node& n, Config& c) {
+    if (!check_map(n, "cluster", kClusterKeys)) return;
+    ClusterConfig& k = c.cluster;
+    string(n, "cluster", "name", k.name);
+    if (const YAML::Node name = n["name"]; name && !k.name.empty()) {
+      if (!valid_id(k.name))
+        error(name.Mark(), "cluster.name: expected 1 to 64 characters of A-Z a-z 0-9 _ - ., got '" +
+                               k.name + "'");
+      else if (c.mqtt.clean_session)
+        error(name.Mark(),
+              "cluster.name: the instances of a group take over the broker's session of "
+              "mqtt.client_id, which mqtt.clean_session: true throws away at every connect "
+              "(set it to false)");
+    }
+    const YAML::Node t = n["takeover"];
+    if (t && duration_value(t, "cluster.takeover", k.takeover, std::chrono::seconds(1)) &&
+        k.takeover > std::chrono::hours(1))
+      error(t.Mark(), "cluster.takeover: " + t.Scalar() + " is longer than the maximum 1h");
   }
 
   void read_log(const YAML::Node& n, LogConfig& l) {

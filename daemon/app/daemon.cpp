@@ -48,6 +48,10 @@ Daemon::Daemon(const Config& config)
       status_(metrics_, writer_) {
   // Home Assistant discovery learns of new series from the aggregator (warm start's included).
   aggregator_.track_new_rooms();
+  if (!config.cluster.name.empty()) {
+    cluster_ = std::make_unique<Cluster>(config.cluster, config_, metrics_);
+    status_.set_cluster(cluster_.get());
+  }
 }
 
 Daemon::~Daemon() {
@@ -55,6 +59,8 @@ Daemon::~Daemon() {
   // messages to discovery, which is destroyed first (declared later), so both stop here.
   if (discovery_) discovery_->stop();
   if (publisher_) publisher_->stop();
+  if (cluster_) cluster_->stop(false);
+  if (activation_.joinable()) activation_.join();
   if (rewarm_.joinable()) rewarm_.join();
 }
 
@@ -84,63 +90,38 @@ void Daemon::start() {
         "acknowledged; fsync every {}",
         journal_dir(c), format_duration(c.spool.fsync_interval));
   }
-  // The alarm states of earlier runs are read once everything they left is written.
+  // Once everything this instance kept is written: a standby may compete for the lease, and
+  // the alarm states of earlier runs are read back.
   writer_.set_caught_up([this] {
-    AlarmPublisher* alarms = alarms_.get();
+    spool_replayed_ = true;
+    AlarmPublisher* alarms = alarms_for_writer_.load();
     return alarms && alarms->restore_step();
   });
   writer_.start();
-  // store, in the background: the rollups, and the slower housekeeping of what is stored.
+  // store, in the background: the rollups, and the slower housekeeping of what is stored (the
+  // active's work; both are safe beside another instance's, but need not be done twice).
   metrics_.rollups_folded_at = now_micros();
   rollups_task_ = std::make_unique<PeriodicTask>(
       "rollups", [] { return std::chrono::duration_cast<Duration>(kFoldEvery); },
-      [this] { rollups_.run_once(); }, kBackgroundFirst);
+      [this] {
+        if (acting()) rollups_.run_once();
+      },
+      kBackgroundFirst);
   lifecycle_task_ = std::make_unique<PeriodicTask>(
       "lifecycle",
       [this] {
         return std::chrono::duration_cast<Duration>(lifecycle_.busy() ? kLifecycleBusyEvery
                                                                       : kLifecycleEvery);
       },
-      [this] { lifecycle_.run_once(); }, kBackgroundFirst);
-  // MQTT out: averages, rejections, alarms and Home Assistant discovery. Its presence is
-  // roomtemp/status (with the last will): what Home Assistant's availability follows, so it
-  // says whether the averages are being published.
-  publisher_ = std::make_unique<MqttClient>(
-      c.mqtt, c.mqtt.client_id + "-pub", false,
-      [this](std::string_view topic, std::string_view payload, bool retained) {
-        discovery_->on_message(topic, payload, retained);
+      [this] {
+        if (acting()) lifecycle_.run_once();
       },
-      metrics_);
-  publisher_->set_presence(
-      {std::string(kStatusTopic), std::string(kOnline), std::string(kOffline)});
-  discovery_ = std::make_unique<DiscoveryPublisher>(aggregator_, *publisher_, config_, metrics_,
-                                                    ROOMTEMP_VERSION);
-  publisher_->start();
-  discovery_->start();
-  // The series PostgreSQL knows, read at the alarm restore, are discovery's too. (Set before the
-  // writer thread can see the publisher.)
-  auto alarms = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
-                                                 config_, metrics_);
-  alarms->set_series_sink(
-      [this](const std::vector<SeriesKey>& rooms) { discovery_->add_stored_series(rooms); });
-  alarms_ = std::move(alarms);
-  averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
-  averages_->set_alarms(alarms_.get());
-  averages_->start();
+      kBackgroundFirst);
   // ingest: every accepted reading to the live windows and the writer's queue.
   ingest_.set_reading_sink(add_to_windows);
   ingest_.set_rejection_publisher([this](const Rejection& j) {
-    publisher_->publish(std::string(kRejectedTopic), rejection_json(j), 0, false);
+    if (publisher_) publisher_->publish(std::string(kRejectedTopic), rejection_json(j), 0, false);
   });
-  subscriber_ = std::make_unique<MqttClient>(
-      c.mqtt, c.mqtt.client_id, true,
-      [this](std::string_view topic, std::string_view payload, bool retained) {
-        ingest_.on_message(topic, payload, retained);
-      },
-      metrics_);
-  status_.set_subscriber(subscriber_.get());
-  status_.set_alarms(&alarm_engine_);
-  subscriber_->start();
   // api
   if (!c.http.listen.empty()) {
     http_ = std::make_unique<HttpApi>(
@@ -148,11 +129,82 @@ void Daemon::start() {
                                 [this] { return status_.readiness(); }, config_, &alarm_engine_});
     http_->start();
   }
+  if (cluster_ && !c.spool.journal)
+    component_log("cluster")->warn(
+        "cluster {} without spool.journal: a killed active loses the readings it held in "
+        "memory (the broker counts them delivered); set spool.journal: true",
+        c.cluster.name);
+  if (cluster_)
+    cluster_->start([this] { return spool_replayed_.load(); });
+  else
+    activate();
+}
+
+void Daemon::begin_activation() {
+  const Config next = *config_.get();
+  aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
+  activation_ = std::thread([this, next] {
+    try {
+      auto conn = pg_connect(next.postgres);
+      warm_aggregator(*conn, next, aggregator_);
+    } catch (const std::exception& e) {
+      component_log("cluster")->warn("the live windows start empty (PostgreSQL: {})",
+                                     one_line(e.what()));
+    }
+    warmed_ = true;
+  });
+}
+
+void Daemon::activate() {
+  activated_ = true;
+  const Config& c = *config_.get();
+  auto fence = [this] { return acting(); };
+  // MQTT out: averages, rejections, alarms and Home Assistant discovery. Its presence is
+  // roomtemp/status (with the last will): what Home Assistant's availability follows, so it
+  // says whether the averages are being published.
+  auto publisher = std::make_unique<MqttClient>(
+      c.mqtt, c.mqtt.client_id + "-pub", false,
+      [this](std::string_view topic, std::string_view payload, bool retained) {
+        discovery_->on_message(topic, payload, retained);
+      },
+      metrics_);
+  publisher->set_presence({std::string(kStatusTopic), std::string(kOnline), std::string(kOffline)});
+  publisher->set_fence(fence);
+  discovery_ = std::make_unique<DiscoveryPublisher>(aggregator_, *publisher, config_, metrics_,
+                                                    ROOMTEMP_VERSION);
+  publisher_ = std::move(publisher);
+  publisher_->start();
+  discovery_->start();
+  // The series PostgreSQL knows, read at the alarm restore, are discovery's too.
+  auto alarms = std::make_unique<AlarmPublisher>(alarm_engine_, aggregator_, *publisher_, queue_,
+                                                 config_, metrics_);
+  alarms->set_series_sink(
+      [this](const std::vector<SeriesKey>& rooms) { discovery_->add_stored_series(rooms); });
+  alarms_ = std::move(alarms);
+  alarms_for_writer_ = alarms_.get();
+  averages_ = std::make_unique<AveragesPublisher>(aggregator_, *publisher_, config_, metrics_);
+  averages_->set_alarms(alarms_.get());
+  averages_->set_fence(fence);
+  averages_->start();
+  // MQTT in.
+  auto subscriber = std::make_unique<MqttClient>(
+      c.mqtt, c.mqtt.client_id, true,
+      [this](std::string_view topic, std::string_view payload, bool retained) {
+        ingest_.on_message(topic, payload, retained);
+      },
+      metrics_);
+  subscriber->set_fence(fence);
+  subscriber_ = std::move(subscriber);
+  status_.set_subscriber(subscriber_.get());
+  status_.set_alarms(&alarm_engine_);
+  subscriber_->start();
 }
 
 int Daemon::run(SignalCatcher& signals) {
   while (true) {
     heartbeat();
+    if (cluster_ && (cluster_->role() == Cluster::Role::lost || (activated_ && !cluster_->holds())))
+      return step_down(signals);
     switch (signals.wait(std::chrono::milliseconds(200))) {
       case SignalCatcher::Event::stop:
         component_log("main")->info("stopping");
@@ -169,10 +221,28 @@ int Daemon::run(SignalCatcher& signals) {
 
 void Daemon::heartbeat() {
   const auto now = std::chrono::steady_clock::now();
-  if (!ready_sent_ && subscriber_->ready()) {
+  // A standby is ready as a standby: systemd's start ends, and /readyz says "standby".
+  const bool standing_by = cluster_ && !activated_;
+  if (!ready_sent_ && (standing_by || subscriber_->ready())) {
     ready_sent_ = true;
     notify::ready();
-    component_log("main")->info("ready");
+    component_log("main")->info(standing_by ? "ready, standing by" : "ready");
+  }
+  if (cluster_ && !activated_ && cluster_->holds()) {
+    if (!activation_.joinable()) {
+      component_log("main")->info("active: warming the live windows from PostgreSQL");
+      begin_activation();
+    } else if (warmed_) {
+      activation_.join();
+      activate();
+      next_status_ = now;
+    }
+    handovers_seen_ = cluster_->handovers();
+  } else if (cluster_ && activated_ && cluster_->handovers() != handovers_seen_) {
+    handovers_seen_ = cluster_->handovers();
+    rewarm(*config_.get(),
+           "cluster: another instance wrote readings this one has not seen (a stepped-down "
+           "active's last ones, or a returning instance's journal)");
   }
   if (now >= next_watchdog_) {
     if (auto interval = notify::watchdog_interval()) {
@@ -199,8 +269,11 @@ void Daemon::reload() {
     writer_.set_batch_limits(next->postgres.batch_max_rows, next->postgres.batch_max_delay);
     spool_.set_max_bytes(next->spool.max_bytes);
     if (next->averages.windows != current->averages.windows ||
-        next->averages.dedupe_horizon != current->averages.dedupe_horizon)
-      rewarm(*next);
+        next->averages.dedupe_horizon != current->averages.dedupe_horizon) {
+      std::string list;
+      for (auto w : next->averages.windows) list += (list.empty() ? "" : ", ") + format_duration(w);
+      rewarm(*next, "reload: windows are now " + list);
+    }
     config_.set(std::make_shared<const Config>(std::move(*next)));
     averages_->wake();  // a new publish_interval and new alarm rules take effect now
     discovery_->wake();
@@ -210,11 +283,8 @@ void Daemon::reload() {
   if (tell_systemd) notify::ready();
 }
 
-void Daemon::rewarm(const Config& next) {
-  auto log = component_log("main");
-  std::string list;
-  for (auto w : next.averages.windows) list += (list.empty() ? "" : ", ") + format_duration(w);
-  log->info("reload: windows are now {}; warming them from PostgreSQL", list);
+void Daemon::rewarm(const Config& next, const std::string& why) {
+  component_log("main")->info("{}; warming the live windows from PostgreSQL", why);
   aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
   if (rewarm_.joinable()) rewarm_.join();  // an earlier reload's warm start
   rewarm_ = std::thread([this, next] {
@@ -228,7 +298,7 @@ void Daemon::rewarm(const Config& next) {
   });
 }
 
-int Daemon::stop(SignalCatcher& signals) {
+void Daemon::drain(SignalCatcher& signals, bool publish) {
   auto log = component_log("main");
   // Order matters: first no new input (readings the MQTT thread holds still go in, past the
   // queue limit), then the writer drains everything to PostgreSQL or the spool.
@@ -245,7 +315,7 @@ int Daemon::stop(SignalCatcher& signals) {
   // the next start, which evaluates every room again.
   if (discovery_) discovery_->stop();
   if (averages_) averages_->stop();
-  if (averages_) averages_->publish_changed();
+  if (averages_ && publish) averages_->publish_changed();
   if (alarms_) alarms_->stop();
   queue_.close();
   // The writer ends within its shutdown budget; a second SIGTERM/SIGINT ends it at once.
@@ -257,8 +327,14 @@ int Daemon::stop(SignalCatcher& signals) {
   }
   writer_.join();
   if (rewarm_.joinable()) rewarm_.join();
+  if (activation_.joinable()) activation_.join();
   if (journal_sync_) journal_sync_->stop();
   if (journal_) journal_->close_clean();
+}
+
+int Daemon::stop(SignalCatcher& signals) {
+  auto log = component_log("main");
+  drain(signals, true);
   // The final numbers, every accepted reading in (the spool's replay too).
   if (averages_) averages_->publish_changed(false);
   if (publisher_) {
@@ -269,8 +345,30 @@ int Daemon::stop(SignalCatcher& signals) {
           unacked);
     publisher_->stop();
   }
+  // Last: a standby takes over at its next look, once nothing here acts any more.
+  if (cluster_) cluster_->stop(true);
   log->info("stopped: {}", status_.line());
   return writer_.lost() == 0 ? 0 : 1;
+}
+
+int Daemon::step_down(SignalCatcher& signals) {
+  auto log = component_log("main");
+  log->error(
+      "stepping down: {}; no more input, nothing more published; what was accepted is being "
+      "written; exit {} (systemd starts this instance again, as a standby)",
+      cluster_->lost_reason().empty() ? "the cluster lease ran out" : cluster_->lost_reason(),
+      kExitSteppedDown);
+  notify::status("stepping down: the cluster lease is lost");
+  notify::stopping();
+  drain(signals, false);
+  // The fence is down: the publisher says nothing on roomtemp/status (the new active's
+  // `online` stays) and disconnects.
+  if (publisher_) publisher_->stop();
+  cluster_->stop(false);
+  // What the writer stored since the lease ran out, the new active has not seen.
+  if (writer_.lost() == 0) cluster_->hand_over();
+  log->info("stepped down: {}", status_.line());
+  return kExitSteppedDown;
 }
 
 }  // namespace roomtemp

@@ -7,6 +7,7 @@
 #include "alarm_publisher.h"
 #include "alarms.h"
 #include "averages_publisher.h"
+#include "cluster.h"
 #include "config.h"
 #include "discovery_publisher.h"
 #include "http_api.h"
@@ -39,21 +40,41 @@ class Daemon {
   /// (throws when it cannot be written: without it a PostgreSQL outage would lose readings),
   /// the database is migrated and the live windows warmed from it.
   void prepare();
-  /// The threads, in order: writer, MQTT out (with Home Assistant discovery), the averages tick
-  /// (and alarms), MQTT in, HTTP.
+  /// The threads, in order: writer, HTTP, then (at once when alone, once this instance holds
+  /// the cluster's lease otherwise: activate) MQTT out (with Home Assistant discovery), the
+  /// averages tick (and alarms), MQTT in.
   void start();
-  /// The main loop until SIGTERM/SIGINT: READY=1 once subscribed, WATCHDOG=1, STATUS= lines,
-  /// SIGHUP reloads. Then stops every part in reverse; returns the exit code.
+  /// The main loop until SIGTERM/SIGINT: READY=1 once subscribed (or standing by), WATCHDOG=1,
+  /// STATUS= lines, SIGHUP reloads, a standby's activation. Then stops every part in reverse;
+  /// returns the exit code: kExitSteppedDown when the active lost its lease.
   int run(SignalCatcher& signals);
+
+  /// The exit status of an active that lost its lease (EX_TEMPFAIL): systemd's
+  /// Restart=on-failure starts it again, as a standby.
+  static constexpr int kExitSteppedDown = 75;
 
  private:
   /// One turn of the main loop: what systemd hears from us.
   void heartbeat();
+  /// True while this instance may act: always when alone, while it holds the lease otherwise.
+  bool acting() const { return !cluster_ || cluster_->holds(); }
+  /// The parts an active runs, once the live windows are warm: MQTT out, discovery, alarms,
+  /// the averages tick, MQTT in.
+  void activate();
+  /// A standby that just got the lease: the live windows again from PostgreSQL (what the
+  /// previous active stored since this instance started), on a thread of its own.
+  void begin_activation();
+  /// The lease is gone: no more input, nothing published, what was accepted written; returns
+  /// kExitSteppedDown.
+  int step_down(SignalCatcher& signals);
+  /// What stop and step_down share: input ends, the writer drains. `publish` says whether the
+  /// last averages and alarm step go out.
+  void drain(SignalCatcher& signals, bool publish);
   /// SIGHUP: a new configuration, applied to each part that can take it live.
   void reload();
   /// Warms new windows from PostgreSQL on a thread of its own (the main thread answers the
   /// watchdog and must not wait on the database).
-  void rewarm(const Config& next);
+  void rewarm(const Config& next, const std::string& why);
   /// Returns the exit code: 0, or 1 when accepted readings could not be kept.
   int stop(SignalCatcher& signals);
 
@@ -78,6 +99,15 @@ class Daemon {
   std::unique_ptr<AveragesPublisher> averages_;
   std::unique_ptr<MqttClient> subscriber_;
   std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<Cluster> cluster_;
+  /// Set by the writer once this instance's spool is in PostgreSQL: a standby competes then.
+  std::atomic<bool> spool_replayed_{false};
+  /// The alarms, for the writer's thread (which restores them once caught up).
+  std::atomic<AlarmPublisher*> alarms_for_writer_{nullptr};
+  std::thread activation_;
+  std::atomic<bool> warmed_{false};
+  bool activated_ = false;
+  std::int64_t handovers_seen_ = 0;  ///< the cluster's handover count the windows include
   std::thread rewarm_;
   bool ready_sent_ = false;
   std::chrono::steady_clock::time_point next_watchdog_{};

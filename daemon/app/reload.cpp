@@ -44,6 +44,8 @@ constexpr RestartOnlyKey kRestartOnlyKeys[] = {
     restart_only<&Config::spool, &SpoolConfig::journal>("spool.journal"),
     restart_only<&Config::spool, &SpoolConfig::fsync_interval>("spool.fsync_interval"),
     restart_only<&Config::http, &HttpConfig::listen>("http.listen"),
+    restart_only<&Config::cluster, &ClusterConfig::name>("cluster.name"),
+    restart_only<&Config::cluster, &ClusterConfig::takeover>("cluster.takeover"),
 };
 
 }  // namespace

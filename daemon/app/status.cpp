@@ -6,8 +6,16 @@ namespace roomtemp {
 
 Readiness Status::readiness() const {
   Readiness r;
-  r.mqtt = subscriber_ && subscriber_->ready();
-  if (!r.mqtt && subscriber_) r.mqtt_error = subscriber_->last_error();
+  const MqttClient* subscriber = subscriber_.load();
+  r.mqtt = subscriber && subscriber->ready();
+  if (!r.mqtt && subscriber) r.mqtt_error = subscriber->last_error();
+  if (cluster_) {
+    r.role = cluster_->holds()                         ? "active"
+             : cluster_->role() == Cluster::Role::lost ? "stepping down"
+                                                       : "standby";
+    r.active = cluster_->active_name();
+    r.instance = cluster_->name();
+  }
   r.postgres = writer_.connected();
   if (!r.postgres) r.postgres_error = writer_.last_error();
   r.spool_error = writer_.spool_error();
@@ -30,19 +38,28 @@ std::string Status::line() {
     std::snprintf(backfill, sizeof backfill, "; rollups backfilling: %llu day(s) done, %llu left",
                   get(metrics_.rollup_backfill_days_done), left);
   char alarms[96] = "";
-  if (alarms_ && !alarms_->restored()) {
+  const AlarmEngine* engine = alarms_.load();
+  if (engine && !engine->restored()) {
     std::snprintf(alarms, sizeof alarms, "; alarm states not read back yet");
-  } else if (alarms_) {
+  } else if (engine) {
     std::size_t firing = 0;
-    for (const auto& [rule, n] : alarms_->firing_by_rule()) firing += n;
+    for (const auto& [rule, n] : engine->firing_by_rule()) firing += n;
     std::snprintf(alarms, sizeof alarms, "; %zu alarm(s) firing, %zu series silent", firing,
-                  alarms_->silent_count());
+                  engine->silent_count());
   }
+  std::string role;
+  if (cluster_) {
+    const Readiness r = readiness();
+    role = r.role == "standby"
+               ? "standby (active: " + (r.active.empty() ? "none" : r.active) + "); "
+               : r.role + "; ";
+  }
+  const MqttClient* subscriber = subscriber_.load();
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "mqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
+                "%smqtt %s, postgres %s; %.0f/s in, %.0f/s written; %llu received, %llu written, "
                 "queue %llu, spool %llu bytes%s%s%s",
-                subscriber_ && subscriber_->ready() ? "up" : "down",
+                role.c_str(), subscriber && subscriber->ready() ? "up" : "down",
                 writer_.connected() ? "up" : "down", in_rate, out_rate, received, written,
                 get(metrics_.queue_depth), get(metrics_.spool_bytes),
                 writer_.spool_writable() ? "" : " (SPOOL NOT WRITABLE)", backfill, alarms);

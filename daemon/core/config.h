@@ -125,6 +125,15 @@ struct HomeAssistantConfig {
   bool operator==(const HomeAssistantConfig&) const = default;
 };
 
+/// Active/standby (README "Standby and failover"): instances with the same `name` and database
+/// form a group of which exactly one is active; "" runs alone. A standby takes over at most
+/// `takeover` after the active ends.
+struct ClusterConfig {
+  std::string name;  ///< "" (alone) or 1-64 characters of A-Z a-z 0-9 _ - .
+  Duration takeover = std::chrono::seconds(10);
+  bool operator==(const ClusterConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool operator==(const LogConfig&) const = default;
@@ -145,6 +154,7 @@ struct Config {
   std::vector<AlarmRule> alarms;
   SilenceConfig silence;
   HomeAssistantConfig homeassistant;
+  ClusterConfig cluster;
   LogConfig log;
   /// The `sources:` list, validated, with each `mqtt.subscriptions` filter given explicitly as a
   /// native-scheme source; null when the file has no `sources:` (the native scheme alone, on

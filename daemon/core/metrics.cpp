@@ -158,6 +158,15 @@ std::string Metrics::render() const {
   metric(out, "roomtemp_discovery_pending_series", "gauge",
          "Series whose Home Assistant discovery configs wait for the rate limit or the broker.",
          get(discovery_pending_series));
+  metric(out, "roomtemp_cluster_active", "gauge",
+         "1 while this instance is the active one of its cluster (always when it runs alone).",
+         get(cluster_active));
+  metric(out, "roomtemp_cluster_takeovers_total", "counter",
+         "Times this instance became active after another instance had held the lease.",
+         get(cluster_takeovers));
+  metric(out, "roomtemp_cluster_lease_failures_total", "counter",
+         "Lease statements (take, renew) that failed: PostgreSQL unreachable, slow or refusing.",
+         get(cluster_lease_failures));
   out +=
       "# HELP roomtemp_write_batch_seconds Time to commit one batch to PostgreSQL.\n"
       "# TYPE roomtemp_write_batch_seconds histogram\n";

@@ -54,6 +54,12 @@ struct Metrics {
   std::atomic<std::uint64_t> discovery_removed{0};
   std::atomic<std::uint64_t> discovery_entities{0};
   std::atomic<std::uint64_t> discovery_pending_series{0};
+  /// Active/standby (README "Standby and failover"): 1 while this instance is the active (always
+  /// when it runs alone), the times it took over from another instance, lease statements that
+  /// failed.
+  std::atomic<int> cluster_active{1};
+  std::atomic<std::uint64_t> cluster_takeovers{0};
+  std::atomic<std::uint64_t> cluster_lease_failures{0};
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> staged_batches{
       0};  ///< batches that needed ON CONFLICT (a copy was stored)

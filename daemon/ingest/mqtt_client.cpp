@@ -146,7 +146,7 @@ void MqttClient::stop() {
   started_ = false;
   // A clean DISCONNECT discards the last will: say `offline` ourselves, and wait (briefly) until
   // the broker has it.
-  if (presence_ && connected_) {
+  if (presence_ && connected_ && may_act()) {
     publish(presence_->topic, presence_->offline, 1, true);
     wait_published(std::chrono::seconds(1));
   }
@@ -170,6 +170,12 @@ void MqttClient::run_network() {
   const int keepalive =
       static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive).count());
   std::uint64_t reported_before = failures_reported_;
+  // Fenced: no connection at all, until stop().
+  auto wait_for_stop = [&] {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return stopping_.load(); });
+  };
+  if (!may_act()) return wait_for_stop();
   int rc = mosquitto_connect_async(mosq_.get(), config_.host.c_str(), config_.port, keepalive);
   for (;;) {
     while (rc == MOSQ_ERR_SUCCESS &&
@@ -198,6 +204,7 @@ void MqttClient::run_network() {
     if (changed_.wait_for(lock, delay, [&] { return stopping_.load(); })) return;
     reported_before = failures_reported_;
     lock.unlock();
+    if (!may_act()) return wait_for_stop();
     rc = mosquitto_reconnect_async(mosq_.get());
     // A stop() that came while we reconnected found nothing to disconnect.
     if (stopping_) mosquitto_disconnect(mosq_.get());
@@ -261,6 +268,7 @@ bool MqttClient::publish(const std::string& topic, std::string_view payload, int
   // connection drops: counting those made an exit warn about publishes nobody waits for.
   // The lock is held across the call so that on_publish (on the network thread: with
   // mosquitto_threaded_set the library never writes from this thread) cannot see the id first.
+  if (!may_act()) return false;
   std::lock_guard lock(publish_mutex_);
   int mid = 0;
   const int rc = mosquitto_publish(mosq_.get(), &mid, topic.c_str(),
@@ -275,6 +283,15 @@ std::size_t MqttClient::wait_published(std::chrono::milliseconds timeout) {
   std::unique_lock lock(publish_mutex_);
   all_published_.wait_for(lock, timeout, [&] { return unacked_.empty(); });
   return unacked_.size();
+}
+
+bool MqttClient::may_act() {
+  if (!may_act_ || may_act_()) return true;
+  if (!fenced_.exchange(true))
+    component_log("mqtt")->warn(
+        "{}: this instance is no longer the active one; no more connections or publishes",
+        client_id_);
+  return false;
 }
 
 void MqttClient::on_connect(mosquitto* m, void* p, int rc) {

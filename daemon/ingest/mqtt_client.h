@@ -63,6 +63,12 @@ class MqttClient {
   };
   void set_presence(Presence presence);
 
+  /// Active/standby (app/cluster.h): the client connects, reconnects and publishes only while
+  /// `may_act` is true. Once it is false the client never connects again (two instances under
+  /// one client id would take the session from each other in turn), publish() refuses, and
+  /// stop() leaves the presence topic to the instance that took over. Call before start().
+  void set_fence(std::function<bool()> may_act) { may_act_ = std::move(may_act); }
+
   /// Starts connecting (returns at once); the network thread retries until stop(), whatever
   /// the error (libmosquitto's own loop thread would give up for good after a TLS or DNS one).
   void start();
@@ -103,12 +109,15 @@ class MqttClient {
   /// Logs why a connection attempt failed and makes it last_error(); the same reason again
   /// within a minute is only counted, so a reconnect loop does not flood the log.
   void report_connect_failure(const std::string& why);
+  /// False once the fence (set_fence) is down; says so in the log the first time.
+  bool may_act();
 
   MqttConfig config_;
   std::string client_id_;
   bool subscribe_;
   MessageHandler handler_;
   Metrics& metrics_;
+  std::function<bool()> may_act_;
   std::unique_ptr<mosquitto, void (*)(mosquitto*)> mosq_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> subscribed_{false};
@@ -131,8 +140,9 @@ class MqttClient {
   std::uint64_t failures_reported_ = 0;  // connection failures reported (logged or counted)
   std::string last_reported_;            // the failure logged last; "" once connected
   std::chrono::steady_clock::time_point last_reported_at_{};
-  std::uint64_t repeats_ = 0;       // failures like last_reported_ since it was logged
-  bool name_check_failed_ = false;  // the last libmosquitto error was the host name check
+  std::uint64_t repeats_ = 0;        // failures like last_reported_ since it was logged
+  bool name_check_failed_ = false;   // the last libmosquitto error was the host name check
+  std::atomic<bool> fenced_{false};  // the fence went down (logged once)
 };
 
 }  // namespace roomtemp

@@ -107,30 +107,6 @@ Brute brute_over(const std::vector<Sample>& samples, const std::string& building
   return b;
 }
 
-bool close_relative(double a, double b, double rel = 1e-9) {
-  if (b == 0) return std::abs(a) <= 1e-12;
-  return std::abs(a - b) <= rel * std::abs(b);
-}
-
-/// The numbers of an average object equal the SQL query's: avg to 1e-9 relative, the rest
-/// exactly; an empty window has count 0 and null avg/min/max.
-void expect_equals_sql(const json& doc, const SqlStats& sql, const std::string& what) {
-  SCOPED_TRACE(what + " " + doc.dump());
-  ASSERT_TRUE(doc.contains("count") && doc["count"].is_number_integer());
-  EXPECT_EQ(doc["count"].get<long long>(), sql.count);
-  if (sql.count == 0) {
-    EXPECT_TRUE(doc["avg"].is_null());
-    EXPECT_TRUE(doc["min"].is_null());
-    EXPECT_TRUE(doc["max"].is_null());
-    return;
-  }
-  ASSERT_TRUE(doc["avg"].is_number() && doc["min"].is_number() && doc["max"].is_number());
-  EXPECT_TRUE(close_relative(doc["avg"].get<double>(), std::stod(sql.avg)))
-      << "avg " << doc["avg"].get<double>() << " vs SQL " << sql.avg;
-  EXPECT_EQ(doc["min"].get<double>(), std::stod(sql.min)) << "SQL min " << sql.min;
-  EXPECT_EQ(doc["max"].get<double>(), std::stod(sql.max)) << "SQL max " << sql.max;
-}
-
 void expect_equals_brute(const json& doc, const Brute& b, const std::string& what) {
   SCOPED_TRACE(what + " (brute force over the published readings) " + doc.dump());
   EXPECT_EQ(doc["count"].get<long long>(), b.count);

@@ -35,29 +35,6 @@ SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& 
   return harness::sql_over(pg, db, building, room, "temperature", from, to);
 }
 
-bool close_relative(double a, double b) {
-  if (b == 0) return std::abs(a) <= 1e-12;
-  return std::abs(a - b) <= 1e-9 * std::abs(b);
-}
-
-/// The numbers of a live answer (field names given, for the legacy shape) equal SQL's.
-void expect_equals_sql(const json& doc, const SqlStats& sql, const char* avg = "avg",
-                       const char* min = "min", const char* max = "max") {
-  SCOPED_TRACE(doc.dump());
-  EXPECT_EQ(doc.at("count").get<long long>(), sql.count);
-  if (sql.count == 0) {
-    EXPECT_TRUE(doc.at(avg).is_null());
-    EXPECT_TRUE(doc.at(min).is_null());
-    EXPECT_TRUE(doc.at(max).is_null());
-    return;
-  }
-  ASSERT_TRUE(doc.at(avg).is_number());
-  EXPECT_TRUE(close_relative(doc[avg].get<double>(), std::stod(sql.avg)))
-      << doc[avg] << " vs SQL " << sql.avg;
-  EXPECT_EQ(doc.at(min).get<double>(), std::stod(sql.min));
-  EXPECT_EQ(doc.at(max).get<double>(), std::stod(sql.max));
-}
-
 /// An error answer: the status and a JSON {"error": "…"} with something in it.
 void expect_error(const HttpResponse& r, int status, const std::string& what) {
   SCOPED_TRACE(what);
@@ -484,14 +461,14 @@ TEST_F(RestLiveTest, LegacyTemperatureShapes) {
   EXPECT_EQ(room["room_id"], "1");
   EXPECT_EQ(room["window"], "15m");
   EXPECT_DOUBLE_EQ(room["average_temperature"].get<double>(), 21.25);
-  expect_equals_sql(room, sql_over(*pg_, db_, "L1", "1", room["from"], room["to"]),
+  expect_equals_sql(room, sql_over(*pg_, db_, "L1", "1", room["from"], room["to"]), "legacy room",
                     "average_temperature", "min_temperature", "max_temperature");
   // The building: every room, and no room_id.
   const json bldg = get_json("/temperature/average?building_id=L1&window=1h");
   EXPECT_FALSE(bldg.contains("room_id")) << bldg;
   EXPECT_EQ(bldg["count"], 4);
   expect_equals_sql(bldg, sql_over(*pg_, db_, "L1", "", bldg["from"], bldg["to"]),
-                    "average_temperature", "min_temperature", "max_temperature");
+                    "legacy building", "average_temperature", "min_temperature", "max_temperature");
   // The default window is 15m.
   EXPECT_EQ(get_json("/temperature/average?building_id=L1&room_id=1")["window"], "15m");
   expect_error(daemon_->http_get("/temperature/average?room_id=1"), 400, "no building_id");

@@ -51,7 +51,7 @@ std::string default_config(const Broker& broker, const Postgres& pg, const TempD
     for (const auto& s : o.subscriptions) y += "    - \"" + s + "\"\n";
   }
   y += "postgres:\n";
-  y += "  dsn: \"" + pg.dsn(o.database) + "\"\n";
+  y += "  dsn: \"" + (o.dsn.empty() ? pg.dsn(o.database) : o.dsn) + "\"\n";
   y += std::string("  migrate: ") + (o.migrate ? "true" : "false") + "\n";
   y += "  batch_max_rows: 5000\n";
   y += "  batch_max_delay: " + o.batch_max_delay + "\n";

@@ -16,6 +16,7 @@ namespace roomtemp::harness {
 /// What default_config varies; everything else is the README's "Configuration" default.
 struct ConfigOptions {
   std::string database = "roomtemp";
+  std::string dsn{};                         ///< "" → `pg`'s DSN for `database`
   std::string client_id{};                   ///< "" → a unique one
   std::vector<std::string> subscriptions{};  ///< empty → the default buildings/+/rooms/+/+
   /// The body of the `metrics:` section, each line indented two spaces; "" → temperature only.

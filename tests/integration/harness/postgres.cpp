@@ -69,7 +69,7 @@ const std::string& initialised_cluster(const std::string& initdb, std::optional<
 }
 }  // namespace
 
-Postgres::Postgres() {
+void Postgres::find_programs() {
   const auto dirs = postgres_bin_dirs();
   auto initdb = find_program("initdb", dirs);
   auto postgres = find_program("postgres", dirs);
@@ -83,6 +83,23 @@ Postgres::Postgres() {
     uid_ = pw->pw_uid;
     gid_ = pw->pw_gid;
   }
+}
+
+void Postgres::start_on_free_port() {
+  // Another test may take the free port before postgres binds it: then try another.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    try {
+      start();
+      return;
+    } catch (const std::exception&) {
+      if (attempt == 3) throw;
+    }
+  }
+}
+
+Postgres::Postgres() {
+  find_programs();
   data_ = dir_.subdir("data", 0700, uid_, gid_);
   socket_dir_ = dir_.subdir("run", 0755, uid_, gid_);
   const auto cp = find_program("cp");
@@ -94,18 +111,30 @@ Postgres::Postgres() {
   if (copy.exit_code != 0)
     throw std::runtime_error("copying the initdb cluster failed (" +
                              std::to_string(copy.exit_code) + "):\n" + copy.output);
-  // Another test may take the free port before postgres binds it: then try another.
-  for (int attempt = 1;; ++attempt) {
-    port_ = free_port();
-    try {
-      start();
-      break;
-    } catch (const std::exception&) {
-      if (attempt == 3) throw;
-    }
-  }
+  start_on_free_port();
   query("CREATE DATABASE roomtemp", "postgres");
 }
+
+Postgres::Postgres(StandbyOf standby) {
+  find_programs();
+  data_ = dir_.subdir("data", 0700, uid_, gid_);
+  socket_dir_ = dir_.subdir("run", 0755, uid_, gid_);
+  const auto basebackup =
+      find_program("pg_basebackup", {std::filesystem::path(postgres_).parent_path().string()});
+  if (!basebackup) throw std::runtime_error("pg_basebackup not found beside " + postgres_);
+  // -R writes standby.signal and primary_conninfo: the copy starts as a streaming replica.
+  const auto copy = run(as_postgres({*basebackup, "-h", "127.0.0.1", "-p",
+                                     std::to_string(standby.primary.port()), "-U", "postgres", "-D",
+                                     data_, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"},
+                                    dir_.file("basebackup.log")),
+                        std::chrono::seconds(120));
+  if (copy.exit_code != 0)
+    throw std::runtime_error("pg_basebackup failed (" + std::to_string(copy.exit_code) + "):\n" +
+                             copy.output);
+  start_on_free_port();
+}
+
+void Postgres::promote() { query("SELECT pg_promote(true, 60)", "postgres"); }
 
 Postgres::~Postgres() {
   if (test_failed()) print_tail("postgres log " + dir_.file("postgres.log"), log(), 40);

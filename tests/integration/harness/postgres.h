@@ -23,6 +23,12 @@ class Postgres {
  public:
   Postgres();
   ~Postgres();
+  /// A streaming replica of `primary` (pg_basebackup -R: hot standby, read-only), started on
+  /// a free port of its own. promote() makes it a primary.
+  struct StandbyOf {
+    const Postgres& primary;
+  };
+  explicit Postgres(StandbyOf standby);
   Postgres(const Postgres&) = delete;
   Postgres& operator=(const Postgres&) = delete;
 
@@ -49,9 +55,16 @@ class Postgres {
   /// The server's own log.
   std::string log() const;
 
+  /// A standby: promotes it (SELECT pg_promote(), which waits until it accepts writes).
+  void promote();
+
  private:
   /// A spec that runs `argv` as the postgres user (when we are root) in the data directory.
   ProcessSpec as_postgres(std::vector<std::string> argv, std::string output) const;
+  /// Finds initdb and postgres and who runs them; skips the test when they are missing.
+  void find_programs();
+  /// start() on a free port, another one when a concurrent test took it first.
+  void start_on_free_port();
 
   TempDir dir_{"roomtemp-pg"};
   std::string initdb_;

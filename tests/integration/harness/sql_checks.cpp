@@ -1,5 +1,8 @@
 #include "harness/sql_checks.h"
 
+#include <gtest/gtest.h>
+
+#include <cmath>
 #include <regex>
 #include <stdexcept>
 
@@ -29,6 +32,29 @@ SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& 
   const Rows rows = pg.query(sql, db);
   if (rows.size() != 1) throw std::runtime_error("no row from " + sql);
   return {rows[0][0], rows[0][1], rows[0][2], std::stoll(rows[0][3])};
+}
+
+bool close_relative(double a, double b, double rel) {
+  if (b == 0) return std::abs(a) <= 1e-12;
+  return std::abs(a - b) <= rel * std::abs(b);
+}
+
+void expect_equals_sql(const nlohmann::json& doc, const SqlStats& sql, const std::string& what,
+                       const char* avg, const char* min, const char* max) {
+  SCOPED_TRACE(what + " " + doc.dump());
+  ASSERT_TRUE(doc.contains("count") && doc["count"].is_number_integer());
+  EXPECT_EQ(doc["count"].get<long long>(), sql.count);
+  if (sql.count == 0) {
+    EXPECT_TRUE(doc.at(avg).is_null());
+    EXPECT_TRUE(doc.at(min).is_null());
+    EXPECT_TRUE(doc.at(max).is_null());
+    return;
+  }
+  ASSERT_TRUE(doc.at(avg).is_number() && doc.at(min).is_number() && doc.at(max).is_number());
+  EXPECT_TRUE(close_relative(doc[avg].get<double>(), std::stod(sql.avg)))
+      << avg << " " << doc[avg].get<double>() << " vs SQL " << sql.avg;
+  EXPECT_EQ(doc[min].get<double>(), std::stod(sql.min)) << "SQL min " << sql.min;
+  EXPECT_EQ(doc[max].get<double>(), std::stod(sql.max)) << "SQL max " << sql.max;
 }
 
 }  // namespace roomtemp::harness

@@ -25,4 +25,13 @@ SqlStats sql_over(const Postgres& pg, const std::string& db, const std::string& 
                   const std::string& room, const std::string& metric, const nlohmann::json& from,
                   const nlohmann::json& to);
 
+/// True when `a` is within `rel` of `b`, relatively (1e-9: what the README promises of avg).
+bool close_relative(double a, double b, double rel = 1e-9);
+
+/// The numbers of an average (a published message or a live answer, whose field names may be
+/// given) equal SQL's: count exactly, min and max exactly, avg to 1e-9; null when SQL counts
+/// none. `what` names the comparison in a failure.
+void expect_equals_sql(const nlohmann::json& doc, const SqlStats& sql, const std::string& what = "",
+                       const char* avg = "avg", const char* min = "min", const char* max = "max");
+
 }  // namespace roomtemp::harness
