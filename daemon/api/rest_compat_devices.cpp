@@ -92,8 +92,8 @@ void dashboard(const httplib::Request& req, httplib::Response& res, HttpDeps& de
       for (const auto& row : rows) {
         json reading = {{"deviceId", row[0].as<std::string>()},
                         {"timestamp", format_rfc3339(row[1].as<Micros>())}};
-        for (const auto& [feature, value] : json::parse(row[2].as<std::string>()).items())
-          reading[feature] = value;
+        const json at_that_time = json::parse(row[2].as<std::string>());
+        for (const auto& [feature, value] : at_that_time.items()) reading[feature] = value;
         list.push_back(std::move(reading));
       }
       out[name] = std::move(list);
@@ -151,15 +151,24 @@ void register_device_routes(Routes& s, HttpDeps& deps) {
     dashboard(req, res, deps);
   });
   // /v1's histogram of where the device is placed (`feature=`, default temperature; from, to,
-  // bins as /v1's): an unmapped device's own room.
-  s.Get(R"(/devices/([^/]+)/histogram)",
-        [&deps](const httplib::Request& req, httplib::Response& res) {
-          const auto config = deps.config.get();
-          const DevicePlace place = sensor_place(*config, params::id(req.matches[1], "device"));
-          const std::string feature =
-              params::id(params::optional(req, "feature").value_or("temperature"), "feature");
-          histogram(req, res, deps, SeriesKey{place.building, place.room, feature});
-        });
+  // bins as /v1's): an unmapped device's own room. Without `from`, as the device dashboard's,
+  // over all of the device's readings that are kept (at most /v1's longest range).
+  s.Get(R"(/devices/([^/]+)/histogram)", [&deps](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    const auto config = deps.config.get();
+    const DevicePlace place = sensor_place(*config, params::id(req.matches[1], "device"));
+    const std::string feature =
+        params::id(params::optional(req, "feature").value_or("temperature"), "feature");
+    const SeriesKey key{place.building, place.room, feature};
+    if (req.has_param("from")) return histogram(req, res, deps, key);
+    const Micros horizon =
+        read_only(deps, [](pqxx::transaction_base& txn) { return raw_horizon(txn); });
+    httplib::Request all_kept = req;
+    all_kept.params.emplace(
+        "from",
+        format_rfc3339(std::max(horizon, now_micros() - kMaxHistorySpan + 60 * kMicrosPerSecond)));
+    histogram(all_kept, res, deps, key);
+  });
 }
 
 }  // namespace roomtemp
