@@ -97,7 +97,7 @@ class CompatTest : public DaemonTest {
   json get_json(const std::string& path, int status = 200) {
     const HttpResponse r = daemon_->http_get(path);
     EXPECT_EQ(r.status, status) << path << ": " << r.body;
-    const json doc = json::parse(r.body, nullptr, false);
+    json doc = json::parse(r.body, nullptr, false);
     if (doc.is_discarded()) ADD_FAILURE() << path << " did not answer JSON: " << r.body;
     return doc;
   }
@@ -545,6 +545,7 @@ TEST_F(CompatTest, DeviceDashboardCalls) {
       if (!added && value(r) > value(it->second)) it->second = r;
     }
     std::vector<DeviceReading> ranked;
+    ranked.reserve(best.size());
     for (const auto& [device, r] : best) ranked.push_back(r);
     std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
       return value(a) != value(b) ? value(a) > value(b) : a.device < b.device;
@@ -599,6 +600,7 @@ TEST_F(CompatTest, DeviceDashboardCalls) {
 
   // The same readings through /v1 and the retained averages of the device's room.
   std::vector<Sent> pressures;
+  pressures.reserve(sent.size());
   for (const DeviceReading& r : sent)
     pressures.push_back({"sensors", r.device, r.pressure, r.ts, r.device});
   const Figures recent = figures_of(pressures, "sensors", "device_2", now - 15 * kMinute, now);
