@@ -101,9 +101,9 @@ void register_live_routes(Routes& routes, HttpDeps& deps);      // rest_live.cpp
 void register_history_routes(Routes& routes, HttpDeps& deps);   // rest_history.cpp
 void register_overview_routes(Routes& routes, HttpDeps& deps);  // rest_overview.cpp
 void register_alarm_routes(Routes& routes, HttpDeps& deps);     // rest_alarms.cpp
-/// The calls of the services roomtemp replaces (README, "Coming from another service"): the Flask
-/// service's here, register_sensor_routes' (the sensor-id service's) and register_device_routes'
-/// (the device dashboard's).
+/// The calls of the services roomtemp replaces (README, "Coming from another service"): the room
+/// services' (FastAPI, Flask) here, register_sensor_routes' (the sensor-id service's) and
+/// register_device_routes' (the device dashboard's).
 void register_compat_routes(Routes& routes, HttpDeps& deps);  // rest_compat.cpp
 void register_sensor_routes(Routes& routes, HttpDeps& deps);  // rest_compat_sensors.cpp
 void register_device_routes(Routes& routes, HttpDeps& deps);  // rest_compat_devices.cpp

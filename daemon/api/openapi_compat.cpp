@@ -1,5 +1,5 @@
-// The OpenAPI description of the calls of the services roomtemp replaces (rest_live.cpp's
-// /temperature, rest_compat.cpp, rest_compat_sensors.cpp, rest_compat_devices.cpp), tagged
+// The OpenAPI description of the calls of the services roomtemp replaces (rest_compat.cpp,
+// rest_compat_sensors.cpp, rest_compat_devices.cpp), tagged
 // "compatibility" (README, "Coming from another service").
 #include "openapi_build.h"
 
@@ -28,8 +28,9 @@ json range_param(const std::string& name, const std::string& description, bool r
 /// The FastAPI service: POST /temperature, GET /temperature/average and the /v1 spelling of it.
 void add_fastapi_paths(json& p) {
   json post = operation(
-      "Submit one reading in the shape of earlier temperature services "
-      "(building_id, room_id, temperature, timestamp?, sensor_id?).",
+      "Submit one reading in the shape of the FastAPI service (building_id, room_id, "
+      "temperature, timestamp?, sensor_id?); a timestamp without an offset is UTC. Same as POST "
+      "/v1/readings.",
       json::array(),
       {{"202", ok("accepted",
                   {{"type", "object"},
@@ -56,7 +57,7 @@ void add_flask_paths(json& p) {
   json post = operation(
       "Submit a room's temperature in the shape of the Flask service. Same as POST /v1/readings.",
       {building(), room()},
-      {{"201", ok("accepted: the reading, recorded_at in UTC (null: stamped on arrival)",
+      {{"201", ok("accepted: the reading, recorded_at in UTC (absent: its arrival time)",
                   ref("FlaskReading"))},
        {"400", error("not JSON, a bad recorded_at or a refused reading (the body also carries "
                      "a reason)")}});
@@ -77,7 +78,9 @@ void add_flask_paths(json& p) {
       "length is configured (GET /v1/…/temperature/average?window=), else PostgreSQL over "
       "[now − duration, now) (…/average?from=&to=).",
       {building(), room(),
-       query_param("duration", ref("Duration"), "how far back (default 15m, at most 366d)")},
+       query_param("duration", {{"type", "string"}, {"example", "1h30m"}},
+                   "how far back, as InfluxDB spells it: integer-and-unit parts, units ms, s, m, "
+                   "h, d, w (default 15m, at most 366d)")},
       {{"200", ok("the average", ref("FlaskAverage"))},
        {"400", error("a bad id or duration, or history retention dropped")},
        {"404", error("the room has no temperature readings")},
@@ -94,14 +97,16 @@ void add_sensor_paths(json& p) {
        {"400", error("not JSON, or not an array")}});
   post["requestBody"] = {
       {"required", true},
-      {"content", content({{"type", "array"},
-                           {"items",
-                            {{"type", "object"},
-                             {"required", {"sensor_id", "value"}},
-                             {"properties",
-                              {{"sensor_id", ref("Id")},
-                               {"timestamp", {{"type", "string"}, {"format", "date-time"}}},
-                               {"value", number()}}}}}})}};
+      {"content",
+       content({{"type", "array"},
+                {"items",
+                 {{"type", "object"},
+                  {"required", {"sensor_id", "value"}},
+                  {"properties",
+                   {{"sensor_id", ref("Id")},
+                    {"timestamp",
+                     {{"type", "string"}, {"description", "RFC 3339; without an offset, UTC"}}},
+                    {"value", number()}}}}}})}};
   p["/ingest"]["post"] = tagged(post);
   const json bad = error("a bad sensor_id, start or end, start after end, or more than 366d");
   p["/get_range"]["get"] = tagged(operation(
@@ -129,11 +134,40 @@ void add_sensor_paths(json& p) {
                  {"503", error("PostgreSQL is unavailable")}}));
 }
 
-/// The device dashboard: GET /dashboard, GET /devices/{device}/histogram.
+/// The device dashboard: POST /devicedata, GET /dashboard, GET /devices/{device}/histogram.
 void add_device_paths(json& p) {
+  json post = operation(
+      "Submit a device's readings in the shape of the device dashboard's simulator: one reading "
+      "of each feature (a configured metric) at `timestamp`, the device placed by a source's "
+      "devices, else as room {deviceId} of building \"sensors\". Same as POST /v1/readings with "
+      "sensor_id = deviceId.",
+      json::array(),
+      {{"200", ok("accepted: the device, the time (UTC) and the features", ref("DeviceReading"))},
+       {"400", error("not JSON, no deviceId or no feature, or a refused reading (the body also "
+                     "carries a reason; the device's other features are kept)")}});
+  post["requestBody"] = {
+      {"required", true},
+      {"content",
+       content({{"type", "object"},
+                {"required", {"deviceId"}},
+                {"properties",
+                 {{"deviceId", ref("Id")},
+                  {"timestamp",
+                   {{"type", "string"},
+                    {"description", "RFC 3339; without an offset, UTC; absent: arrival time"}}},
+                  {"status", {{"type", "string"}, {"description", "not kept"}}}}},
+                {"additionalProperties", number()},
+                {"example",
+                 {{"deviceId", "device_1"},
+                  {"timestamp", "2024-12-10T16:45:00.123456"},
+                  {"status", "ON"},
+                  {"pressure", 12.5},
+                  {"temperature", 21.5}}}})}};
+  p["/devicedata"]["post"] = tagged(post);
   p["/dashboard"]["get"] = tagged(operation(
-      "Each feature's devices (sensor ids) by their highest value in the interval, highest "
-      "first, from PostgreSQL's readings.",
+      "Each feature's devices (sensor ids) by their highest reading in the interval, highest "
+      "first, from PostgreSQL's readings: per device, that reading's time and every feature it "
+      "reported at that time.",
       {query_param("features", {{"type", "string"}},
                    "comma-separated configured metrics, e.g. pressure (default: every metric)"),
        query_param("interval",
@@ -144,14 +178,17 @@ void add_device_paths(json& p) {
        query_param("NUM_TOP_DEVICES",
                    {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}},
                    "how many devices per feature")},
-      {{"200", ok("the devices", ref("DeviceDashboard"))},
+      {{"200", ok("the devices, by feature", ref("DeviceDashboard"))},
        {"400", error("a feature that is not a configured metric, or a bad interval or count")},
        {"503", error("PostgreSQL is unavailable")}}));
   p["/devices/{device}/histogram"]["get"] = tagged(operation(
       "The histogram of where the device is placed (a source's devices, else its own room of "
-      "building \"sensors\"): GET /v1/buildings/{building}/rooms/{room}/{feature}/histogram.",
+      "building \"sensors\"): GET /v1/buildings/{building}/rooms/{room}/{feature}/histogram, "
+      "over all the device's kept readings when `from` is not given.",
       {path_param("device", "the device's sensor id"),
-       query_param("feature", ref("Id"), "a configured metric (default temperature)"), from_param(),
+       query_param("feature", ref("Id"), "a configured metric (default temperature)"),
+       query_param("from", {{"type", "string"}, {"format", "date-time"}},
+                   "first time, in (default: the oldest raw reading kept, at most 366d back)"),
        to_param(),
        query_param("bins",
                    {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}},
@@ -207,17 +244,16 @@ void add_compat_schemas(json& s) {
               {"timestamp", date_time()},
               {"sensor_id", {{"type", "string"}}},
               {"value", number()}}}}}}}}}};
+  const json device_reading = {
+      {"type", "object"},
+      {"properties", {{"deviceId", {{"type", "string"}}}, {"timestamp", date_time()}}},
+      {"additionalProperties", number()},
+      {"description", "and each feature (metric) the device reported at that time"}};
+  s["DeviceReading"] = device_reading;
   s["DeviceDashboard"] = {
       {"type", "object"},
-      {"properties",
-       {{"interval", {{"type", "string"}}},
-        {"features",
-         {{"type", "object"},
-          {"additionalProperties",
-           {{"type", "array"},
-            {"items",
-             {{"type", "object"},
-              {"properties", {{"device", {{"type", "string"}}}, {"value", number()}}}}}}}}}}}};
+      {"description", "one list per feature asked for"},
+      {"additionalProperties", {{"type", "array"}, {"items", ref("DeviceReading")}}}};
   s["SensorHour"] = {{"type", "object"},
                      {"properties",
                       {{"timestamp", date_time()},

@@ -1,13 +1,18 @@
-// The Flask + InfluxDB service's calls (README, "Coming from another service"): a room's reading
-// in with `recorded_at` (no offset = UTC), and its average over any `duration`, from the live
-// window when one is configured at that length, else from PostgreSQL over [now − duration, now).
-// Both go through the ingest, live windows and history that serve /v1.
+// The calls of the two room services (README, "Coming from another service"):
+// - the FastAPI service's POST /temperature and GET /temperature/average, the latter also under
+//   the /v1 prefix its deployment guide calls;
+// - the Flask service's room reading in with `recorded_at`, and its average over any
+//   `duration`, from the live window when one is configured at that length, else from
+//   PostgreSQL over [now − duration, now).
+// Times without an offset are UTC. All of it goes through the ingest, live windows and history
+// that serve /v1.
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
 
+#include "aggregator.h"
 #include "compat.h"
 #include "history_db.h"
 #include "history_steps.h"
@@ -24,43 +29,87 @@ using json = nlohmann::json;
 /// The duration an average spans when the request names none.
 constexpr Duration kDefaultDuration = std::chrono::minutes(15);
 
+/// 400 {"error", "reason"} for the first refused reading of an ingest_items() result.
+void send_refusal(httplib::Response& res, const json& result) {
+  const json& r = result["rejected"][0];
+  send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
+}
+
+/// POST /temperature {"building_id", "room_id", "temperature", "timestamp"?, "sensor_id"?}: 202
+/// {"status": "accepted"}, 400 with the refusal.
+void post_fastapi_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  json body = parse_body(req);
+  if (!body.is_object()) throw BadRequest("the body must be a JSON object");
+  if (auto ts = body.find("timestamp"); ts != body.end()) *ts = utc_timestamp(*ts);
+  const json result = ingest_items(deps, body, "http:POST /temperature");
+  if (result["accepted"] != 1) return send_refusal(res, result);
+  send_json(res, 202, json_text(json{{"status", "accepted"}}));
+}
+
+/// GET /temperature/average?building_id&room_id&window: the live average; without room_id,
+/// the building's.
+void fastapi_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  SeriesKey key{params::id(params::required(req, "building_id"), "building"), "", "temperature"};
+  if (auto room = params::optional(req, "room_id"); room && !room->empty())
+    key.room = params::id(*room, "room");
+  const std::size_t w = live_window(req, deps.aggregator);
+  const WindowStats st = live_or_404(deps, key, w);
+  json out = {{"building_id", key.building}};
+  if (!key.room.empty()) out["room_id"] = key.room;
+  out["window"] = format_duration(deps.aggregator.windows()[w]);
+  out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
+  out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
+  out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
+  out["count"] = st.count;
+  out["from"] = format_rfc3339(st.from);
+  out["to"] = format_rfc3339(st.to);
+  send_json(res, 200, json_text(out));
+}
+
 SeriesKey room_temperature(const httplib::Request& req) {
   return {params::id(req.matches[1], "building"), params::id(req.matches[2], "room"),
           "temperature"};
 }
 
 /// POST /api/v1/buildings/{building}/rooms/{room}/temperatures {"temperature", "recorded_at"?}:
-/// 201 with the reading as stored, 400 with the refusal.
-void post_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+/// 201 with the reading as stored (recorded_at absent: the arrival time), 400 with the refusal.
+void post_flask_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
   const SeriesKey key = room_temperature(req);
   const json body = parse_body(req);
   if (!body.is_object()) throw BadRequest("the body must be a JSON object");
   json item = {{"building_id", key.building}, {"room_id", key.room}};
   if (body.contains("temperature")) item["temperature"] = body["temperature"];
-  if (auto at = body.find("recorded_at"); at != body.end() && !at->is_null()) {
-    const auto t = at->is_string() ? parse_time_utc_default(at->get<std::string>()) : std::nullopt;
+  Micros at = now_micros();
+  if (auto given = body.find("recorded_at"); given != body.end() && !given->is_null()) {
+    const auto t =
+        given->is_string() ? parse_time_utc_default(given->get<std::string>()) : std::nullopt;
     if (!t)
       throw BadRequest(
           "'recorded_at' must be an ISO 8601 time, e.g. 2024-12-10T16:45:00 (UTC "
           "when it has no offset)");
-    item["timestamp"] = format_rfc3339(*t);
+    at = *t;
   }
+  item["timestamp"] = format_rfc3339(at);
   const json result =
       ingest_items(deps, item, "http:POST /api/v1/buildings/{building}/rooms/{room}/temperatures");
-  if (result["accepted"] != 1) {
-    const json& r = result["rejected"][0];
-    return send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
-  }
+  if (result["accepted"] != 1) return send_refusal(res, result);
   json out = {{"building", key.building}, {"room", key.room}};
   out["temperature"] = item["temperature"];
-  out["recorded_at"] = item.value("timestamp", json(nullptr));
+  out["recorded_at"] = item["timestamp"];
   send_json(res, 201, json_text(out));
 }
 
 /// GET …/temperatures/average?duration: the room's average over the last `duration`.
-void average_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+void flask_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
   const SeriesKey key = room_temperature(req);
-  const Duration duration = params::optional_duration(req, "duration").value_or(kDefaultDuration);
+  Duration duration = kDefaultDuration;
+  if (auto text = params::optional(req, "duration")) {
+    const auto d = parse_any_duration(*text);
+    if (!d)
+      throw BadRequest("parameter 'duration': '" + text->substr(0, 64) +
+                       "' is not a duration like 15m, 1h30m or 2w (units ms, s, m, h, d, w)");
+    duration = *d;
+  }
   if (to_micros(duration) > kMaxHistorySpan) throw BadRequest("'duration' may be at most 366d");
   WindowStats stats;
   const char* source = "live";
@@ -88,12 +137,21 @@ void average_temperature(const httplib::Request& req, httplib::Response& res, Ht
 }  // namespace
 
 void register_compat_routes(Routes& s, HttpDeps& deps) {
+  s.Post("/temperature", [&deps](const httplib::Request& req, httplib::Response& res) {
+    post_fastapi_temperature(req, res, deps);
+  });
+  // The FastAPI service's deployment guide calls the same average under /v1.
+  for (const char* path : {"/temperature/average", "/v1/temperature/average"})
+    s.Get(path, [&deps](const httplib::Request& req, httplib::Response& res) {
+      fastapi_average(req, res, deps);
+    });
+
   const std::string room = R"(/api/v1/buildings/([^/]+)/rooms/([^/]+)/temperatures)";
   s.Post(room, [&deps](const httplib::Request& req, httplib::Response& res) {
-    post_temperature(req, res, deps);
+    post_flask_temperature(req, res, deps);
   });
   s.Get(room + "/average", [&deps](const httplib::Request& req, httplib::Response& res) {
-    average_temperature(req, res, deps);
+    flask_average(req, res, deps);
   });
   register_sensor_routes(s, deps);
   register_device_routes(s, deps);

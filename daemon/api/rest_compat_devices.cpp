@@ -1,7 +1,9 @@
-// The device dashboard's calls (README, "Coming from another service"): the devices with the
-// highest value of each feature over the past minute, hour or all time, and a device's
-// histogram. A device is a sensor id, placed as the sensor-id service's are (compat.h); its
-// readings come in by MQTT sources or POST /ingest. Both read the same `readings` as /v1.
+// The device dashboard's calls (README, "Coming from another service"): a device's readings in
+// (POST /devicedata, one reading per feature), the devices with the highest value of each
+// feature over the past minute, hour or all time, and a device's histogram. A device is a
+// sensor id, placed as the sensor-id service's are (compat.h), so its readings may also come in
+// by MQTT sources or POST /ingest. All of it goes through the ingest and reads the same
+// `readings` as /v1.
 #include <httplib.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "history_steps.h"
 #include "http_api.h"
 #include "messages.h"
+#include "rest_live.h"
 #include "rest_params.h"
 
 namespace roomtemp {
@@ -55,50 +58,117 @@ Micros interval_span(const std::string& interval) {
   throw BadRequest("parameter 'interval' must be past_minute, past_hour or all_time");
 }
 
-/// GET /dashboard?features&interval&NUM_TOP_DEVICES: {"interval", "features": {feature:
-/// [{"device", "value"}]}}, each feature's devices by their highest value, highest first.
+/// Each device's reading with the highest value of one feature in [$2, $3), the $4 highest of
+/// them, highest first; with it every feature that device reported at that time, as JSON.
+constexpr const char* kTopDevices =
+    "WITH best AS ("
+    "  SELECT DISTINCT ON (sensor_id) sensor_id, building, room, ts, value FROM readings"
+    "   WHERE metric = $1 AND sensor_id IS NOT NULL"
+    "     AND ts >= $2::timestamptz AND ts < $3::timestamptz"
+    "   ORDER BY sensor_id, value DESC, ts),"
+    " top AS (SELECT * FROM best ORDER BY value DESC, sensor_id LIMIT $4::bigint)"
+    " SELECT t.sensor_id, (extract(epoch FROM t.ts) * 1000000)::bigint,"
+    "  (SELECT json_object_agg(o.metric, o.value ORDER BY o.metric) FROM readings o"
+    "    WHERE o.building = t.building AND o.room = t.room AND o.sensor_id = t.sensor_id"
+    "      AND o.ts = t.ts)::text"
+    " FROM top t ORDER BY t.value DESC, t.sensor_id";
+
+/// GET /dashboard?features&interval&NUM_TOP_DEVICES: {feature: [{"deviceId", "timestamp",
+/// feature: value, other features at that time…}]}, each feature's devices by their highest
+/// reading, highest first.
 void dashboard(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
   const auto config = deps.config.get();
   const std::vector<std::string> names = features(req, *config);
-  const std::string interval = params::optional(req, "interval").value_or("all_time");
-  const Micros span = interval_span(interval);
+  const Micros span = interval_span(params::optional(req, "interval").value_or("all_time"));
   const std::int64_t n = params::integer(req, "NUM_TOP_DEVICES", kDefaultTopDevices, 1, 1000);
   const Micros to = now_micros() + 1;
   const json top = read_only(deps, [&](pqxx::transaction_base& txn) {
     const Micros from = span ? to - span : std::max<Micros>(raw_horizon(txn), 0);
     json out = json::object();
     for (const std::string& name : names) {
-      const pqxx::result rows = txn.exec_params(
-          "SELECT sensor_id, max(value) FROM readings WHERE metric = $1 AND sensor_id IS NOT NULL"
-          " AND ts >= $2::timestamptz AND ts < $3::timestamptz"
-          " GROUP BY sensor_id ORDER BY 2 DESC, 1 LIMIT $4::bigint",
-          name, format_rfc3339(from), format_rfc3339(to), n);
+      const pqxx::result rows =
+          txn.exec_params(kTopDevices, name, format_rfc3339(from), format_rfc3339(to), n);
       json list = json::array();
-      for (const auto& row : rows)
-        list.push_back({{"device", row[0].as<std::string>()}, {"value", row[1].as<double>()}});
+      for (const auto& row : rows) {
+        json reading = {{"deviceId", row[0].as<std::string>()},
+                        {"timestamp", format_rfc3339(row[1].as<Micros>())}};
+        const json at_that_time = json::parse(row[2].as<std::string>());
+        for (const auto& [feature, value] : at_that_time.items()) reading[feature] = value;
+        list.push_back(std::move(reading));
+      }
       out[name] = std::move(list);
     }
     return out;
   });
-  send_json(res, 200, json_text(json{{"interval", interval}, {"features", top}}));
+  send_json(res, 200, json_text(top));
+}
+
+/// POST /devicedata {"deviceId", "timestamp"?, "status"?, feature: value…}: a reading of each
+/// feature (a metric), all at `timestamp` (no offset: UTC; absent: now). 200 with the device,
+/// the time and the features as stored; 400 with the first refusal (the other features stay).
+/// `status` is not a number and is not kept.
+void post_device_data(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
+  const nlohmann::json body = parse_body(req);
+  if (!body.is_object()) throw BadRequest("the body must be a JSON object");
+  const auto device = body.find("deviceId");
+  if (device == body.end() || !device->is_string())
+    throw BadRequest("'deviceId' must be the device's id, a string");
+  const auto config = deps.config.get();
+  const std::string id = device->get<std::string>();
+  const DevicePlace place = sensor_place(*config, id);
+  const auto given = body.find("timestamp");
+  const nlohmann::json at = given != body.end() && !given->is_null()
+                                ? utc_timestamp(*given)
+                                : nlohmann::json(format_rfc3339(now_micros()));
+  json items = json::array();
+  json stored = {{"deviceId", id}, {"timestamp", at}};
+  for (const auto& [key, value] : body.items()) {
+    if (key == "deviceId" || key == "timestamp" || key == "status") continue;
+    items.push_back({{"building_id", place.building},
+                     {"room_id", place.room},
+                     {"sensor_id", id},
+                     {"metric", key},
+                     {"value", value},
+                     {"timestamp", at}});
+    stored[key] = value;
+  }
+  if (items.empty()) throw BadRequest("no feature values (e.g. \"temperature\": 21.5)");
+  const nlohmann::json result = ingest_items(deps, items, "http:POST /devicedata");
+  if (!result["rejected"].empty()) {
+    const auto& r = result["rejected"][0];
+    return send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
+  }
+  send_json(res, 200, json_text(stored));
 }
 
 }  // namespace
 
 void register_device_routes(Routes& s, HttpDeps& deps) {
+  s.Post("/devicedata", [&deps](const httplib::Request& req, httplib::Response& res) {
+    post_device_data(req, res, deps);
+  });
   s.Get("/dashboard", [&deps](const httplib::Request& req, httplib::Response& res) {
     dashboard(req, res, deps);
   });
   // /v1's histogram of where the device is placed (`feature=`, default temperature; from, to,
-  // bins as /v1's): an unmapped device's own room.
-  s.Get(R"(/devices/([^/]+)/histogram)",
-        [&deps](const httplib::Request& req, httplib::Response& res) {
-          const auto config = deps.config.get();
-          const DevicePlace place = sensor_place(*config, params::id(req.matches[1], "device"));
-          const std::string feature =
-              params::id(params::optional(req, "feature").value_or("temperature"), "feature");
-          histogram(req, res, deps, SeriesKey{place.building, place.room, feature});
-        });
+  // bins as /v1's): an unmapped device's own room. Without `from`, as the device dashboard's,
+  // over all of the device's readings that are kept (at most /v1's longest range).
+  s.Get(R"(/devices/([^/]+)/histogram)", [&deps](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    const auto config = deps.config.get();
+    const DevicePlace place = sensor_place(*config, params::id(req.matches[1], "device"));
+    const std::string feature =
+        params::id(params::optional(req, "feature").value_or("temperature"), "feature");
+    const SeriesKey key{place.building, place.room, feature};
+    if (req.has_param("from")) return histogram(req, res, deps, key);
+    const Micros horizon =
+        read_only(deps, [](pqxx::transaction_base& txn) { return raw_horizon(txn); });
+    httplib::Request all_kept = req;
+    all_kept.params.emplace(
+        "from",
+        format_rfc3339(std::max(horizon, now_micros() - kMaxHistorySpan + 60 * kMicrosPerSecond)));
+    histogram(all_kept, res, deps, key);
+  });
 }
 
 }  // namespace roomtemp

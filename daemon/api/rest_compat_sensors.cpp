@@ -91,11 +91,8 @@ void ingest(const httplib::Request& req, httplib::Response& res, HttpDeps& deps)
     nlohmann::json item = {
         {"building_id", place.building}, {"room_id", place.room}, {"sensor_id", *sensor}};
     if (element.contains("value")) item["value"] = element["value"];
-    if (auto ts = element.find("timestamp"); ts != element.end()) {
-      const auto t =
-          ts->is_string() ? parse_time_utc_default(ts->get<std::string>()) : std::nullopt;
-      item["timestamp"] = t ? nlohmann::json(format_rfc3339(*t)) : *ts;
-    }
+    if (auto ts = element.find("timestamp"); ts != element.end())
+      item["timestamp"] = utc_timestamp(*ts);
     items.push_back(std::move(item));
   }
   send_json(res, 200, json_text(ingest_items(deps, items, "http:POST /ingest")));

@@ -18,26 +18,6 @@ using json = nlohmann::json;
 
 constexpr std::size_t kMaxPostItems = 10000;
 
-/// GET /temperature/average?building_id&room_id&window: the live average in the shape of the
-/// FastAPI service (README, "Coming from another service"); without room_id, the building's.
-void legacy_average(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
-  SeriesKey key{params::id(params::required(req, "building_id"), "building"), "", "temperature"};
-  if (auto room = params::optional(req, "room_id"); room && !room->empty())
-    key.room = params::id(*room, "room");
-  const std::size_t w = live_window(req, deps.aggregator);
-  const WindowStats st = live_or_404(deps, key, w);
-  json out = {{"building_id", key.building}};
-  if (!key.room.empty()) out["room_id"] = key.room;
-  out["window"] = format_duration(deps.aggregator.windows()[w]);
-  out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
-  out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
-  out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
-  out["count"] = st.count;
-  out["from"] = format_rfc3339(st.from);
-  out["to"] = format_rfc3339(st.to);
-  send_json(res, 200, json_text(out));
-}
-
 }  // namespace
 
 WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window) {
@@ -168,26 +148,6 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
       throw BadRequest("the body must be a reading object or an array of them");
     send_json(res, 202, json_text(ingest_items(deps, body, "http:POST /v1/readings")));
   });
-
-  // The shapes of the small temperature services roomtemp replaces.
-  s.Post("/temperature", [&deps](const httplib::Request& req, httplib::Response& res) {
-    json body = parse_body(req);
-    if (!body.is_object()) throw BadRequest("the body must be a JSON object");
-    json result = ingest_items(deps, body, "http:POST /temperature");
-    if (result["accepted"] == 1) {
-      send_json(res, 202, json_text(json{{"status", "accepted"}}));
-    } else {
-      const auto& r = result["rejected"][0];
-      send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
-    }
-  });
-
-  // The FastAPI service's deployment guide calls the same average under /v1 (README, "Coming
-  // from another service").
-  for (const char* path : {"/temperature/average", "/v1/temperature/average"})
-    s.Get(path, [&deps](const httplib::Request& req, httplib::Response& res) {
-      legacy_average(req, res, deps);
-    });
 }
 
 }  // namespace roomtemp
