@@ -9,6 +9,9 @@
 'use strict';
 
 const LIVE_EVERY_MS = 5000;
+/// How often the page asks /readyz which role this instance has in its cluster (README
+/// "Standby and failover"); outside the refreshes, whose request counts stay what they are.
+const ROLE_EVERY_MS = 30000;
 /// A site with at most this many rooms shows them all in the overview, under their buildings.
 const SMALL_SITE = 24;
 /// Rooms per page of search results and worst-first lists; buildings per page; rooms per page
@@ -262,13 +265,36 @@ function render(rt) {
   if (!state.error || state.answer || state.room || state.missing) renderView(rt);
   renderAlarms(rt);
   const status = document.getElementById('status');
+  const standby = cluster.role === 'standby';
   status.classList.toggle('offline', !!state.error);
+  status.classList.toggle('standby', standby && !state.error);
   status.textContent = state.error
     ? `${state.error}; retrying${state.updated ? ` (last update ${hhmmss(state.updated)})` : ''}`
-    : `live · updated ${hhmmss(state.updated)}`;
+    : standby
+      ? `standby instance: its live numbers are not kept up to date; the active one is ${cluster.active || 'not known yet'} · updated ${hhmmss(state.updated)}`
+      : `live · updated ${hhmmss(state.updated)}`;
   document.getElementById('legend-bar').hidden = celsius(0, state.unit) === null;
   document.getElementById('legend-note').textContent =
     `live averages over ${state.windows.join(', ')}; refreshed every ${LIVE_EVERY_MS / 1000} s`;
+}
+
+// Active/standby: a standby takes no input, so its live windows stand still; the status line
+// says so and names the active instance. Alone, /readyz has no role and nothing changes.
+const cluster = { role: '', active: null };
+
+async function checkRole() {
+  try {
+    const res = await fetch('/readyz', { cache: 'no-store' });
+    const body = await res.json();
+    const changed = (body.role || '') !== cluster.role || (body.active || null) !== cluster.active;
+    cluster.role = body.role || '';
+    cluster.active = body.active || null;
+    document.body.dataset.role = cluster.role;
+    if (changed && state.updated) render(route());
+  } catch (e) {
+    // Unreachable: the refresh says so on the status line.
+  }
+  setTimeout(checkRole, ROLE_EVERY_MS);
 }
 
 async function heartbeat() {
@@ -292,6 +318,7 @@ function start() {
     if (e.key === 'Enter') useToken(refresh);
   });
   showCounts();
+  checkRole();
   heartbeat();
 }
 

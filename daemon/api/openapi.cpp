@@ -209,12 +209,23 @@ json schemas() {
   add_alarm_schemas(s);
   add_input_schemas(s);
   add_compat_schemas(s);
-  s["Readiness"] = {{"type", "object"},
-                    {"properties",
-                     {{"mqtt", {{"type", "string"}, {"enum", {"up", "down"}}}},
-                      {"postgres", {{"type", "string"}, {"enum", {"up", "down"}}}},
-                      {"status", {{"type", "string"}, {"enum", {"ready", "not ready"}}}},
-                      {"error", {{"type", "string"}, {"description", "what is down"}}}}}};
+  s["Readiness"] = {
+      {"type", "object"},
+      {"properties",
+       {{"mqtt", {{"type", "string"}, {"enum", {"up", "down"}}}},
+        {"postgres", {{"type", "string"}, {"enum", {"up", "down"}}}},
+        {"spool", {{"type", "string"}, {"enum", {"writable", "unwritable"}}}},
+        {"status", {{"type", "string"}, {"enum", {"ready", "not ready", "standby"}}}},
+        {"error", {{"type", "string"}, {"description", "what is down, or who is active"}}},
+        {"role",
+         {{"type", "string"},
+          {"enum", {"active", "standby", "stepping down"}},
+          {"description", "with cluster.name set only"}}},
+        {"instance", {{"type", "string"}, {"description", "this instance, host:pid:tag"}}},
+        {"active",
+         {{"type", "string"},
+          {"nullable", true},
+          {"description", "the active instance as last seen; null when unknown"}}}}}};
   return s;
 }
 
@@ -396,10 +407,12 @@ void add_service_paths(json& p) {
       "Liveness: 200 while the process runs.", json::array(),
       {{"200",
         ok("running", {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}})}});
-  p["/readyz"]["get"] =
-      operation("Readiness: connected to the broker and PostgreSQL.", json::array(),
-                {{"200", ok("ready", ref("Readiness"))},
-                 {"503", ok("not ready; error says what is down", ref("Readiness"))}});
+  p["/readyz"]["get"] = operation(
+      "Readiness: connected to the broker and PostgreSQL, and (with cluster.name) the "
+      "active instance of the cluster.",
+      json::array(),
+      {{"200", ok("ready", ref("Readiness"))},
+       {"503", ok("not ready (error says what is down), or a standby", ref("Readiness"))}});
   p["/metrics"]["get"] = operation(
       "Prometheus metrics (text exposition format 0.0.4).", json::array(),
       {{"200",
@@ -424,8 +437,14 @@ json paths() {
        {"/healthz", "/readyz", "/metrics", "/openapi.json", "/", "/assets/{name}"})
     set_access(p[path]["get"], Access::open);
   for (auto& [path, item] : p.items())
-    for (auto& [method, op] : item.items())
+    for (auto& [method, op] : item.items()) {
       if (!op.contains("security")) set_access(op, method == "post" ? Access::write : Access::read);
+      // Every POST is input, which a standby of a cluster refuses (README "Standby and failover").
+      if (method == "post" && !op["responses"].contains("503"))
+        op["responses"]["503"] = error(
+            "this instance is a standby of its cluster (or stepping down) and takes no "
+            "input: send it to the active one");
+    }
   return p;
 }
 

@@ -196,7 +196,20 @@ TEST_F(ClusterTest, AStandbyIsHealthyTakesNoInputAndServesHistory) {
       b->http_get("/v1/buildings/S1/rooms/1/temperature/readings?from=" + an_hour_ago());
   EXPECT_EQ(history.status, 200) << history.body;
   EXPECT_NE(history.body.find("21.5"), std::string::npos) << history.body;
-  // Metrics and STATUS=-like roles.
+  // The dashboard says where a person looks that this instance stands by, and who is active.
+  if (chromium_path()) {
+    Browser browser(*chromium_path());
+    const std::string dom =
+        browser.dump_dom("http://127.0.0.1:" + std::to_string(b->http_port()) + "/");
+    EXPECT_NE(dom.find("data-role=\"standby\""), std::string::npos) << dom.substr(0, 2000);
+    const std::string line = between(dom, "id=\"status\"", "</p>");
+    EXPECT_NE(line.find("standby instance"), std::string::npos) << line;
+    EXPECT_NE(line.find(active.get<std::string>()), std::string::npos) << line;
+    const std::string active_dom =
+        browser.dump_dom("http://127.0.0.1:" + std::to_string(a->http_port()) + "/");
+    EXPECT_EQ(between(active_dom, "id=\"status\"", "</p>").find("standby"), std::string::npos);
+  }
+  // Metrics and roles.
   EXPECT_EQ(a->metric("roomtemp_cluster_active"), 1);
   EXPECT_EQ(b->metric("roomtemp_cluster_active"), 0);
   EXPECT_EQ(b->metric("roomtemp_averages_published_total"), 0);
