@@ -118,6 +118,9 @@ void Cluster::hand_over() {
 }
 
 void Cluster::compete(pqxx::connection& conn) {
+  // Read before the lease is written: it then lasts at least held_for from here, however long
+  // the answer takes to come back.
+  const std::int64_t sent = boottime_ns();
   // What this instance wrote before it competed (its spool, a journal a crash left) is
   // nothing an active has seen: say so once, before taking the lease or not.
   if (!handed_over_ && metrics_.readings_written.load() > 0) table_.hand_over(conn);
@@ -128,10 +131,9 @@ void Cluster::compete(pqxx::connection& conn) {
     active_name_ = found.holder;
   }
   if (!found.acquired) return;
-  // The lease was written after this moment, so it lasts at least held_for from here.
   term_ = found.term;
   handovers_ = found.handover;
-  held_until_ns_ = boottime_ns() + std::chrono::nanoseconds(held_for(config_.takeover)).count();
+  held_until_ns_ = sent + std::chrono::nanoseconds(held_for(config_.takeover)).count();
   role_ = Role::active;
   metrics_.cluster_active = 1;
   if (!found.previous.empty() && found.previous != table_.holder())

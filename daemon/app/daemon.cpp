@@ -74,7 +74,7 @@ void Daemon::prepare() {
 
 void Daemon::start() {
   const Config& c = *config_.get();
-  auto add_to_windows = [this](const Reading& r) { aggregator_.add(r, now_micros()); };
+  auto add_to_windows = [this](const Reading& r) { this->add_to_windows(r); };
   // store: the writer, and in journal mode the journal every input passes first.
   writer_.set_recovered_sink(add_to_windows);
   if (c.spool.journal) {
@@ -283,18 +283,42 @@ void Daemon::reload() {
   if (tell_systemd) notify::ready();
 }
 
+void Daemon::add_to_windows(const Reading& r) {
+  std::lock_guard lock(windows_mutex_);
+  if (holding_back_)
+    held_back_.push_back(r);
+  else
+    aggregator_.add(r, now_micros());
+}
+
 void Daemon::rewarm(const Config& next, const std::string& why) {
   component_log("main")->info("{}; warming the live windows from PostgreSQL", why);
+  if (rewarm_.joinable()) rewarm_.join();  // an earlier one
+  {
+    std::lock_guard lock(windows_mutex_);
+    holding_back_ = true;
+  }
+  // The new windows now, empty until the warm fills them (readers see the new set at once).
   aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
-  if (rewarm_.joinable()) rewarm_.join();  // an earlier reload's warm start
   rewarm_ = std::thread([this, next] {
+    // Everything accepted before the hold reaches PostgreSQL (or the spool) first, so that the
+    // warm finds what the old windows held; what comes meanwhile is held back.
+    const std::uint64_t before = queue_.pushed();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (writer_.handled() < before && !writer_.finished() &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     try {
       auto conn = pg_connect(next.postgres);
       warm_aggregator(*conn, next, aggregator_);
     } catch (const std::exception& e) {
-      component_log("main")->warn("reload: new windows start empty (PostgreSQL: {})",
+      component_log("main")->warn("the live windows start empty (PostgreSQL: {})",
                                   one_line(e.what()));
     }
+    std::lock_guard lock(windows_mutex_);
+    for (const auto& r : held_back_) aggregator_.add(r, now_micros());
+    held_back_.clear();
+    holding_back_ = false;
   });
 }
 

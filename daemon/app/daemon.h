@@ -109,6 +109,14 @@ class Daemon {
   bool activated_ = false;
   std::int64_t handovers_seen_ = 0;  ///< the cluster's handover count the windows include
   std::thread rewarm_;
+  /// What goes into the live windows, readings accepted and recovered alike. While a rewarm
+  /// runs they wait in `held_back_`, and go in after it: reset and warm see none of them, so
+  /// none is lost with the old windows or counted twice (the warm remembers what PostgreSQL
+  /// has, and add() skips those).
+  void add_to_windows(const Reading& r);
+  std::mutex windows_mutex_;
+  bool holding_back_ = false;
+  std::vector<Reading> held_back_;
   bool ready_sent_ = false;
   std::chrono::steady_clock::time_point next_watchdog_{};
   std::chrono::steady_clock::time_point next_status_{};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -27,6 +28,7 @@ class BoundedQueue {
       if (closed_) return false;
     }
     items_.push_back(std::move(item));
+    ++pushed_;
     // Wake the consumer only when it can act: a first item starts a batch, a full batch ends
     // its wait early; in between it sleeps until its batch deadline (a futex call per item
     // cost more than the rest of the hand-over).
@@ -34,6 +36,13 @@ class BoundedQueue {
     lock.unlock();
     if (wake) not_empty_.notify_one();
     return true;
+  }
+
+  /// Items pushed so far: with the consumer's count of items it has finished with, a barrier
+  /// ("everything pushed before now is handled").
+  std::uint64_t pushed() const {
+    std::lock_guard lock(mutex_);
+    return pushed_;
   }
 
   /// Waits up to `idle` for a first item, then gathers more until `max_items` or until
@@ -96,6 +105,7 @@ class BoundedQueue {
 
  private:
   const std::size_t capacity_;
+  std::uint64_t pushed_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;

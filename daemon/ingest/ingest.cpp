@@ -83,8 +83,11 @@ std::optional<Refusal> Ingest::on_posted(std::string_view item, std::string_view
 
 void Ingest::accept(Reading&& r) {
   metrics_.readings_accepted.fetch_add(1, std::memory_order_relaxed);
-  if (on_accepted_) on_accepted_(r);
-  enqueue(std::move(r));
+  // Queued first, then counted in the windows: a rewarm waits until what was queued before it
+  // is written (app/daemon.h), which then covers every reading the old windows had.
+  if (!on_accepted_) return enqueue(std::move(r));
+  enqueue(Inbound(r));
+  on_accepted_(r);
 }
 
 void Ingest::reject(Rejection&& j) {

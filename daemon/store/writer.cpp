@@ -169,7 +169,9 @@ void Writer::run() {
     // The journal holds what ingest took in, not the alarm events the publish tick adds.
     std::size_t journaled = 0;
     for (const auto& item : batch) journaled += !std::holds_alternative<AlarmEvent>(item);
+    const std::size_t taken = batch.size();
     handle(std::move(batch));
+    handled_.fetch_add(taken, std::memory_order_release);
     if (journal_ && journaled) journal_->release(journaled);
   }
   if (!spool_.empty())

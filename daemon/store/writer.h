@@ -36,6 +36,9 @@ class Writer {
   void join();
   /// True once the writer thread has ended.
   bool finished() const { return finished_.load(); }
+  /// Items taken from the queue and written or spooled: everything the queue had pushed
+  /// (BoundedQueue::pushed) up to that count is in PostgreSQL or the spool.
+  std::uint64_t handled() const { return handled_.load(); }
   /// Stop now (a second SIGTERM): give up on what PostgreSQL and the spool do not take at
   /// once, counting it as lost.
   void abandon() { abandon_ = true; }
@@ -91,6 +94,7 @@ class Writer {
   std::atomic<std::size_t> batch_max_rows_;
   std::atomic<std::int64_t> batch_max_delay_ms_;
   std::atomic<bool> finished_{false};
+  std::atomic<std::uint64_t> handled_{0};
   std::atomic<bool> abandon_{false};
   std::atomic<std::uint64_t> lost_{0};
   std::optional<std::chrono::steady_clock::time_point> shutdown_deadline_;

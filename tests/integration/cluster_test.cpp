@@ -56,7 +56,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 class ClusterTest : public ::testing::Test {
  protected:
   /// A new instance of the cluster, started.
-  Daemon& start_instance(const std::string& dsn = "") {
+  Daemon& start_instance(const std::string& dsn = "", DaemonOptions options = {}) {
     dirs_.push_back(std::make_unique<TempDir>());
     ConfigOptions o;
     o.client_id = client_id_;
@@ -64,7 +64,8 @@ class ClusterTest : public ::testing::Test {
     o.journal = true;
     o.log_level = "info";
     o.extra = "cluster:\n  name: " + cluster_ + "\n  takeover: " + format_seconds(kTakeover) + "\n";
-    instances_.push_back(std::make_unique<Daemon>(default_config(broker_, pg(), *dirs_.back(), o)));
+    instances_.push_back(
+        std::make_unique<Daemon>(default_config(broker_, pg(), *dirs_.back(), o), options));
     return *instances_.back();
   }
 
@@ -166,8 +167,15 @@ class ClusterTest : public ::testing::Test {
 };
 
 TEST_F(ClusterTest, AStandbyIsHealthyTakesNoInputAndServesHistory) {
-  auto [a, b] = active_and_standby();
-  ASSERT_FALSE(HasFailure());
+  Daemon* a = &start_instance();
+  ASSERT_TRUE(a->wait_ready(30s));
+  // The standby tells systemd it is ready, as a standby, and says so on its STATUS= line.
+  TempDir sockets;
+  NotifySocket notify(sockets.file("notify.sock"));
+  Daemon* b = &start_instance("", {.env = {{"NOTIFY_SOCKET", notify.path()}}});
+  ASSERT_TRUE(wait_role(*b, "standby", 30s)) << b->log();
+  EXPECT_TRUE(notify.wait_for("READY=1", 0, 10s));
+  EXPECT_TRUE(notify.wait_for("STATUS=standby (active: ", 0, 15s, true));
   EXPECT_EQ(b->http_get("/healthz").status, 200);
   const HttpResponse ready = b->http_get("/readyz");
   EXPECT_EQ(ready.status, 503);
@@ -219,6 +227,7 @@ TEST_F(ClusterTest, AStandbyIsHealthyTakesNoInputAndServesHistory) {
   const auto stopped = Clock::now();
   EXPECT_TRUE(b->wait_ready(kTakeover + 10s));
   EXPECT_LT(seconds_since(stopped), 2.0) << "the standby waited for the lease to expire";
+  EXPECT_TRUE(notify.wait_for("STATUS=active; mqtt up", 0, 15s, true));
 }
 
 TEST_F(ClusterTest, SigkillOfTheActiveTheStandbyTakesOverAndNothingIsLost) {
@@ -367,7 +376,9 @@ TEST_F(ClusterTest, ThreeInstancesAndRepeatedKillsNeverTwoActives) {
   int now_active = 0;
   for (auto& d : instances_) {
     now_active += d->metric("roomtemp_cluster_active") == 1;
-    if (role_of(*d) == "standby") EXPECT_EQ(d->metric("roomtemp_averages_published_total"), 0);
+    if (role_of(*d) == "standby") {
+      EXPECT_EQ(d->metric("roomtemp_averages_published_total"), 0);
+    }
   }
   EXPECT_EQ(now_active, 1);
   // The broker never had to close one publishing connection for another of the same id: no

@@ -74,8 +74,12 @@ void expect_figures(const json& answer, const Figures& f, const char* avg = "avg
   EXPECT_EQ(answer.value("count", std::int64_t{-1}), f.count) << answer;
   ASSERT_TRUE(answer.value(avg, json()).is_number()) << answer;
   EXPECT_DOUBLE_EQ(answer[avg].get<double>(), f.avg()) << answer;
-  if (min) EXPECT_EQ(answer.value(min, json()), f.min) << answer;
-  if (max) EXPECT_EQ(answer.value(max, json()), f.max) << answer;
+  if (min) {
+    EXPECT_EQ(answer.value(min, json()), f.min) << answer;
+  }
+  if (max) {
+    EXPECT_EQ(answer.value(max, json()), f.max) << answer;
+  }
 }
 
 /// The span an answer's `from` and `to` cover.

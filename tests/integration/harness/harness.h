@@ -7,6 +7,7 @@
 #include "harness/fixture.h"
 #include "harness/mqtt_client.h"
 #include "harness/net.h"
+#include "harness/notify_socket.h"
 #include "harness/postgres.h"
 #include "harness/process.h"
 #include "harness/rollups.h"
