@@ -22,10 +22,9 @@ Span window_span(Duration w, Micros now) {
 
 }  // namespace
 
-std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
+std::vector<WarmBucket> load_warm_buckets(pqxx::transaction_base& txn,
                                           const std::vector<Duration>& windows, Micros now) {
   std::vector<WarmBucket> rows;
-  pqxx::read_transaction txn(conn);
   for (std::size_t w = 0; w < windows.size(); ++w) {
     const Span span = window_span(windows[w], now);
     auto result = txn.exec_params(
@@ -55,7 +54,7 @@ std::vector<WarmBucket> load_warm_buckets(pqxx::connection& conn,
   return rows;
 }
 
-std::vector<Reading> load_future_readings(pqxx::connection& conn,
+std::vector<Reading> load_future_readings(pqxx::transaction_base& txn,
                                           const std::vector<Duration>& windows,
                                           Duration max_future_skew, Micros now) {
   // The earliest end of any window: readings from there on are not in any bucket yet.
@@ -63,7 +62,6 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   for (auto w : windows) earliest_to = std::min(earliest_to, window_span(w, now).to);
   std::vector<Reading> out;
   if (windows.empty()) return out;
-  pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(std::string("SELECT ") + kReadingColumnsSql +
                                     " FROM readings WHERE ts >= $1 AND ts <= $2 ORDER BY ts",
                                 format_rfc3339(earliest_to),
@@ -72,7 +70,7 @@ std::vector<Reading> load_future_readings(pqxx::connection& conn,
   return out;
 }
 
-std::vector<Reading> load_recent_identities(pqxx::connection& conn,
+std::vector<Reading> load_recent_identities(pqxx::transaction_base& txn,
                                             const std::vector<Duration>& windows, Duration horizon,
                                             Micros now, std::size_t limit) {
   std::vector<Reading> out;
@@ -82,7 +80,6 @@ std::vector<Reading> load_recent_identities(pqxx::connection& conn,
   // older daily partition instead of reading the whole table for received_at.
   Micros earliest_from = INT64_MAX;
   for (auto w : windows) earliest_from = std::min(earliest_from, window_span(w, now).from);
-  pqxx::read_transaction txn(conn);
   auto result = txn.exec_params(
       std::string("SELECT ") + kReadingColumnsSql +
           " FROM readings WHERE received_at >= $1 AND ts >= $2 ORDER BY received_at LIMIT $3",
@@ -97,12 +94,16 @@ void warm_aggregator(pqxx::connection& conn, const Config& config, Aggregator& a
   constexpr std::size_t kMaxWarmIdentities = 2'000'000;
   auto log = component_log("warm");
   const Micros now = now_micros();
-  auto rows = load_warm_buckets(conn, config.averages.windows, now);
+  // One snapshot for the three questions: a reading committed between them (another instance's,
+  // or this one's while a rewarm holds back its input) would otherwise be remembered as counted
+  // without being in any bucket, and be missing from the windows.
+  pqxx::transaction<pqxx::repeatable_read, pqxx::readwrite_policy::read_only> txn(conn);
+  auto rows = load_warm_buckets(txn, config.averages.windows, now);
   aggregator.warm(rows, now);
   auto ahead =
-      load_future_readings(conn, config.averages.windows, config.averages.max_future_skew, now);
+      load_future_readings(txn, config.averages.windows, config.averages.max_future_skew, now);
   for (const auto& r : ahead) aggregator.warm_ahead(r, now);
-  auto seen = load_recent_identities(conn, config.averages.windows, config.averages.dedupe_horizon,
+  auto seen = load_recent_identities(txn, config.averages.windows, config.averages.dedupe_horizon,
                                      now, kMaxWarmIdentities);
   for (const auto& r : seen) aggregator.remember(r);
   if (seen.size() == kMaxWarmIdentities)
