@@ -33,6 +33,18 @@ constexpr auto kStatusEvery = std::chrono::seconds(5);
 
 std::string journal_dir(const Config& c) { return c.spool.dir + "/journal"; }
 
+/// Fills (freshly reset) live windows from PostgreSQL; when it cannot, says so and leaves them
+/// empty to fill with what arrives.
+void warm_or_start_empty(const Config& c, Aggregator& aggregator) {
+  try {
+    auto conn = pg_connect(c.postgres);
+    warm_aggregator(*conn, c, aggregator);
+  } catch (const std::exception& e) {
+    component_log("main")->warn("the live windows start empty (PostgreSQL: {})",
+                                one_line(e.what()));
+  }
+}
+
 }  // namespace
 
 Daemon::Daemon(const Config& config)
@@ -144,13 +156,7 @@ void Daemon::begin_activation() {
   const Config next = *config_.get();
   aggregator_.reset(next.averages.windows, next.averages.dedupe_horizon);
   activation_ = std::thread([this, next] {
-    try {
-      auto conn = pg_connect(next.postgres);
-      warm_aggregator(*conn, next, aggregator_);
-    } catch (const std::exception& e) {
-      component_log("cluster")->warn("the live windows start empty (PostgreSQL: {})",
-                                     one_line(e.what()));
-    }
+    warm_or_start_empty(next, aggregator_);
     warmed_ = true;
   });
 }
@@ -308,13 +314,7 @@ void Daemon::rewarm(const Config& next, const std::string& why) {
     while (writer_.handled() < before && !writer_.finished() &&
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    try {
-      auto conn = pg_connect(next.postgres);
-      warm_aggregator(*conn, next, aggregator_);
-    } catch (const std::exception& e) {
-      component_log("main")->warn("the live windows start empty (PostgreSQL: {})",
-                                  one_line(e.what()));
-    }
+    warm_or_start_empty(next, aggregator_);
     std::lock_guard lock(windows_mutex_);
     for (const auto& r : held_back_) aggregator_.add(r, now_micros());
     held_back_.clear();
