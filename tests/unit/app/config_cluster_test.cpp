@@ -42,8 +42,7 @@ TEST(ConfigCluster, MistakesAreErrorsAtTheirKey) {
 }
 
 TEST(ConfigCluster, TheInstancesShareTheBrokersSession) {
-  const ConfigError e =
-      one_error(kHead + "mqtt:\n  clean_session: true\ncluster:\n  name: main\n");
+  const ConfigError e = one_error(kHead + "mqtt:\n  clean_session: true\ncluster:\n  name: main\n");
   EXPECT_AT(e, 5, 9);
   EXPECT_MENTIONS(e, "mqtt.clean_session: true throws away");
 }
