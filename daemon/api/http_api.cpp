@@ -32,30 +32,6 @@ constexpr std::size_t kHttpThreads = 32;
 /// effect within this, without a restart or reload.
 constexpr auto kTokenFileRefresh = std::chrono::seconds(5);
 
-/// The tokens of http.token_file and http.read_token_file, read at most every few seconds.
-class TokenFiles {
- public:
-  /// The token in `path`; throws std::runtime_error naming it when it cannot be read.
-  std::string token(const std::string& path) {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    auto it = cache_.find(path);
-    if (it == cache_.end() || now - it->second.loaded > kTokenFileRefresh) {
-      std::string token = read_secret_file(path);
-      it = cache_.insert_or_assign(path, Cached{std::move(token), now}).first;
-    }
-    return it->second.token;
-  }
-
- private:
-  struct Cached {
-    std::string token;
-    std::chrono::steady_clock::time_point loaded;
-  };
-  std::mutex mutex_;
-  std::map<std::string, Cached> cache_;
-};
-
 /// True when `given` is `token` (an empty token matches nothing). Every byte of the token is
 /// compared whatever the lengths, so the time taken says nothing about it.
 bool same_token(std::string_view given, std::string_view token) {
@@ -82,6 +58,30 @@ const char* access_verb(Access access) { return access == Access::write ? "write
 }  // namespace
 
 struct Routes::Table {
+  /// The tokens of http.token_file and http.read_token_file, read at most every few seconds.
+  class TokenFiles {
+   public:
+    /// The token in `path`; throws std::runtime_error naming it when it cannot be read.
+    std::string token(const std::string& path) {
+      std::lock_guard lock(mutex_);
+      const auto now = std::chrono::steady_clock::now();
+      auto it = cache_.find(path);
+      if (it == cache_.end() || now - it->second.loaded > kTokenFileRefresh) {
+        std::string token = read_secret_file(path);
+        it = cache_.insert_or_assign(path, Cached{std::move(token), now}).first;
+      }
+      return it->second.token;
+    }
+
+   private:
+    struct Cached {
+      std::string token;
+      std::chrono::steady_clock::time_point loaded;
+    };
+    std::mutex mutex_;
+    std::map<std::string, Cached> cache_;
+  };
+
   Table(httplib::Server& s, const LiveConfig& c) : server(s), config(c) {}
 
   httplib::Server& server;

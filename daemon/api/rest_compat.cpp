@@ -24,26 +24,24 @@
 namespace roomtemp {
 namespace {
 
-using json = nlohmann::json;
-
 /// The duration an average spans when the request names none.
 constexpr Duration kDefaultDuration = std::chrono::minutes(15);
 
 /// 400 {"error", "reason"} for the first refused reading of an ingest_items() result.
-void send_refusal(httplib::Response& res, const json& result) {
-  const json& r = result["rejected"][0];
-  send_json(res, 400, json_text(json{{"error", r["detail"]}, {"reason", r["reason"]}}));
+void send_refusal(httplib::Response& res, const nlohmann::json& result) {
+  const nlohmann::json& r = result["rejected"][0];
+  send_json(res, 400, json_text(nlohmann::json{{"error", r["detail"]}, {"reason", r["reason"]}}));
 }
 
 /// POST /temperature {"building_id", "room_id", "temperature", "timestamp"?, "sensor_id"?}: 202
 /// {"status": "accepted"}, 400 with the refusal.
 void post_fastapi_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
-  json body = parse_body(req);
+  nlohmann::json body = parse_body(req);
   if (!body.is_object()) throw BadRequest("the body must be a JSON object");
   if (auto ts = body.find("timestamp"); ts != body.end()) *ts = utc_timestamp(*ts);
-  const json result = ingest_items(deps, body, "http:POST /temperature");
+  const nlohmann::json result = ingest_items(deps, body, "http:POST /temperature");
   if (result["accepted"] != 1) return send_refusal(res, result);
-  send_json(res, 202, json_text(json{{"status", "accepted"}}));
+  send_json(res, 202, json_text(nlohmann::json{{"status", "accepted"}}));
 }
 
 /// GET /temperature/average?building_id&room_id&window: the live average; without room_id,
@@ -54,12 +52,12 @@ void fastapi_average(const httplib::Request& req, httplib::Response& res, HttpDe
     key.room = params::id(*room, "room");
   const std::size_t w = live_window(req, deps.aggregator);
   const WindowStats st = live_or_404(deps, key, w);
-  json out = {{"building_id", key.building}};
+  nlohmann::json out = {{"building_id", key.building}};
   if (!key.room.empty()) out["room_id"] = key.room;
   out["window"] = format_duration(deps.aggregator.windows()[w]);
-  out["average_temperature"] = st.count ? json(st.avg()) : json(nullptr);
-  out["min_temperature"] = st.count ? json(st.min) : json(nullptr);
-  out["max_temperature"] = st.count ? json(st.max) : json(nullptr);
+  out["average_temperature"] = st.count ? nlohmann::json(st.avg()) : nlohmann::json(nullptr);
+  out["min_temperature"] = st.count ? nlohmann::json(st.min) : nlohmann::json(nullptr);
+  out["max_temperature"] = st.count ? nlohmann::json(st.max) : nlohmann::json(nullptr);
   out["count"] = st.count;
   out["from"] = format_rfc3339(st.from);
   out["to"] = format_rfc3339(st.to);
@@ -75,9 +73,9 @@ SeriesKey room_temperature(const httplib::Request& req) {
 /// 201 with the reading as stored (recorded_at absent: the arrival time), 400 with the refusal.
 void post_flask_temperature(const httplib::Request& req, httplib::Response& res, HttpDeps& deps) {
   const SeriesKey key = room_temperature(req);
-  const json body = parse_body(req);
+  const nlohmann::json body = parse_body(req);
   if (!body.is_object()) throw BadRequest("the body must be a JSON object");
-  json item = {{"building_id", key.building}, {"room_id", key.room}};
+  nlohmann::json item = {{"building_id", key.building}, {"room_id", key.room}};
   if (body.contains("temperature")) item["temperature"] = body["temperature"];
   Micros at = now_micros();
   if (auto given = body.find("recorded_at"); given != body.end() && !given->is_null()) {
@@ -90,10 +88,10 @@ void post_flask_temperature(const httplib::Request& req, httplib::Response& res,
     at = *t;
   }
   item["timestamp"] = format_rfc3339(at);
-  const json result =
+  const nlohmann::json result =
       ingest_items(deps, item, "http:POST /api/v1/buildings/{building}/rooms/{room}/temperatures");
   if (result["accepted"] != 1) return send_refusal(res, result);
-  json out = {{"building", key.building}, {"room", key.room}};
+  nlohmann::json out = {{"building", key.building}, {"room", key.room}};
   out["temperature"] = item["temperature"];
   out["recorded_at"] = item["timestamp"];
   send_json(res, 201, json_text(out));
@@ -124,9 +122,9 @@ void flask_average(const httplib::Request& req, httplib::Response& res, HttpDeps
       return s;
     });
   }
-  json out = {{"building", key.building}, {"room", key.room}};
+  nlohmann::json out = {{"building", key.building}, {"room", key.room}};
   out["duration"] = format_duration(duration);
-  out["average_temperature"] = stats.count ? json(stats.avg()) : json(nullptr);
+  out["average_temperature"] = stats.count ? nlohmann::json(stats.avg()) : nlohmann::json(nullptr);
   out["count"] = stats.count;
   out["from"] = format_rfc3339(stats.from);
   out["to"] = format_rfc3339(stats.to);

@@ -14,8 +14,6 @@
 namespace roomtemp {
 namespace {
 
-using json = nlohmann::json;
-
 constexpr std::size_t kMaxPostItems = 10000;
 
 }  // namespace
@@ -31,7 +29,7 @@ WindowStats live_or_404(HttpDeps& deps, const SeriesKey& key, std::size_t window
   return *stats;
 }
 
-json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
+nlohmann::json ingest_items(HttpDeps& deps, const nlohmann::json& body, const std::string& source) {
   if (const Readiness r = deps.readiness(); !r.role.empty() && r.role != "active")
     throw Unavailable(
         "this instance is " + r.role + " and takes no input" +
@@ -40,10 +38,10 @@ json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
   if (many && body.size() > kMaxPostItems)
     throw BadRequest("at most " + std::to_string(kMaxPostItems) + " readings per request");
   std::size_t accepted = 0;
-  json rejected = json::array();
+  nlohmann::json rejected = nlohmann::json::array();
   const std::size_t n = many ? body.size() : 1;
   for (std::size_t i = 0; i < n; ++i) {
-    const json& item = many ? body[i] : body;
+    const nlohmann::json& item = many ? body[i] : body;
     const std::string text = json_text(item);
     if (auto refusal = deps.ingest.on_posted(text, source)) {
       rejected.push_back({{"index", i},
@@ -56,13 +54,13 @@ json ingest_items(HttpDeps& deps, const json& body, const std::string& source) {
   return {{"accepted", accepted}, {"rejected", rejected}};
 }
 
-json parse_body(const httplib::Request& req) {
+nlohmann::json parse_body(const httplib::Request& req) {
   // nlohmann parses iteratively, but copies and dumps recurse once per level: 100,000 levels
   // overflow the handler thread's stack. No reading needs more than a few.
   constexpr int kMaxDepth = 32;
-  json body = json::parse(
+  nlohmann::json body = nlohmann::json::parse(
       req.body,
-      [](int depth, json::parse_event_t, json&) {
+      [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
         if (depth > kMaxDepth)
           throw BadRequest("the body is nested deeper than " + std::to_string(kMaxDepth) +
                            " levels");
@@ -122,7 +120,7 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
   });
 
   s.Get("/v1/buildings", [&deps](const httplib::Request&, httplib::Response& res) {
-    json out = json::array();
+    nlohmann::json out = nlohmann::json::array();
     for (const auto& [b, rooms] : deps.aggregator.reported())
       out.push_back({{"building", b}, {"rooms", rooms.size()}});
     send_json(res, 200, json_text(out));
@@ -133,17 +131,18 @@ void register_live_routes(Routes& s, HttpDeps& deps) {
           const std::string b = params::id(req.matches[1], "building");
           const auto rooms = deps.aggregator.rooms_of(b);
           if (!rooms) throw NotFound("building " + b + " has not reported");
-          json out = json::array();
+          nlohmann::json out = nlohmann::json::array();
           for (const RoomListing& r : *rooms)
-            out.push_back({{"room", r.room},
-                           {"metrics", r.metrics},
-                           {"last_reading", r.last_reading ? json(format_rfc3339(r.last_reading))
-                                                           : json(nullptr)}});
+            out.push_back(
+                {{"room", r.room},
+                 {"metrics", r.metrics},
+                 {"last_reading", r.last_reading ? nlohmann::json(format_rfc3339(r.last_reading))
+                                                 : nlohmann::json(nullptr)}});
           send_json(res, 200, json_text(out));
         });
 
   s.Post("/v1/readings", [&deps](const httplib::Request& req, httplib::Response& res) {
-    json body = parse_body(req);
+    nlohmann::json body = parse_body(req);
     if (!body.is_object() && !body.is_array())
       throw BadRequest("the body must be a reading object or an array of them");
     send_json(res, 202, json_text(ingest_items(deps, body, "http:POST /v1/readings")));

@@ -166,14 +166,16 @@ void Aggregator::add(const Reading& r, Micros now) {
 }
 
 namespace {
-constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.first > b.first; };
+constexpr auto kEarliestScheduledFirst = [](const auto& a, const auto& b) {
+  return a.first > b.first;
+};
 }
 
 std::vector<AverageUpdate> Aggregator::tick(Micros now, std::vector<SeriesHeard>* heard) {
   std::vector<AverageUpdate> out;
   std::lock_guard lock(mutex_);
   while (!schedule_.empty() && schedule_.front().first <= now) {
-    std::pop_heap(schedule_.begin(), schedule_.end(), kEarliestFirst);
+    std::pop_heap(schedule_.begin(), schedule_.end(), kEarliestScheduledFirst);
     const auto [at, s] = schedule_.back();
     schedule_.pop_back();
     if (s->wake_at == at) {
@@ -232,7 +234,7 @@ void Aggregator::review(Series& s, Micros now, std::vector<AverageUpdate>& out,
   if (wake != INT64_MAX && wake != s.wake_at) {
     s.wake_at = wake;
     schedule_.emplace_back(wake, &s);
-    std::push_heap(schedule_.begin(), schedule_.end(), kEarliestFirst);
+    std::push_heap(schedule_.begin(), schedule_.end(), kEarliestScheduledFirst);
   }
 }
 

@@ -12,7 +12,7 @@ namespace roomtemp {
 namespace {
 
 constexpr std::int32_t kSilenceSlot = -1;
-constexpr auto kEarliestFirst = [](const auto& a, const auto& b) { return a.at > b.at; };
+constexpr auto kEarliestDueFirst = [](const auto& a, const auto& b) { return a.at > b.at; };
 
 SeriesKeyParts parts_of(const SeriesKey& k) { return {k.building, k.room, k.metric}; }
 
@@ -297,7 +297,7 @@ void AlarmEngine::hear(Series& s, Micros at, Micros now, AlarmOutput& out) {
 
 void AlarmEngine::schedule(Micros at, Series* s, std::int32_t slot) {
   heap_.push_back({at, s, slot});
-  std::push_heap(heap_.begin(), heap_.end(), kEarliestFirst);
+  std::push_heap(heap_.begin(), heap_.end(), kEarliestDueFirst);
   // A `for` cancelled leaves its entry behind until its time: a value flapping around a
   // threshold under a long `for` would pile them up. Past a bound, start over from the states.
   if (heap_.size() > 64 + 4 * series_.size() * (1 + settings_.rules.size())) rebuild_heap();
@@ -305,7 +305,7 @@ void AlarmEngine::schedule(Micros at, Series* s, std::int32_t slot) {
 
 void AlarmEngine::run_due(Micros now, AlarmOutput& out) {
   while (!heap_.empty() && heap_.front().at <= now) {
-    std::pop_heap(heap_.begin(), heap_.end(), kEarliestFirst);
+    std::pop_heap(heap_.begin(), heap_.end(), kEarliestDueFirst);
     const Due d = heap_.back();
     heap_.pop_back();
     Series& s = *d.series;
@@ -340,7 +340,7 @@ void AlarmEngine::rebuild_heap() {
       if (s.rules[i].phase == Phase::pending)
         heap_.push_back({s.rules[i].due, &s, static_cast<std::int32_t>(i)});
   }
-  std::make_heap(heap_.begin(), heap_.end(), kEarliestFirst);
+  std::make_heap(heap_.begin(), heap_.end(), kEarliestDueFirst);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,16 +10,6 @@
 namespace roomtemp {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 /// What one top-level field of a JSON object held.
 struct Field {
   enum class Kind { absent, null, number, string, other };
@@ -122,6 +112,13 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 }  // namespace
 
+std::string_view trim_json_whitespace(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
 bool parse_bare_number(std::string_view s, double& out) {
   if (s.empty()) return false;
   if (s.front() == '+') {
@@ -166,7 +163,7 @@ std::variant<PayloadFields, Refusal> read_payload(std::string_view payload,
   // Some sensors (and editors that wrote a test payload) start UTF-8 text with a byte order
   // mark; JSON and numbers never begin with one, so it is skipped rather than refused.
   if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
-  text = trim(text);
+  text = trim_json_whitespace(text);
   if (text.empty()) return Refusal{RejectReason::bad_payload, "empty payload"};
 
   if (text.front() != '{') {

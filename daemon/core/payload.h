@@ -23,6 +23,9 @@ struct PayloadFields {
 /// kMaxPayloadBytes, else nullopt. A POSTed reading is not held to it (the body has its own).
 std::optional<Refusal> check_payload_size(std::string_view payload);
 
+/// `s` without JSON's whitespace (space, tab, CR, LF) at either end.
+std::string_view trim_json_whitespace(std::string_view s);
+
 /// A bare number, strictly: the whole text is the number ("+5" yes, "+-5" no); NaN and the
 /// infinities read as such (1e999 as infinity), for the caller to refuse as not_finite.
 bool parse_bare_number(std::string_view s, double& out);

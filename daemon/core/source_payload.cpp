@@ -10,13 +10,11 @@
 namespace roomtemp {
 namespace {
 
-std::string_view trim(std::string_view s) {
+/// `s` without a UTF-8 byte order mark before it and JSON's whitespace around it.
+std::string_view trim_bom_and_whitespace(std::string_view s) {
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   if (s.starts_with(kBom)) s.remove_prefix(kBom.size());
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
+  return trim_json_whitespace(s);
 }
 
 /// What the JSON held at one wanted path.
@@ -147,7 +145,7 @@ std::optional<Refusal> read_timestamp(const PathField& f, const Source& source,
 }  // namespace
 
 std::optional<std::vector<std::string_view>> split_json_array(std::string_view text) {
-  text = trim(text);
+  text = trim_bom_and_whitespace(text);
   if (!text.starts_with('[') || !text.ends_with(']')) return std::nullopt;
   std::vector<std::string_view> out;
   int depth = 0;
@@ -169,12 +167,12 @@ std::optional<std::vector<std::string_view>> split_json_array(std::string_view t
     } else if (c == '}' || c == ']') {
       if (--depth < 0) return std::nullopt;
     } else if (c == ',' && depth == 0) {
-      out.push_back(trim(text.substr(start, i - start)));
+      out.push_back(trim_bom_and_whitespace(text.substr(start, i - start)));
       start = i + 1;
     }
   }
   if (in_string || depth != 0) return std::nullopt;
-  const auto last = trim(text.substr(start, text.size() - 1 - start));
+  const auto last = trim_bom_and_whitespace(text.substr(start, text.size() - 1 - start));
   if (!last.empty() || !out.empty()) out.push_back(last);
   return out;
 }
@@ -183,7 +181,7 @@ bool split_source_records(std::string_view payload, std::vector<std::string_view
                           std::optional<Refusal>& refusal) {
   records.clear();
   refusal.reset();
-  const std::string_view text = trim(payload);
+  const std::string_view text = trim_bom_and_whitespace(payload);
   if (!text.starts_with('[')) {
     records.push_back(text);
     return false;

@@ -17,7 +17,7 @@ namespace roomtemp {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr std::uint64_t kSegmentBytes = 8u << 20;
+constexpr std::uint64_t kJournalSegmentBytes = 8u << 20;
 
 std::string journal_name(std::uint64_t seq) { return numbered_file_name("j-", seq, ".log"); }
 
@@ -137,7 +137,7 @@ void Journal::append(const Inbound& item) {
   std::string record;
   append_record(record, item);
   std::lock_guard lock(mutex_);
-  if (fd_ >= 0 && segments_.back().bytes >= kSegmentBytes) close_fd();
+  if (fd_ >= 0 && segments_.back().bytes >= kJournalSegmentBytes) close_fd();
   if (fd_ < 0) open_segment();
   const char* p = record.data();
   std::size_t left = record.size();

@@ -16,7 +16,7 @@ namespace roomtemp {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr std::uint64_t kSegmentBytes = 16u << 20;
+constexpr std::uint64_t kSpoolSegmentBytes = 16u << 20;
 }  // namespace
 
 std::string numbered_file_name(std::string_view prefix, std::uint64_t seq,
@@ -185,7 +185,7 @@ void Spool::update_gauge() { metrics_.spool_bytes.store(bytes_, std::memory_orde
 
 void Spool::append(const std::vector<Inbound>& batch) {
   if (batch.empty()) return;
-  if (writer_ && segments_.back().size >= kSegmentBytes) close_writer();
+  if (writer_ && segments_.back().size >= kSpoolSegmentBytes) close_writer();
   if (!writer_) {
     Segment seg{next_seq_++, "", 0};
     seg.path = segment_path(seg.seq);
