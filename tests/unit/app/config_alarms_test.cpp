@@ -12,8 +12,6 @@ namespace {
 
 using namespace config_test;
 
-const std::string kHead = "postgres: {dsn: dbname=x}\n";  // line 1
-
 TEST(ConfigAlarms, ReadsEveryKeyOfARule) {
   const Config c = valid(kHead +
                          "alarms:\n"

@@ -12,8 +12,6 @@ namespace {
 
 using namespace config_test;
 
-const std::string kHead = "postgres: {dsn: dbname=x}\n";  // line 1
-
 TEST(ConfigCluster, DefaultsRunAlone) {
   const Config c = valid(kHead);
   EXPECT_EQ(c.cluster.name, "");

@@ -13,8 +13,6 @@ namespace {
 
 using namespace config_test;
 
-const std::string kHead = "postgres: {dsn: dbname=x}\n";  // line 1
-
 TEST(ConfigHomeAssistant, DefaultsAreOffUnderHomeassistant) {
   const Config c = valid(kHead);
   EXPECT_FALSE(c.homeassistant.discovery);

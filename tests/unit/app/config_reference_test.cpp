@@ -17,18 +17,13 @@
 
 #include "config_file.h"
 #include "config_test_support.h"
+#include "source_files.h"
 
 namespace roomtemp {
 namespace {
 
-const std::filesystem::path kSourceDir = std::filesystem::path(ROOMTEMP_SOURCE_DIR);
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::kSourceDir;
+using test::read_text;
 
 using config_test::dump;
 

@@ -13,22 +13,22 @@ namespace {
 
 using namespace config_test;
 
-const std::string kHead =
+const std::string kSourcesHead =
     "postgres: {dsn: dbname=x}\n"            // 1
     "metrics:\n"                             // 2
     "  temperature: {min: -60, max: 100}\n"  // 3
     "  humidity: {min: 0, max: 100}\n";      // 4
 
 TEST(ConfigSources, AbsentMeansTheNativeSchemeOnTheSubscriptions) {
-  const Config c = valid(kHead);
+  const Config c = valid(kSourcesHead);
   EXPECT_FALSE(c.sources);
   EXPECT_EQ(c.mqtt.subscriptions, (std::vector<std::string>{"buildings/+/rooms/+/+"}));
-  const Config null_sources = valid(kHead + "sources: ~\n");
+  const Config null_sources = valid(kSourcesHead + "sources: ~\n");
   EXPECT_FALSE(null_sources.sources);
 }
 
 TEST(ConfigSources, ReadsEveryKeyAndSubscribesToTheirFilters) {
-  const Config c = valid(kHead +
+  const Config c = valid(kSourcesHead +
                          "sources:\n"
                          "  - topic: \"buildings/{building}/rooms/{room}/{metric}\"\n"
                          "  - topic: \"zigbee2mqtt/{building}/{room}\"\n"
@@ -57,7 +57,7 @@ TEST(ConfigSources, ReadsEveryKeyAndSubscribesToTheirFilters) {
 }
 
 TEST(ConfigSources, ADevicePathPlacesEachRecordThroughDevices) {
-  const Config c = valid(kHead +
+  const Config c = valid(kSourcesHead +
                          "sources:\n"
                          "  - topic: \"lorawan/{building}/uplink\"\n"
                          "    values: { temperature: decoded.temperature }\n"
@@ -71,7 +71,7 @@ TEST(ConfigSources, ADevicePathPlacesEachRecordThroughDevices) {
 }
 
 TEST(ConfigSources, GivenSubscriptionsAreNativeSourcesBesideThem) {
-  const Config c = valid(kHead +
+  const Config c = valid(kSourcesHead +
                          "mqtt:\n"
                          "  subscriptions: [\"buildings/#\"]\n"
                          "sources:\n"
@@ -84,7 +84,7 @@ TEST(ConfigSources, GivenSubscriptionsAreNativeSourcesBesideThem) {
   // A filter that cannot be a native source beside them is an error, never left out.
   for (const char* filter : {"site/{x}/#", "$share/g/buildings/#"}) {
     SCOPED_TRACE(filter);
-    ConfigError e = one_error(kHead + "mqtt:\n  subscriptions: [\"" + filter +
+    ConfigError e = one_error(kSourcesHead + "mqtt:\n  subscriptions: [\"" + filter +
                               "\"]\nsources:\n  - topic: \"zigbee2mqtt/{building}/{room}\"\n"
                               "    values: { temperature: temperature }\n");
     EXPECT_AT(e, 6, 19);
@@ -93,7 +93,7 @@ TEST(ConfigSources, GivenSubscriptionsAreNativeSourcesBesideThem) {
 }
 
 TEST(ConfigSources, OverlappingSourcesAreAnErrorAtTheLaterOne) {
-  ConfigError e = one_error(kHead +
+  ConfigError e = one_error(kSourcesHead +
                             "sources:\n"                                      // 5
                             "  - topic: \"zigbee2mqtt/{building}/{room}\"\n"  // 6
                             "    values: { temperature: temperature }\n"      // 7
@@ -104,7 +104,7 @@ TEST(ConfigSources, OverlappingSourcesAreAnErrorAtTheLaterOne) {
   EXPECT_MENTIONS(e, "overlaps sources[0].topic");
   EXPECT_MENTIONS(e, "(line 6)");
 
-  e = one_error(kHead +
+  e = one_error(kSourcesHead +
                 "mqtt:\n"                                                        // 5
                 "  subscriptions: [\"buildings/+/rooms/+/+\"]\n"                 // 6
                 "sources:\n"                                                     // 7
@@ -170,14 +170,14 @@ TEST(ConfigSources, EachMistakeIsOneErrorAtItsPlace) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
-    ConfigError e = one_error(kHead + "sources:\n" + c.yaml);
+    ConfigError e = one_error(kSourcesHead + "sources:\n" + c.yaml);
     EXPECT_AT(e, c.line, c.column);
     EXPECT_MENTIONS(e, c.mentions);
   }
 }
 
 TEST(ConfigSources, AnEmptyListIsAnError) {
-  ConfigError e = one_error(kHead + "sources: []\n");
+  ConfigError e = one_error(kSourcesHead + "sources: []\n");
   EXPECT_AT(e, 5, 10);
   EXPECT_MENTIONS(e, "non-empty list");
 }

@@ -11,6 +11,8 @@ namespace roomtemp::config_test {
 
 inline constexpr const char* kFile = "test.yaml";
 inline constexpr const char* kDsnOnly = "postgres:\n  dsn: \"dbname=roomtemp\"\n";
+/// Line 1 of a test's YAML: the one key every configuration must have.
+inline const std::string kHead = "postgres: {dsn: dbname=x}\n";
 
 inline std::string dump(const ConfigResult& r) {
   std::string s;

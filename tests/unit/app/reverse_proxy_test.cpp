@@ -13,20 +13,15 @@
 #include <string>
 
 #include "config_file.h"
+#include "source_files.h"
 
 namespace roomtemp {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSourceDir = fs::path(ROOMTEMP_SOURCE_DIR);
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::kSourceDir;
+using test::read_text;
 
 /// `program` as found in PATH (or /usr/sbin, where Debian puts nginx), or "".
 std::string find_program(const std::string& program) {

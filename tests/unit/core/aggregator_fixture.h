@@ -6,16 +6,15 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "test_values.h"
 
 namespace roomtemp::aggregator_fixture {
 
 using namespace std::chrono_literals;
 
-inline constexpr Micros kS = 1'000'000;
-inline constexpr Micros kMin = 60 * kS;
-/// 2023-11-14T00:00:00Z: a multiple of a day, so of every bucket width the windows use (2 s,
-/// 30 s, 120 s).
-inline constexpr Micros kT0 = 1'699'920'000LL * kS;
+using test::kS;
+using test::kT0;  // a multiple of every bucket width the windows use (2 s, 30 s, 120 s)
+inline constexpr Micros kMin = test::kMinute;
 
 /// The windows, and each one's index among them.
 inline const std::vector<Duration> kWindows = {1min, 15min, 1h};

@@ -20,6 +20,7 @@
 
 #include "aggregator_fixture.h"
 #include "messages.h"
+#include "test_values.h"
 
 namespace roomtemp {
 namespace {
@@ -43,9 +44,7 @@ Reading reading(const std::string& b, const std::string& r, Micros ts, double v,
   return x;
 }
 
-SeriesKey room(const std::string& b, const std::string& r, const std::string& m = "temperature") {
-  return {b, r, m};
-}
+using test::room;
 SeriesKey building(const std::string& b, const std::string& m = "temperature") {
   return {b, "", m};
 }

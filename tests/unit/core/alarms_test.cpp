@@ -8,14 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "alarm_rules.h"
+#include "test_values.h"
 
 namespace roomtemp {
 namespace {
 
+using test::kS;
+using test::kT2027;
+using test::room;
+
 using json = nlohmann::json;
 
-constexpr Micros kS = 1'000'000;
-constexpr Micros kT0 = 1'800'000'000LL * kS;  // 2027-01-15T08:00:00Z
 const Duration k1m = std::chrono::minutes(1);
 
 AlarmRule too_hot(Duration hold = Duration(0), std::vector<std::string> rooms = {}) {
@@ -46,8 +49,6 @@ AlarmSettings settings(std::vector<AlarmRule> rules, Duration silence = Duration
   return {std::move(rules), SilenceConfig{silence}};
 }
 
-SeriesKey room(const std::string& b, const std::string& r) { return {b, r, "temperature"}; }
-
 /// A 1m window whose average is `v` (count 0: empty when `v` is nullopt).
 AverageUpdate avg(const SeriesKey& key, std::optional<double> v, Duration window = k1m) {
   AverageUpdate u;
@@ -62,7 +63,7 @@ AverageUpdate avg(const SeriesKey& key, std::optional<double> v, Duration window
 }
 
 /// An engine already restored from an empty database, so that it evaluates.
-std::unique_ptr<AlarmEngine> started(AlarmSettings s, Micros now = kT0) {
+std::unique_ptr<AlarmEngine> started(AlarmSettings s, Micros now = kT2027) {
   auto e = std::make_unique<AlarmEngine>(std::move(s));
   e->restore({}, {}, now);
   return e;
@@ -123,7 +124,7 @@ TEST(AlarmRules, RoomPatternsMatchWholeIds) {
 
 TEST(AlarmEngine, DoesNothingBeforeTheRestore) {
   AlarmEngine e(settings({too_hot()}, std::chrono::seconds(10)));
-  const auto out = e.tick({avg(room("B1", "101"), 30)}, {{room("B1", "101"), kT0}}, kT0);
+  const auto out = e.tick({avg(room("B1", "101"), 30)}, {{room("B1", "101"), kT2027}}, kT2027);
   EXPECT_TRUE(out.events.empty());
   EXPECT_TRUE(out.retained.empty());
   EXPECT_FALSE(e.active().restored);
@@ -131,15 +132,15 @@ TEST(AlarmEngine, DoesNothingBeforeTheRestore) {
 
 TEST(AlarmEngine, FiresAtOnceWithoutForAndPublishesTheStateAndTheEvent) {
   auto e = started(settings({too_hot()}));
-  auto out = e->tick({avg(room("B1", "101"), 25)}, {}, kT0 + kS);
+  auto out = e->tick({avg(room("B1", "101"), 25)}, {}, kT2027 + kS);
   EXPECT_TRUE(out.events.empty()) << "below the threshold";
   ASSERT_TRUE(retained(out, kHotTopic));
   EXPECT_EQ((*retained(out, kHotTopic))["state"], "ok") << "its first state is published";
 
-  out = e->tick({avg(room("B1", "101"), 28.4)}, {}, kT0 + 2 * kS);
+  out = e->tick({avg(room("B1", "101"), 28.4)}, {}, kT2027 + 2 * kS);
   ASSERT_EQ(transitions(out), std::vector<std::string>{"B1/101 too_hot firing"});
   const AlarmEvent& ev = out.events[0];
-  EXPECT_EQ(ev.ts, kT0 + 2 * kS);
+  EXPECT_EQ(ev.ts, kT2027 + 2 * kS);
   EXPECT_EQ(ev.value, 28.4);
   const json state = *retained(out, kHotTopic);
   EXPECT_EQ(state,
@@ -165,37 +166,37 @@ TEST(AlarmEngine, FiresAtOnceWithoutForAndPublishesTheStateAndTheEvent) {
 TEST(AlarmEngine, FiresAfterForNotBefore) {
   auto e = started(settings({too_hot(std::chrono::minutes(5))}));
   const SeriesKey k = room("B1", "101");
-  auto out = e->tick({avg(k, 29)}, {}, kT0);
+  auto out = e->tick({avg(k, 29)}, {}, kT2027);
   EXPECT_TRUE(out.events.empty()) << "past the threshold, but not for 5 minutes yet";
   EXPECT_EQ((*retained(out, kHotTopic))["state"], "ok");
-  for (Micros t = kT0 + kS; t < kT0 + 300 * kS; t += 7 * kS)
+  for (Micros t = kT2027 + kS; t < kT2027 + 300 * kS; t += 7 * kS)
     ASSERT_TRUE(e->tick({}, {}, t).events.empty()) << "fired before its `for` at " << t;
-  EXPECT_TRUE(e->tick({avg(k, 29.5)}, {}, kT0 + 299 * kS).events.empty());
-  out = e->tick({}, {}, kT0 + 300 * kS + kS / 2);
+  EXPECT_TRUE(e->tick({avg(k, 29.5)}, {}, kT2027 + 299 * kS).events.empty());
+  out = e->tick({}, {}, kT2027 + 300 * kS + kS / 2);
   ASSERT_EQ(transitions(out), std::vector<std::string>{"B1/101 too_hot firing"});
-  EXPECT_EQ(out.events[0].ts, kT0 + 300 * kS) << "it fired when the 5 minutes were over";
+  EXPECT_EQ(out.events[0].ts, kT2027 + 300 * kS) << "it fired when the 5 minutes were over";
   EXPECT_EQ(out.events[0].value, 29.5) << "with the latest average";
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 400 * kS).events.empty()) << "once";
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 400 * kS).events.empty()) << "once";
 }
 
 TEST(AlarmEngine, ForStartsAgainWhenTheValueFallsBackMeanwhile) {
   auto e = started(settings({too_hot(std::chrono::minutes(5))}));
   const SeriesKey k = room("B1", "101");
-  e->tick({avg(k, 29)}, {}, kT0);
-  EXPECT_TRUE(e->tick({avg(k, 27.9)}, {}, kT0 + 200 * kS).events.empty());
-  EXPECT_TRUE(e->tick({avg(k, 29)}, {}, kT0 + 250 * kS).events.empty());
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 549 * kS).events.empty())
+  e->tick({avg(k, 29)}, {}, kT2027);
+  EXPECT_TRUE(e->tick({avg(k, 27.9)}, {}, kT2027 + 200 * kS).events.empty());
+  EXPECT_TRUE(e->tick({avg(k, 29)}, {}, kT2027 + 250 * kS).events.empty());
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 549 * kS).events.empty())
       << "the first 5 minutes were broken at 200 s; the new ones end at 550 s";
-  auto out = e->tick({}, {}, kT0 + 551 * kS);
+  auto out = e->tick({}, {}, kT2027 + 551 * kS);
   ASSERT_EQ(out.events.size(), 1u);
-  EXPECT_EQ(out.events[0].ts, kT0 + 550 * kS);
+  EXPECT_EQ(out.events[0].ts, kT2027 + 550 * kS);
 }
 
 TEST(AlarmEngine, NoFlappingAroundTheThresholdThanksToClear) {
   auto e = started(settings({too_hot()}));
   const SeriesKey k = room("B1", "101");
   std::vector<std::string> all;
-  Micros t = kT0;
+  Micros t = kT2027;
   // Around 28 for a while: above, just below, above… then at 27.5, then at the clear value.
   for (double v : {28.2, 27.9, 28.1, 27.6, 28.3, 27.5, 27.01, 28.05, 27.0, 27.5, 28.0, 28.01}) {
     for (const auto& s : transitions(e->tick({avg(k, v)}, {}, t += kS))) all.push_back(s);
@@ -210,7 +211,7 @@ TEST(AlarmEngine, BelowRulesFireUnderTheThresholdAndClearAtOrAboveClear) {
   auto e = started(settings({too_cold()}));
   const SeriesKey k = room("B2", "7");
   std::vector<std::string> all;
-  Micros t = kT0;
+  Micros t = kT2027;
   for (double v : {16.0, 15.9, 16.5, 16.99, 17.0, 16.2, 15.0}) {
     const auto out = e->tick({avg(k, v)}, {}, t += kS);
     for (const auto& s : transitions(out)) all.push_back(s + " at " + std::to_string(v));
@@ -223,12 +224,12 @@ TEST(AlarmEngine, BelowRulesFireUnderTheThresholdAndClearAtOrAboveClear) {
 TEST(AlarmEngine, AnEmptyWindowNeitherFiresNorClears) {
   auto e = started(settings({too_hot(std::chrono::seconds(30))}));
   const SeriesKey k = room("B1", "101");
-  e->tick({avg(k, 30)}, {}, kT0);
-  e->tick({avg(k, std::nullopt)}, {}, kT0 + 10 * kS);
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 60 * kS).events.empty()) << "an empty window ends the `for`";
-  e->tick({avg(k, 30)}, {}, kT0 + 61 * kS);
-  ASSERT_EQ(e->tick({}, {}, kT0 + 91 * kS).events.size(), 1u);
-  EXPECT_TRUE(e->tick({avg(k, std::nullopt)}, {}, kT0 + 120 * kS).events.empty())
+  e->tick({avg(k, 30)}, {}, kT2027);
+  e->tick({avg(k, std::nullopt)}, {}, kT2027 + 10 * kS);
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 60 * kS).events.empty()) << "an empty window ends the `for`";
+  e->tick({avg(k, 30)}, {}, kT2027 + 61 * kS);
+  ASSERT_EQ(e->tick({}, {}, kT2027 + 91 * kS).events.size(), 1u);
+  EXPECT_TRUE(e->tick({avg(k, std::nullopt)}, {}, kT2027 + 120 * kS).events.empty())
       << "a firing alarm is not cleared by the absence of readings";
   EXPECT_EQ(e->active().firing.size(), 1u);
 }
@@ -252,29 +253,29 @@ TEST(AlarmEngine, RulesWatchOnlyTheirWindowTheirMetricAndTheirRooms) {
 TEST(AlarmEngine, SilenceAfterNoReadingAndRecovery) {
   auto e = started(settings({}, std::chrono::seconds(60)));
   const SeriesKey k = room("B1", "101");
-  auto out = e->tick({}, {{k, kT0 + kS}}, kT0 + kS);
+  auto out = e->tick({}, {{k, kT2027 + kS}}, kT2027 + kS);
   EXPECT_TRUE(out.events.empty());
   EXPECT_EQ(*retained(out, kStatusTopic),
             json::parse(R"({"state":"reporting","last_reading":"2027-01-15T08:00:01Z"})"));
-  e->tick({}, {{k, kT0 + 30 * kS}}, kT0 + 30 * kS);
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 89 * kS).events.empty()) << "heard at 30 s: silent at 90 s";
-  out = e->tick({}, {}, kT0 + 95 * kS);
+  e->tick({}, {{k, kT2027 + 30 * kS}}, kT2027 + 30 * kS);
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 89 * kS).events.empty()) << "heard at 30 s: silent at 90 s";
+  out = e->tick({}, {}, kT2027 + 95 * kS);
   ASSERT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent silent"});
-  EXPECT_EQ(out.events[0].ts, kT0 + 90 * kS);
-  EXPECT_EQ(out.events[0].last_reading, kT0 + 30 * kS);
+  EXPECT_EQ(out.events[0].ts, kT2027 + 90 * kS);
+  EXPECT_EQ(out.events[0].last_reading, kT2027 + 30 * kS);
   EXPECT_EQ(json::parse(out.event_payloads[0]),
             json::parse(R"({"building":"B1","room":"101","metric":"temperature","state":"silent",
                             "last_reading":"2027-01-15T08:00:30Z"})"));
   EXPECT_EQ((*retained(out, kStatusTopic))["state"], "silent");
   EXPECT_EQ(e->silent_count(), 1u);
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 500 * kS).events.empty()) << "once";
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 500 * kS).events.empty()) << "once";
 
-  out = e->tick({}, {{k, kT0 + 600 * kS}}, kT0 + 600 * kS);
+  out = e->tick({}, {{k, kT2027 + 600 * kS}}, kT2027 + 600 * kS);
   ASSERT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent reporting"});
-  EXPECT_EQ(out.events[0].ts, kT0 + 600 * kS);
+  EXPECT_EQ(out.events[0].ts, kT2027 + 600 * kS);
   EXPECT_EQ((*retained(out, kStatusTopic))["state"], "reporting");
   EXPECT_EQ(e->silent_count(), 0u);
-  ASSERT_EQ(transitions(e->tick({}, {}, kT0 + 661 * kS)),
+  ASSERT_EQ(transitions(e->tick({}, {}, kT2027 + 661 * kS)),
             std::vector<std::string>{"B1/101 silent silent"})
       << "and silent again a minute later";
 }
@@ -282,13 +283,13 @@ TEST(AlarmEngine, SilenceAfterNoReadingAndRecovery) {
 TEST(AlarmEngine, AReplayedOldReadingDoesNotEndASilence) {
   auto e = started(settings({}, std::chrono::seconds(60)));
   const SeriesKey k = room("B1", "101");
-  e->tick({}, {{k, kT0}}, kT0);
-  ASSERT_EQ(e->tick({}, {}, kT0 + 61 * kS).events.size(), 1u);
+  e->tick({}, {{k, kT2027}}, kT2027);
+  ASSERT_EQ(e->tick({}, {}, kT2027 + 61 * kS).events.size(), 1u);
   // The sensor's buffer, measured 5 minutes ago, arrives now: silent still.
-  auto out = e->tick({}, {{k, kT0 + 300 * kS}}, kT0 + 600 * kS);
+  auto out = e->tick({}, {{k, kT2027 + 300 * kS}}, kT2027 + 600 * kS);
   EXPECT_TRUE(out.events.empty()) << "a reading measured before `after` ago is old news";
   EXPECT_EQ((*retained(out, kStatusTopic))["last_reading"], "2027-01-15T08:05:00Z");
-  out = e->tick({}, {{k, kT0 + 599 * kS}}, kT0 + 600 * kS);
+  out = e->tick({}, {{k, kT2027 + 599 * kS}}, kT2027 + 600 * kS);
   EXPECT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent reporting"});
 }
 
@@ -296,13 +297,14 @@ TEST(AlarmEngine, TenThousandRoomsFallSilentInOneTickEachOnceAtItsOwnTime) {
   auto e = started(settings({}, std::chrono::seconds(60)));
   std::vector<SeriesHeard> heard;
   for (int i = 0; i < 10'000; ++i)
-    heard.push_back({room("B" + std::to_string(i / 100), std::to_string(i)), kT0 + i});
-  e->tick({}, heard, kT0 + kS);
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 60 * kS - 1).events.empty());
-  const auto out = e->tick({}, {}, kT0 + 61 * kS);
+    heard.push_back({room("B" + std::to_string(i / 100), std::to_string(i)), kT2027 + i});
+  e->tick({}, heard, kT2027 + kS);
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 60 * kS - 1).events.empty());
+  const auto out = e->tick({}, {}, kT2027 + 61 * kS);
   ASSERT_EQ(out.events.size(), 10'000u);
   for (std::size_t i = 0; i < out.events.size(); ++i)
-    EXPECT_EQ(out.events[i].ts, kT0 + 60 * kS + static_cast<Micros>(i)) << "in the order they fell";
+    EXPECT_EQ(out.events[i].ts, kT2027 + 60 * kS + static_cast<Micros>(i))
+        << "in the order they fell";
   EXPECT_EQ(e->silent_count(), 10'000u);
   EXPECT_EQ(e->active().silent.size(), 10'000u);
 }
@@ -310,7 +312,7 @@ TEST(AlarmEngine, TenThousandRoomsFallSilentInOneTickEachOnceAtItsOwnTime) {
 TEST(AlarmEngine, ReconfigureAddsChangesAndRemovesRulesCleanly) {
   auto e = started(settings({too_hot(), too_cold()}));
   const SeriesKey hot = room("B1", "101"), cold = room("B1", "102");
-  e->tick({avg(hot, 30), avg(cold, 10)}, {}, kT0);
+  e->tick({avg(hot, 30), avg(cold, 10)}, {}, kT2027);
   ASSERT_EQ(e->active().firing.size(), 2u);
   const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 30).stats}}, 0},
                                            {cold, {{k1m, avg(cold, 10).stats}}, 0}};
@@ -323,7 +325,7 @@ TEST(AlarmEngine, ReconfigureAddsChangesAndRemovesRulesCleanly) {
   warm.name = "too_warm";
   warm.threshold = 25;
   warm.clear = 25;
-  auto out = e->reconfigure(settings({hotter, warm}), rooms, kT0 + 10 * kS);
+  auto out = e->reconfigure(settings({hotter, warm}), rooms, kT2027 + 10 * kS);
   std::vector<std::string> got = transitions(out);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"B1/101 too_hot ok", "B1/101 too_warm firing",
@@ -333,7 +335,7 @@ TEST(AlarmEngine, ReconfigureAddsChangesAndRemovesRulesCleanly) {
       << "a removed rule's retained state is removed";
   EXPECT_EQ((*retained(out, kHotTopic))["state"], "ok");
   EXPECT_EQ((*retained(out, kHotTopic))["threshold"], 35.0);
-  for (const auto& ev : out.events) EXPECT_GE(ev.ts, kT0 + 10 * kS);
+  for (const auto& ev : out.events) EXPECT_GE(ev.ts, kT2027 + 10 * kS);
   const auto active = e->active();
   ASSERT_EQ(active.firing.size(), 1u);
   EXPECT_EQ(active.firing[0].alarm, "too_warm");
@@ -341,20 +343,20 @@ TEST(AlarmEngine, ReconfigureAddsChangesAndRemovesRulesCleanly) {
             (std::map<std::string, std::size_t>{{"too_hot", 0}, {"too_warm", 1}}));
 
   // The same settings again: nothing happens.
-  EXPECT_TRUE(e->reconfigure(settings({hotter, warm}), rooms, kT0 + 20 * kS).events.empty());
+  EXPECT_TRUE(e->reconfigure(settings({hotter, warm}), rooms, kT2027 + 20 * kS).events.empty());
   // The changed rule works: past 35 it fires.
-  EXPECT_EQ(transitions(e->tick({avg(hot, 36)}, {}, kT0 + 30 * kS)),
+  EXPECT_EQ(transitions(e->tick({avg(hot, 36)}, {}, kT2027 + 30 * kS)),
             std::vector<std::string>{"B1/101 too_hot firing"});
 }
 
 TEST(AlarmEngine, ReconfigureKeepsUnchangedRulesAndTheirForRunning) {
   auto e = started(settings({too_hot(std::chrono::seconds(60)), too_cold()}));
   const SeriesKey k = room("B1", "101");
-  e->tick({avg(k, 30)}, {}, kT0);
+  e->tick({avg(k, 30)}, {}, kT2027);
   const auto out = e->reconfigure(settings({too_hot(std::chrono::seconds(60))}),
-                                  {{k, {{k1m, avg(k, 30).stats}}, 0}}, kT0 + 10 * kS);
+                                  {{k, {{k1m, avg(k, 30).stats}}, 0}}, kT2027 + 10 * kS);
   EXPECT_TRUE(out.events.empty()) << "too_cold never fired: removing it is no transition";
-  EXPECT_EQ(transitions(e->tick({}, {}, kT0 + 61 * kS)),
+  EXPECT_EQ(transitions(e->tick({}, {}, kT2027 + 61 * kS)),
             std::vector<std::string>{"B1/101 too_hot firing"})
       << "the unchanged rule's `for` went on through the reload";
 }
@@ -362,9 +364,9 @@ TEST(AlarmEngine, ReconfigureKeepsUnchangedRulesAndTheirForRunning) {
 TEST(AlarmEngine, SilenceTurnedOffEndsEverySilenceWithAnEvent) {
   auto e = started(settings({}, std::chrono::seconds(10)));
   const SeriesKey k = room("B1", "101");
-  e->tick({}, {{k, kT0}}, kT0);
-  ASSERT_EQ(e->tick({}, {}, kT0 + 11 * kS).events.size(), 1u);
-  const auto out = e->reconfigure(settings({}, Duration(0)), {}, kT0 + 20 * kS);
+  e->tick({}, {{k, kT2027}}, kT2027);
+  ASSERT_EQ(e->tick({}, {}, kT2027 + 11 * kS).events.size(), 1u);
+  const auto out = e->reconfigure(settings({}, Duration(0)), {}, kT2027 + 20 * kS);
   EXPECT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent reporting"});
   EXPECT_EQ(retained(out, kStatusTopic), json()) << "no status without silence watching";
   EXPECT_EQ(e->silent_count(), 0u);
@@ -374,17 +376,17 @@ TEST(AlarmEngine, SilenceTurnedOnWatchesEverySeriesTheWindowsHoldNotOnlyThoseOfR
   // One rule covers B1/101 only; B2/201 is in the windows but no rule watches it.
   auto e = started(settings({too_hot(Duration(0), {"B1/101"})}));
   const SeriesKey ruled = room("B1", "101"), plain = room("B2", "201");
-  e->tick({avg(ruled, 22), avg(plain, 22)}, {{ruled, kT0}, {plain, kT0}}, kT0);
-  const std::vector<RoomSnapshot> rooms = {{ruled, {{k1m, avg(ruled, 22).stats}}, kT0},
-                                           {plain, {{k1m, avg(plain, 22).stats}}, kT0}};
+  e->tick({avg(ruled, 22), avg(plain, 22)}, {{ruled, kT2027}, {plain, kT2027}}, kT2027);
+  const std::vector<RoomSnapshot> rooms = {{ruled, {{k1m, avg(ruled, 22).stats}}, kT2027},
+                                           {plain, {{k1m, avg(plain, 22).stats}}, kT2027}};
   auto out = e->reconfigure(settings({too_hot(Duration(0), {"B1/101"})}, std::chrono::seconds(60)),
-                            rooms, kT0 + 10 * kS);
+                            rooms, kT2027 + 10 * kS);
   EXPECT_TRUE(out.events.empty()) << "turning silence on is no transition";
   EXPECT_EQ((*retained(out, "buildings/B2/rooms/201/temperature/status"))["state"], "reporting");
   EXPECT_EQ((*retained(out, kStatusTopic))["state"], "reporting");
   // Counted from the reload, not from the readings before it.
-  EXPECT_TRUE(e->tick({}, {}, kT0 + 69 * kS).events.empty());
-  std::vector<std::string> got = transitions(e->tick({}, {}, kT0 + 71 * kS));
+  EXPECT_TRUE(e->tick({}, {}, kT2027 + 69 * kS).events.empty());
+  std::vector<std::string> got = transitions(e->tick({}, {}, kT2027 + 71 * kS));
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"B1/101 silent silent", "B2/201 silent silent"}))
       << "a room no rule covers falls silent too";
@@ -394,19 +396,19 @@ TEST(AlarmEngine, SilenceTurnedOffWhileStoppedEndsTheStoredSilenceWithAnEvent) {
   const SeriesKey quiet = room("B1", "101"), fine = room("B1", "102");
   AlarmRestore stored;
   stored.states = {
-      stored_state(quiet, "silent", "silent", kT0 - 50 * kS, std::nullopt, kT0 - 110 * kS),
-      stored_state(fine, "silent", "reporting", kT0 - 50 * kS, std::nullopt, kT0 - 40 * kS)};
+      stored_state(quiet, "silent", "silent", kT2027 - 50 * kS, std::nullopt, kT2027 - 110 * kS),
+      stored_state(fine, "silent", "reporting", kT2027 - 50 * kS, std::nullopt, kT2027 - 40 * kS)};
   stored.series = {quiet, fine};
   AlarmEngine e(settings({}, Duration(0)));
-  const auto out = e.restore(stored, {}, kT0);
+  const auto out = e.restore(stored, {}, kT2027);
   EXPECT_EQ(transitions(out), std::vector<std::string>{"B1/101 silent reporting"})
       << "as a reload turning silence off says";
-  EXPECT_EQ(out.events[0].ts, kT0);
-  EXPECT_EQ(out.events[0].last_reading, kT0 - 110 * kS);
+  EXPECT_EQ(out.events[0].ts, kT2027);
+  EXPECT_EQ(out.events[0].last_reading, kT2027 - 110 * kS);
   EXPECT_EQ(retained(out, kStatusTopic), json()) << "no status without silence watching";
   EXPECT_EQ(retained(out, "buildings/B1/rooms/102/temperature/status"), json());
   EXPECT_EQ(e.silent_count(), 0u);
-  EXPECT_TRUE(e.tick({}, {}, kT0 + 3600 * kS).events.empty());
+  EXPECT_TRUE(e.tick({}, {}, kT2027 + 3600 * kS).events.empty());
 }
 
 TEST(AlarmRules, ADefinitionSaysEverythingButTheName) {
@@ -428,18 +430,18 @@ TEST(AlarmEngine, ARuleChangedWhileStoppedClearsWhatItDecidedAndDecidesAnew) {
   after.clear = 34;
   AlarmRestore stored;
   stored.states = {
-      {hot, "too_hot", "firing", kT0 - 100 * kS, 30, std::nullopt, 28, k1m,
+      {hot, "too_hot", "firing", kT2027 - 100 * kS, 30, std::nullopt, 28, k1m,
        rule_definition(before)},
       // Stored before alarm_events kept definitions: taken as the rule configured now.
-      stored_state(same, "too_hot", "firing", kT0 - 100 * kS, 30, std::nullopt),
+      stored_state(same, "too_hot", "firing", kT2027 - 100 * kS, 30, std::nullopt),
       // Fired under a rule that is gone: its event carries the threshold and window it had.
-      {old, "too_warm", "firing", kT0 - 100 * kS, 26, std::nullopt, 25, k1m,
+      {old, "too_warm", "firing", kT2027 - 100 * kS, 26, std::nullopt, 25, k1m,
        "temperature above 25 clear 25 over 1m for 0 in */*"},
   };
   AlarmEngine e(settings({after}));
-  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 30).stats}}, kT0},
-                                           {same, {{k1m, avg(same, 36).stats}}, kT0}};
-  auto out = e.restore(stored, rooms, kT0);
+  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 30).stats}}, kT2027},
+                                           {same, {{k1m, avg(same, 36).stats}}, kT2027}};
+  auto out = e.restore(stored, rooms, kT2027);
   std::vector<std::string> got = transitions(out);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"B1/101 too_hot ok", "B1/103 too_warm ok"}))
@@ -464,7 +466,7 @@ TEST(AlarmEngine, ARuleChangedWhileStoppedClearsWhatItDecidedAndDecidesAnew) {
   ASSERT_EQ(active.firing.size(), 1u);
   EXPECT_EQ(active.firing[0].key.room, "102");
   // The changed rule works from here: past 35 it fires.
-  EXPECT_EQ(transitions(e.tick({avg(hot, 36)}, {}, kT0 + kS)),
+  EXPECT_EQ(transitions(e.tick({avg(hot, 36)}, {}, kT2027 + kS)),
             std::vector<std::string>{"B1/101 too_hot firing"});
 }
 
@@ -472,16 +474,16 @@ TEST(AlarmEngine, RestoreBringsBackFiringAndSilentWithoutEventsAndGoesOnFromTher
   const SeriesKey hot = room("B1", "101"), quiet = room("B1", "102");
   AlarmRestore stored;
   stored.states = {
-      stored_state(hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt),
-      stored_state(quiet, "silent", "silent", kT0 - 50 * kS, std::nullopt, kT0 - 110 * kS),
-      stored_state(hot, "silent", "reporting", kT0 - 200 * kS, std::nullopt, kT0 - 200 * kS),
+      stored_state(hot, "too_hot", "firing", kT2027 - 100 * kS, 29.5, std::nullopt),
+      stored_state(quiet, "silent", "silent", kT2027 - 50 * kS, std::nullopt, kT2027 - 110 * kS),
+      stored_state(hot, "silent", "reporting", kT2027 - 200 * kS, std::nullopt, kT2027 - 200 * kS),
   };
   stored.series = {hot, quiet};
   AlarmEngine e(settings({too_hot()}, std::chrono::seconds(60)));
   // The windows warmed: the hot room is still hot and was heard 5 s ago; the quiet one has no
   // reading in any window.
-  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 29.8).stats}}, kT0 - 5 * kS}};
-  auto out = e.restore(stored, rooms, kT0);
+  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 29.8).stats}}, kT2027 - 5 * kS}};
+  auto out = e.restore(stored, rooms, kT2027);
   EXPECT_TRUE(out.events.empty()) << "nothing changed while roomtempd was away";
   EXPECT_EQ(*retained(out, kHotTopic),
             json::parse(R"({"alarm":"too_hot","state":"firing","since":"2027-01-15T07:58:20Z",
@@ -492,12 +494,12 @@ TEST(AlarmEngine, RestoreBringsBackFiringAndSilentWithoutEventsAndGoesOnFromTher
   EXPECT_TRUE(active.restored);
   EXPECT_EQ(active.firing.size(), 1u);
   ASSERT_EQ(active.silent.size(), 1u);
-  EXPECT_EQ(active.silent[0].last_reading, kT0 - 110 * kS);
+  EXPECT_EQ(active.silent[0].last_reading, kT2027 - 110 * kS);
   // From there on as if it had never stopped.
-  EXPECT_TRUE(e.tick({avg(hot, 28.5)}, {}, kT0 + kS).events.empty()) << "still above clear";
-  EXPECT_EQ(transitions(e.tick({avg(hot, 26)}, {}, kT0 + 2 * kS)),
+  EXPECT_TRUE(e.tick({avg(hot, 28.5)}, {}, kT2027 + kS).events.empty()) << "still above clear";
+  EXPECT_EQ(transitions(e.tick({avg(hot, 26)}, {}, kT2027 + 2 * kS)),
             std::vector<std::string>{"B1/101 too_hot ok"});
-  EXPECT_EQ(transitions(e.tick({}, {{quiet, kT0 + 3 * kS}}, kT0 + 3 * kS)),
+  EXPECT_EQ(transitions(e.tick({}, {{quiet, kT2027 + 3 * kS}}, kT2027 + 3 * kS)),
             std::vector<std::string>{"B1/102 silent reporting"});
 }
 
@@ -505,14 +507,15 @@ TEST(AlarmEngine, RestoreDecidesWhatHappenedWhileAway) {
   const SeriesKey hot = room("B1", "101"), gone = room("B1", "103"), died = room("B1", "104");
   AlarmRestore stored;
   stored.states = {
-      stored_state(hot, "too_hot", "firing", kT0 - 100 * kS, 29.5, std::nullopt),
-      stored_state(gone, "old_rule", "firing", kT0 - 100 * kS, 3.0, std::nullopt),
+      stored_state(hot, "too_hot", "firing", kT2027 - 100 * kS, 29.5, std::nullopt),
+      stored_state(gone, "old_rule", "firing", kT2027 - 100 * kS, 3.0, std::nullopt),
   };
   stored.series = {hot, gone, died};
   AlarmEngine e(settings({too_hot()}, std::chrono::seconds(60)));
-  const std::vector<RoomSnapshot> rooms = {{hot, {{k1m, avg(hot, 22).stats}}, kT0 - 5 * kS},
-                                           {died, {{k1m, avg(died, 22).stats}}, kT0 - 1000 * kS}};
-  auto out = e.restore(stored, rooms, kT0);
+  const std::vector<RoomSnapshot> rooms = {
+      {hot, {{k1m, avg(hot, 22).stats}}, kT2027 - 5 * kS},
+      {died, {{k1m, avg(died, 22).stats}}, kT2027 - 1000 * kS}};
+  auto out = e.restore(stored, rooms, kT2027);
   std::vector<std::string> got = transitions(out);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"B1/101 too_hot ok", "B1/103 old_rule ok"}))
@@ -520,18 +523,18 @@ TEST(AlarmEngine, RestoreDecidesWhatHappenedWhileAway) {
   EXPECT_EQ(retained(out, "buildings/B1/rooms/103/temperature/alarms/old_rule"), json());
   // The room last heard 1000 s ago is not declared silent at once: readings the broker kept
   // meanwhile come first. `after` past the start, it is, dated by its last reading.
-  EXPECT_TRUE(e.tick({}, {}, kT0 + 59 * kS).events.empty());
-  out = e.tick({}, {}, kT0 + 61 * kS);
+  EXPECT_TRUE(e.tick({}, {}, kT2027 + 59 * kS).events.empty());
+  out = e.tick({}, {}, kT2027 + 61 * kS);
   std::vector<std::string> silent = transitions(out);
   std::sort(silent.begin(), silent.end());
   EXPECT_EQ(silent, (std::vector<std::string>{"B1/101 silent silent", "B1/103 silent silent",
                                               "B1/104 silent silent"}));
   for (const auto& ev : out.events) {
     if (ev.room == "104") {
-      EXPECT_EQ(ev.ts, kT0 - 940 * kS) << "its last reading + after";
+      EXPECT_EQ(ev.ts, kT2027 - 940 * kS) << "its last reading + after";
     }
     if (ev.room == "103") {
-      EXPECT_EQ(ev.ts, kT0 + 60 * kS) << "no reading known: when the watch ended";
+      EXPECT_EQ(ev.ts, kT2027 + 60 * kS) << "no reading known: when the watch ended";
       EXPECT_FALSE(ev.last_reading);
     }
   }
@@ -543,11 +546,11 @@ TEST(AlarmEngine, ASecondTickWithNothingNewDoesNothing) {
   std::vector<SeriesHeard> heard;
   for (int i = 0; i < 1000; ++i) {
     updates.push_back(avg(room("B1", std::to_string(i)), 20 + i % 20));
-    heard.push_back({room("B1", std::to_string(i)), kT0});
+    heard.push_back({room("B1", std::to_string(i)), kT2027});
   }
-  const auto first = e->tick(updates, heard, kT0);
+  const auto first = e->tick(updates, heard, kT2027);
   EXPECT_EQ(first.retained.size(), 2000u) << "a state and a status per room";
-  const auto quiet = e->tick({}, {}, kT0 + kS);
+  const auto quiet = e->tick({}, {}, kT2027 + kS);
   EXPECT_TRUE(quiet.events.empty());
   EXPECT_TRUE(quiet.retained.empty()) << "no change, nothing republished";
   EXPECT_EQ(e->series_count(), 1000u);
@@ -566,7 +569,7 @@ namespace {
 TEST(AlarmEngineWithAggregator, HandlesAndWindowsOfEachSeriesFindTheSameStates) {
   Aggregator agg({std::chrono::minutes(1)}, Duration(0));
   AlarmEngine e(settings({too_hot(std::chrono::seconds(2))}, std::chrono::seconds(5)));
-  e.restore({}, {}, kT0);
+  e.restore({}, {}, kT2027);
   auto reading = [&](const std::string& room, double v, Micros at) {
     agg.add({at, "B1", room, "temperature", v, std::nullopt, at}, at);
   };
@@ -585,23 +588,23 @@ TEST(AlarmEngineWithAggregator, HandlesAndWindowsOfEachSeriesFindTheSameStates) 
     agg.set_handles(out.handles);
     for (const auto& t : transitions(out)) all.push_back(t);
   };
-  reading("101", 30, kT0);
-  reading("102", 20, kT0);
-  tick(kT0);
+  reading("101", 30, kT2027);
+  reading("102", 20, kT2027);
+  tick(kT2027);
   EXPECT_EQ(handles, 2u) << "each series gets its handle once";
-  reading("101", 31, kT0 + kS);
-  reading("102", 21, kT0 + kS);
-  tick(kT0 + kS);
+  reading("101", 31, kT2027 + kS);
+  reading("102", 21, kT2027 + kS);
+  tick(kT2027 + kS);
   EXPECT_EQ(handles, 2u) << "and is found by it from then on";
-  tick(kT0 + 2 * kS);
-  reading("102", 22, kT0 + 3 * kS);
-  tick(kT0 + 3 * kS);
-  tick(kT0 + 7 * kS);
+  tick(kT2027 + 2 * kS);
+  reading("102", 22, kT2027 + 3 * kS);
+  tick(kT2027 + 3 * kS);
+  tick(kT2027 + 7 * kS);
   EXPECT_EQ(all, (std::vector<std::string>{"B1/101 too_hot firing", "B1/101 silent silent"}));
   // A reset (other windows) empties the series and their handles: they are handed out again.
   agg.reset({std::chrono::minutes(1)}, Duration(0));
-  reading("101", 25, kT0 + 8 * kS);
-  tick(kT0 + 8 * kS);
+  reading("101", 25, kT2027 + 8 * kS);
+  tick(kT2027 + 8 * kS);
   EXPECT_EQ(handles, 3u);
   // 101 reports, and its new window (25) clears the alarm; 102 falls silent at that tick.
   EXPECT_EQ(std::vector<std::string>(all.begin() + 2, all.end()),

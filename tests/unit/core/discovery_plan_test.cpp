@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <set>
 
+#include "test_values.h"
+
 namespace roomtemp {
 namespace {
 
-constexpr Micros kS = 1'000'000;
-constexpr Micros kT0 = 1'800'000'000LL * kS;
+using test::kS;
+using test::kT2027;
 
 DiscoverySettings on() {
   DiscoverySettings s;
@@ -151,19 +153,19 @@ TEST(DiscoveryPlan, StaleConfigsFromAnEarlierRunAreRemoved) {
 
 TEST(TokenBucket, SpreadsAtItsRateWithABoundedBurst) {
   TokenBucket bucket(2000, 400);
-  EXPECT_EQ(bucket.available(kT0), 400u);  // a full burst at first
+  EXPECT_EQ(bucket.available(kT2027), 400u);  // a full burst at first
   bucket.spend(400);
-  EXPECT_EQ(bucket.available(kT0), 0u);
-  EXPECT_EQ(bucket.available(kT0 + kS / 10), 200u);  // 100 ms at 2000/s
-  bucket.spend(203);                                 // a series past the budget: debt
-  EXPECT_EQ(bucket.available(kT0 + kS / 10), 0u);
-  EXPECT_EQ(bucket.available(kT0 + kS / 10 + kS / 1000 * 2), 1u);
-  EXPECT_EQ(bucket.available(kT0 + 10 * kS), 400u);  // never more than the burst
+  EXPECT_EQ(bucket.available(kT2027), 0u);
+  EXPECT_EQ(bucket.available(kT2027 + kS / 10), 200u);  // 100 ms at 2000/s
+  bucket.spend(203);                                    // a series past the budget: debt
+  EXPECT_EQ(bucket.available(kT2027 + kS / 10), 0u);
+  EXPECT_EQ(bucket.available(kT2027 + kS / 10 + kS / 1000 * 2), 1u);
+  EXPECT_EQ(bucket.available(kT2027 + 10 * kS), 400u);  // never more than the burst
   // Over a long run the rate holds: 10 s of 100 ms ticks give about 20,000.
   TokenBucket steady(2000, 400);
   std::size_t sent = 0;
   for (int i = 0; i <= 100; ++i) {
-    const auto n = steady.available(kT0 + i * kS / 10);
+    const auto n = steady.available(kT2027 + i * kS / 10);
     steady.spend(n);
     sent += n;
   }

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "test_values.h"
+
 namespace roomtemp {
 namespace {
 
+using test::kMinute;
+
 constexpr Micros kHour = kMicrosPerHour;
 constexpr Micros kDay = kMicrosPerDay;
-constexpr Micros kMinute = 60 * kMicrosPerSecond;
 // 2026-03-01T00:00:00Z, a UTC midnight.
 constexpr Micros kMidnight = 1772323200LL * kMicrosPerSecond;
 

@@ -10,15 +10,17 @@
 #include <vector>
 
 #include "payload.h"
+#include "test_values.h"
 #include "topic.h"
 #include "validate.h"
 
 namespace roomtemp {
 namespace {
 
+using test::kNow;
+using test::kTopic;
+
 // 2024-12-01T12:34:56Z.
-constexpr Micros kNow = 1733056496LL * 1'000'000;
-const std::string kTopic = "buildings/B1/rooms/101/temperature";
 
 Config default_config() {
   Config c;  // temperature in [-60, 100], max_future_skew 5m

@@ -6,16 +6,16 @@
 #include <gtest/gtest.h>
 
 #include "source_payload.h"
+#include "source_test_support.h"
+#include "test_values.h"
 #include "timeutil.h"
 
 namespace roomtemp {
 namespace {
 
-TopicTemplate tpl(std::string_view text) {
-  return std::get<TopicTemplate>(parse_topic_template(text));
-}
+using source_test::tpl;
+using test::utc;
 JsonPath path(std::string_view text) { return std::get<JsonPath>(parse_json_path(text)); }
-Micros utc(std::string_view text) { return parse_rfc3339(text).value(); }
 
 class SourceMessage : public ::testing::Test {
  protected:

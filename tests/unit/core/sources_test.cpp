@@ -5,16 +5,15 @@
 #include <gtest/gtest.h>
 
 #include "local_time.h"
+#include "source_test_support.h"
+#include "test_values.h"
 #include "timeutil.h"
 
 namespace roomtemp {
 namespace {
 
-TopicTemplate tpl(std::string_view text) {
-  auto parsed = parse_topic_template(text);
-  if (auto* why = std::get_if<std::string>(&parsed)) ADD_FAILURE() << text << ": " << *why;
-  return std::get_if<TopicTemplate>(&parsed) ? std::get<TopicTemplate>(parsed) : TopicTemplate{};
-}
+using source_test::tpl;
+using test::utc;
 
 Source source_at(std::string_view topic) {
   Source s;
@@ -142,8 +141,6 @@ TEST(SourceSet, FindsTheMatchingSourceAndListsEachFilterOnce) {
 }
 
 // --- local times -----------------------------------------------------------------------------
-
-Micros utc(std::string_view text) { return parse_rfc3339(text).value(); }
 
 TEST(LocalTime, TheSystemTzDatabaseHasTheZones) {
   EXPECT_TRUE(find_time_zone("Europe/Zurich"));

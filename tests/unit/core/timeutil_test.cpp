@@ -14,29 +14,29 @@ namespace {
 constexpr Micros s(std::int64_t seconds) { return seconds * kMicrosPerSecond; }
 
 // 2024-12-01T12:34:56Z
-constexpr std::int64_t kDec1 = 1733056496;
+constexpr std::int64_t kDec1Seconds = 1733056496;
 
 TEST(ParseRfc3339, UtcWithZ) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56Z"), s(kDec1));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56Z"), s(kDec1Seconds));
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(parse_rfc3339("2038-01-19T03:14:08Z"), s(2147483648));
   EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59Z"), s(253402300799));
 }
 
 TEST(ParseRfc3339, LowercaseTAndZAndSpaceSeparator) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01t12:34:56z"), s(kDec1));
-  EXPECT_EQ(parse_rfc3339("2024-12-01 12:34:56Z"), s(kDec1));
+  EXPECT_EQ(parse_rfc3339("2024-12-01t12:34:56z"), s(kDec1Seconds));
+  EXPECT_EQ(parse_rfc3339("2024-12-01 12:34:56Z"), s(kDec1Seconds));
 }
 
 TEST(ParseRfc3339, PositiveOffset) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01T14:34:56+02:00"), s(kDec1));
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56+00:00"), s(kDec1));
-  EXPECT_EQ(parse_rfc3339("2024-12-02T02:04:56+13:30"), s(kDec1));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T14:34:56+02:00"), s(kDec1Seconds));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56+00:00"), s(kDec1Seconds));
+  EXPECT_EQ(parse_rfc3339("2024-12-02T02:04:56+13:30"), s(kDec1Seconds));
 }
 
 TEST(ParseRfc3339, NegativeOffset) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01T07:04:56-05:30"), s(kDec1));
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56-00:00"), s(kDec1));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T07:04:56-05:30"), s(kDec1Seconds));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56-00:00"), s(kDec1Seconds));
 }
 
 TEST(ParseRfc3339, OffsetCrossesYearBoundary) {
@@ -46,19 +46,19 @@ TEST(ParseRfc3339, OffsetCrossesYearBoundary) {
 }
 
 TEST(ParseRfc3339, FractionalDigits) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000Z"), s(kDec1));
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.5Z"), s(kDec1) + 500000);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.12Z"), s(kDec1) + 120000);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.789Z"), s(kDec1) + 789000);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000001Z"), s(kDec1) + 1);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.123456Z"), s(kDec1) + 123456);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T14:34:56.250+02:00"), s(kDec1) + 250000);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000Z"), s(kDec1Seconds));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.5Z"), s(kDec1Seconds) + 500000);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.12Z"), s(kDec1Seconds) + 120000);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.789Z"), s(kDec1Seconds) + 789000);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000001Z"), s(kDec1Seconds) + 1);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.123456Z"), s(kDec1Seconds) + 123456);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T14:34:56.250+02:00"), s(kDec1Seconds) + 250000);
 }
 
 TEST(ParseRfc3339, DigitsPastMicrosecondsAreTruncated) {
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.1234567Z"), s(kDec1) + 123456);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.999999999Z"), s(kDec1) + 999999);
-  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000000999999Z"), s(kDec1));
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.1234567Z"), s(kDec1Seconds) + 123456);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.999999999Z"), s(kDec1Seconds) + 999999);
+  EXPECT_EQ(parse_rfc3339("2024-12-01T12:34:56.000000999999Z"), s(kDec1Seconds));
 }
 
 TEST(ParseRfc3339, LeapYears) {
@@ -145,19 +145,19 @@ TEST(ParseRfc3339, MalformedText) {
 
 TEST(FormatRfc3339, WholeSeconds) {
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1)), "2024-12-01T12:34:56Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds)), "2024-12-01T12:34:56Z");
   EXPECT_EQ(format_rfc3339(s(1709164800)), "2024-02-29T00:00:00Z");
   EXPECT_EQ(format_rfc3339(s(951825600)), "2000-02-29T12:00:00Z");
   EXPECT_EQ(format_rfc3339(s(253402300799)), "9999-12-31T23:59:59Z");
 }
 
 TEST(FormatRfc3339, FractionUsesThreeOrSixDigits) {
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 500000), "2024-12-01T12:34:56.500Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 789000), "2024-12-01T12:34:56.789Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 1000), "2024-12-01T12:34:56.001Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 1), "2024-12-01T12:34:56.000001Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 123456), "2024-12-01T12:34:56.123456Z");
-  EXPECT_EQ(format_rfc3339(s(kDec1) + 999999), "2024-12-01T12:34:56.999999Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 500000), "2024-12-01T12:34:56.500Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 789000), "2024-12-01T12:34:56.789Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 1000), "2024-12-01T12:34:56.001Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 1), "2024-12-01T12:34:56.000001Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 123456), "2024-12-01T12:34:56.123456Z");
+  EXPECT_EQ(format_rfc3339(s(kDec1Seconds) + 999999), "2024-12-01T12:34:56.999999Z");
 }
 
 TEST(FormatRfc3339, BeforeTheEpoch) {
@@ -169,9 +169,9 @@ TEST(FormatRfc3339, BeforeTheEpoch) {
 }
 
 TEST(Rfc3339RoundTrip, FormatThenParseIsIdentity) {
-  for (Micros t : {Micros{0}, s(kDec1), s(kDec1) + 1, s(kDec1) + 1000, s(kDec1) + 999999,
-                   s(1709164800) + 123456, s(-1), Micros{-1}, s(-62135596800),
-                   s(253402300799) + 999999, s(2147483648)}) {
+  for (Micros t : {Micros{0}, s(kDec1Seconds), s(kDec1Seconds) + 1, s(kDec1Seconds) + 1000,
+                   s(kDec1Seconds) + 999999, s(1709164800) + 123456, s(-1), Micros{-1},
+                   s(-62135596800), s(253402300799) + 999999, s(2147483648)}) {
     auto back = parse_rfc3339(format_rfc3339(t));
     ASSERT_TRUE(back.has_value()) << format_rfc3339(t);
     EXPECT_EQ(*back, t) << format_rfc3339(t);
@@ -204,7 +204,7 @@ TEST(NowMicros, IsCloseToTheSystemClock) {
   const Micros after = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
   EXPECT_LE(before, now);
   EXPECT_LE(now, after);
-  EXPECT_GT(now, s(kDec1));  // after this test was written
+  EXPECT_GT(now, s(kDec1Seconds));  // after this test was written
 }
 
 }  // namespace

@@ -19,12 +19,13 @@
 namespace roomtemp {
 namespace {
 
+using test::kMinute;
+using test::kNow;
+using test::kTopic;
+
 using namespace std::chrono_literals;
 
 // 2024-12-01T12:34:56Z, computed independently.
-constexpr Micros kNow = 1733056496LL * 1'000'000;
-constexpr Micros kMinute = 60LL * 1'000'000;
-constexpr const char* kTopic = "buildings/B1/rooms/101/temperature";
 
 Inbound classify(std::string_view topic, std::string_view payload,
                  const Config& config = test::test_config(), Micros now = kNow) {

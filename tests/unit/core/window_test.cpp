@@ -15,15 +15,16 @@
 #include <random>
 #include <vector>
 
+#include "test_values.h"
+
 namespace roomtemp {
 namespace {
 
-constexpr Micros kS = 1'000'000;
-// 2023-11-14T00:00:00Z: a multiple of one day, so of every bucket width used below.
-constexpr Micros kT0 = 1'699'920'000LL * kS;
+using test::kS;
+using test::kT0;
 
 /// What a window over [from, to) must say, computed from raw readings.
-struct Expect {
+struct ExpectedWindow {
   std::uint64_t count = 0;
   double sum = 0, min = 0, max = 0;
 };
@@ -33,8 +34,8 @@ struct Raw {
   double value;
 };
 
-Expect brute(const std::vector<Raw>& readings, Micros from, Micros to) {
-  Expect e;
+ExpectedWindow brute(const std::vector<Raw>& readings, Micros from, Micros to) {
+  ExpectedWindow e;
   for (const auto& r : readings) {
     if (r.ts < from || r.ts >= to) continue;
     if (e.count == 0) {
@@ -51,7 +52,7 @@ Expect brute(const std::vector<Raw>& readings, Micros from, Micros to) {
 
 /// The window's numbers are brute force over the accepted readings in its [from, to).
 void assert_brute_force(const WindowStats& s, const std::vector<Raw>& accepted, int step) {
-  const Expect e = brute(accepted, s.from, s.to);
+  const ExpectedWindow e = brute(accepted, s.from, s.to);
   ASSERT_EQ(s.count, e.count) << "step " << step;
   if (e.count == 0) return;
   ASSERT_NEAR(s.sum, e.sum, 1e-9 * std::max(1.0, std::abs(e.sum))) << "step " << step;
@@ -59,7 +60,7 @@ void assert_brute_force(const WindowStats& s, const std::vector<Raw>& accepted, 
   ASSERT_EQ(s.max, e.max) << "step " << step;
 }
 
-void expect_stats(const WindowStats& s, const Expect& e) {
+void expect_stats(const WindowStats& s, const ExpectedWindow& e) {
   EXPECT_EQ(s.count, e.count);
   if (e.count > 0) {
     EXPECT_DOUBLE_EQ(s.sum, e.sum);
@@ -148,7 +149,7 @@ TEST(Window, LateReadingsInsideTheWindowCountOlderOnesDoNot) {
   EXPECT_FALSE(w.add(kT0, 5.5, now));                  // an hour late
   const WindowStats s = w.stats(now);
   EXPECT_EQ(s.from, kT0 + 2730 * kS);
-  expect_stats(s, Expect{2, 4.0, 1.5, 2.5});
+  expect_stats(s, ExpectedWindow{2, 4.0, 1.5, 2.5});
 }
 
 TEST(Window, AdvanceClearsBucketsThatFallOut) {
@@ -158,21 +159,21 @@ TEST(Window, AdvanceClearsBucketsThatFallOut) {
   ASSERT_TRUE(w.add(kT0 + 1 * kS, 2.0, now));   // same bucket, later than now
   ASSERT_TRUE(w.add(kT0 - 10 * kS, 3.0, now));  // bucket [T0-10, T0-8)
   ASSERT_TRUE(w.add(kT0 - 58 * kS, 4.0, now));  // the oldest bucket [T0-58, T0-56)
-  expect_stats(w.stats(now), Expect{4, 10.0, 1.0, 4.0});
+  expect_stats(w.stats(now), ExpectedWindow{4, 10.0, 1.0, 4.0});
 
   // One bucket later the oldest one falls out.
   EXPECT_TRUE(w.advance(kT0 + 2 * kS)) << "a non-empty bucket fell out";
-  expect_stats(w.stats(kT0 + 2 * kS), Expect{3, 6.0, 1.0, 3.0});
+  expect_stats(w.stats(kT0 + 2 * kS), ExpectedWindow{3, 6.0, 1.0, 3.0});
   // Moving within the same bucket changes nothing.
   EXPECT_FALSE(w.advance(kT0 + 3 * kS));
-  expect_stats(w.stats(kT0 + 3 * kS), Expect{3, 6.0, 1.0, 3.0});
+  expect_stats(w.stats(kT0 + 3 * kS), ExpectedWindow{3, 6.0, 1.0, 3.0});
   // Until T0-10 falls out: from > T0-10 once to > T0+50, i.e. now ≥ T0+50.
   EXPECT_FALSE(w.advance(kT0 + 49 * kS));
-  expect_stats(w.stats(kT0 + 49 * kS), Expect{3, 6.0, 1.0, 3.0});
+  expect_stats(w.stats(kT0 + 49 * kS), ExpectedWindow{3, 6.0, 1.0, 3.0});
   EXPECT_TRUE(w.advance(kT0 + 50 * kS));
-  expect_stats(w.stats(kT0 + 50 * kS), Expect{2, 3.0, 1.0, 2.0});
+  expect_stats(w.stats(kT0 + 50 * kS), ExpectedWindow{2, 3.0, 1.0, 2.0});
   // [T0, T0+2) falls out once now ≥ T0+60.
-  expect_stats(w.stats(kT0 + 60 * kS - 1), Expect{2, 3.0, 1.0, 2.0});
+  expect_stats(w.stats(kT0 + 60 * kS - 1), ExpectedWindow{2, 3.0, 1.0, 2.0});
   const WindowStats empty = w.stats(kT0 + 60 * kS);
   EXPECT_EQ(empty.count, 0u);
   EXPECT_EQ(empty.sum, 0);
@@ -191,7 +192,7 @@ TEST(Window, AJumpLongerThanTheWindowClearsEverything) {
   EXPECT_EQ(s.sum, 0);
   // And the ring is usable afterwards: every slot was really cleared.
   ASSERT_TRUE(w.add(kT0 + 3600 * kS, 7.0, kT0 + 3600 * kS));
-  expect_stats(w.stats(kT0 + 3600 * kS), Expect{1, 7.0, 7.0, 7.0});
+  expect_stats(w.stats(kT0 + 3600 * kS), ExpectedWindow{1, 7.0, 7.0, 7.0});
   // A jump of exactly 30 buckets clears all too.
   EXPECT_TRUE(w.advance(kT0 + 3660 * kS));
   EXPECT_EQ(w.stats(kT0 + 3660 * kS).count, 0u);
@@ -213,7 +214,7 @@ TEST(Window, MinAndMaxOfNegativeAndEqualValues) {
   ASSERT_TRUE(w.add(kT0 - 5 * kS, -5.25, now));
   ASSERT_TRUE(w.add(kT0 - 7 * kS, -60.0, now));
   ASSERT_TRUE(w.add(kT0 - 9 * kS, 100.0, now));
-  expect_stats(w.stats(now), Expect{4, 29.5, -60.0, 100.0});
+  expect_stats(w.stats(now), ExpectedWindow{4, 29.5, -60.0, 100.0});
 }
 
 TEST(Window, AddBucketFollowsTheSameRulesAsAdd) {
@@ -227,7 +228,7 @@ TEST(Window, AddBucketFollowsTheSameRulesAsAdd) {
   EXPECT_TRUE(w.add_bucket(head - 29, b, now));
   EXPECT_FALSE(w.add_bucket(head - 30, b, now)) << "older than the window";
   EXPECT_FALSE(w.add_bucket(head + 1, b, now)) << "after the newest bucket";
-  expect_stats(w.stats(now), Expect{4, 16.0, 3.0, 5.0});
+  expect_stats(w.stats(now), ExpectedWindow{4, 16.0, 3.0, 5.0});
 }
 
 // Random readings, late and early, at a clock that moves forward irregularly: after every step
