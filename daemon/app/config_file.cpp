@@ -144,13 +144,9 @@ class Reader : public ConfigReader {
     if (auto n = root["log"]) read_log(n, c.log);
     // After mqtt and metrics: a source's values name metrics, and its topics subscriptions.
     if (const YAML::Node mqtt = root["mqtt"]; mqtt && mqtt.IsMap())
-      read_sources(root["sources"], mqtt["subscriptions"], c, sink());
+      read_sources(root["sources"], mqtt["subscriptions"], c, *this);
     else
-      read_sources(root["sources"], YAML::Node(), c, sink());
-  }
-
-  ConfigErrorSink sink() {
-    return [this](const YAML::Mark& mark, std::string message) { error(mark, std::move(message)); };
+      read_sources(root["sources"], YAML::Node(), c, *this);
   }
 
   void read_mqtt(const YAML::Node& n, MqttConfig& m) {

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 #include "topic.h"
 
 namespace roomtemp {
@@ -12,28 +10,17 @@ namespace {
 /// Reads the sources of one file, reporting each problem where it was written.
 class SourcesReader {
  public:
-  SourcesReader(Config& config, const ConfigErrorSink& error) : config_(config), error_(error) {}
+  SourcesReader(Config& config, ConfigReader& reader) : config_(config), reader_(reader) {}
 
   /// One item of `sources`; false when it has an error (reported).
   bool read(const YAML::Node& item, const std::string& q, Source& s) {
     if (!item.IsMap()) {
-      error_(item.Mark(),
+      report(item.Mark(),
              q + ": expected a source {topic, values, timestamp, timezone, devices, device}");
       return false;
     }
-    const std::size_t errors_before = errors_;
-    std::set<std::string> seen;
-    for (const auto& kv : item) {
-      const std::string key = kv.first.Scalar();
-      if (!seen.insert(key).second)
-        report(kv.first.Mark(), fmt::format("{}.{} is given twice", q, key));
-      bool known = false;
-      for (std::string_view k : kSourceKeys) known |= key == k;
-      if (!known)
-        report(kv.first.Mark(), fmt::format("unknown key '{}.{}' (expected one of: topic, "
-                                            "timestamp, timezone, values, devices, device)",
-                                            q, key));
-    }
+    const std::size_t errors_before = reader_.errors.size();
+    reader_.check_map(item, q, kSourceKeys);
     const YAML::Node topic = item["topic"];
     if (!topic) {
       report(item.Mark(), q + ".topic is required");
@@ -53,20 +40,14 @@ class SourcesReader {
     read_device(item, q, s);
     read_devices(item, q, s);
     check_yields(item, q, s);
-    return errors_ == errors_before;
-  }
-
-  void report(const YAML::Mark& mark, std::string message) {
-    ++errors_;
-    error_(mark, std::move(message));
+    return reader_.errors.size() == errors_before;
   }
 
  private:
-  bool scalar(const YAML::Node& n, const std::string& q) {
-    if (n.IsScalar()) return true;
-    report(n.Mark(), q + ": expected a single value");
-    return false;
+  void report(const YAML::Mark& mark, std::string message) {
+    reader_.error(mark, std::move(message));
   }
+  bool scalar(const YAML::Node& n, const std::string& q) { return reader_.scalar(n, q); }
 
   void read_values(const YAML::Node& item, const std::string& q, Source& s) {
     const YAML::Node values = item["values"];
@@ -180,15 +161,12 @@ class SourcesReader {
         continue;
       }
       DevicePlace p;
-      bool ok = true;
+      const std::size_t errors_before = reader_.errors.size();
+      reader_.check_map(place, qd, kPlaceKeys);
+      bool ok = reader_.errors.size() == errors_before;
       for (const auto& field : place) {
         const std::string key = field.first.Scalar();
-        if (key != "building" && key != "room") {
-          report(field.first.Mark(),
-                 fmt::format("unknown key '{}.{}' (expected one of: building, room)", qd, key));
-          ok = false;
-          continue;
-        }
+        if (key != "building" && key != "room") continue;  // reported by check_map
         const std::string qf = fmt::format("{}.{}", qd, key);
         if (!scalar(field.second, qf)) {
           ok = false;
@@ -227,9 +205,10 @@ class SourcesReader {
                                "metrics in values)");
   }
 
+  static constexpr std::string_view kPlaceKeys[] = {"building", "room"};
+
   Config& config_;
-  const ConfigErrorSink& error_;
-  std::size_t errors_ = 0;
+  ConfigReader& reader_;
 };
 
 /// A source and where its topic was written, for the overlap error.
@@ -242,13 +221,16 @@ struct Placed {
 }  // namespace
 
 void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Config& config,
-                  const ConfigErrorSink& error) {
+                  ConfigReader& errors) {
+  const auto error = [&errors](const YAML::Mark& mark, std::string message) {
+    errors.error(mark, std::move(message));
+  };
   if (!sources || sources.IsNull()) return;  // the native scheme on mqtt.subscriptions
   if (!sources.IsSequence() || sources.size() == 0) {
     error(sources.Mark(), "sources: expected a non-empty list of {topic, values, …}");
     return;
   }
-  SourcesReader reader(config, error);
+  SourcesReader reader(config, errors);
   std::vector<Placed> placed;
   bool ok = true;
   // mqtt.subscriptions, when the file gives them: each filter a native-scheme source.
@@ -295,11 +277,10 @@ void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Co
   for (std::size_t j = 0; j < placed.size(); ++j) {
     for (std::size_t i = 0; i < j; ++i) {
       if (!templates_overlap(placed[i].source.topic, placed[j].source.topic)) continue;
-      reader.report(placed[j].mark,
-                    placed[j].name + ": '" + printable(placed[j].source.topic.text) +
-                        "' overlaps " + placed[i].name + " '" +
-                        printable(placed[i].source.topic.text) + "' (line " +
-                        std::to_string(placed[i].mark.line + 1) + "): some topic would match both");
+      error(placed[j].mark,
+            placed[j].name + ": '" + printable(placed[j].source.topic.text) + "' overlaps " +
+                placed[i].name + " '" + printable(placed[i].source.topic.text) + "' (line " +
+                std::to_string(placed[i].mark.line + 1) + "): some topic would match both");
       ok = false;
       break;
     }

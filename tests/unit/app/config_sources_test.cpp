@@ -124,6 +124,17 @@ TEST(ConfigSources, EachMistakeIsOneErrorAtItsPlace) {
       {"no topic", "  - values: { temperature: t }\n", 6, 5, "sources[0].topic is required"},
       {"unknown key", "  - topic: \"a/{building}/{room}/{metric}\"\n    valuez: {}\n", 7, 5,
        "unknown key 'sources[0].valuez'"},
+      {"a key twice",
+       "  - topic: \"a/{building}/{room}/{metric}\"\n    topic: \"b/{building}/{room}/{metric}\"\n",
+       7, 5, "key 'sources[0].topic' is given twice"},
+      {"unknown key of a device's place",
+       "  - topic: \"a/{device}/{metric}\"\n    devices: { d: { building: B, room: R, floor: 2 } "
+       "}\n",
+       7, 43, "unknown key 'sources[0].devices.d.floor' (expected one of: building, room)"},
+      {"a device's building twice",
+       "  - topic: \"a/{device}/{metric}\"\n    devices: { d: { building: B, building: C, room: R "
+       "} }\n",
+       7, 34, "key 'sources[0].devices.d.building' is given twice"},
       {"unknown capture", "  - topic: \"a/{floor}\"\n", 6, 12, "unknown capture '{floor}'"},
       {"# not last", "  - topic: \"a/#/{room}\"\n", 6, 12, "# must be the last level"},
       {"no building", "  - topic: \"a/{room}/{metric}\"\n", 6, 12, "yields no building"},

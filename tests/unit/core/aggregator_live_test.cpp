@@ -25,20 +25,6 @@ using namespace std::chrono_literals;
 
 using namespace aggregator_fixture;
 
-Reading reading(const std::string& b, const std::string& r, Micros ts, double v, Micros received_at,
-                const std::string& metric = "temperature",
-                std::optional<std::string> sensor = std::nullopt) {
-  Reading x;
-  x.ts = ts;
-  x.building = b;
-  x.room = r;
-  x.metric = metric;
-  x.value = v;
-  x.sensor_id = std::move(sensor);
-  x.received_at = received_at;
-  return x;
-}
-
 std::vector<std::string> names(const std::vector<RoomLive>& rooms) {
   std::vector<std::string> out;
   for (const auto& r : rooms) out.push_back(r.building + "/" + r.room);
@@ -76,16 +62,16 @@ TEST(AggregatorLive, LastReadingIsWhenTheRoomLastReceivedAReading) {
   Aggregator a(kWindows, 10min);
   const Micros now = kT0 + 30 * kMin;
   EXPECT_EQ(a.rooms_of("B1"), std::nullopt) << "never reported";
-  a.add(reading("B1", "101", now - 5 * kMin, 20, now - 50 * kS), now);
-  a.add(reading("B1", "101", now - 4 * kMin, 21, now - 40 * kS), now);
+  a.add(make_reading("B1", "101", now - 5 * kMin, 20, now - 50 * kS), now);
+  a.add(make_reading("B1", "101", now - 4 * kMin, 21, now - 40 * kS), now);
   // A reading stamped long ago but received now: it is the arrival that counts.
-  a.add(reading("B1", "102", now - 3 * 3600 * kS, 22, now - 10 * kS), now);
+  a.add(make_reading("B1", "102", now - 3 * 3600 * kS, 22, now - 10 * kS), now);
   // Another metric of 101, received later: the room's last reading is the newest of its metrics.
-  a.add(reading("B1", "101", now - 1 * kMin, 40, now - 20 * kS, "humidity"), now);
+  a.add(make_reading("B1", "101", now - 1 * kMin, 40, now - 20 * kS, "humidity"), now);
   // A replayed reading (spool) that arrived before the newest one does not move it back.
-  a.add(reading("B1", "101", now - 6 * kMin, 19, now - 3 * kMin), now);
+  a.add(make_reading("B1", "101", now - 6 * kMin, 19, now - 3 * kMin), now);
   // A copy of a counted reading does not count as a new one.
-  a.add(reading("B1", "102", now - 3 * 3600 * kS, 22, now - 1 * kS), now);
+  a.add(make_reading("B1", "102", now - 3 * 3600 * kS, 22, now - 1 * kS), now);
 
   const auto rooms = a.rooms_of("B1");
   ASSERT_TRUE(rooms);
@@ -113,10 +99,10 @@ TEST(AggregatorLive, AWarmStartKnowsTheLastReadingOfWhatItRemembers) {
   a.warm({{"B1", "101", "temperature", k15m, (now - kMin) / (30 * kS), b},
           {"B1", "102", "temperature", k15m, (now - kMin) / (30 * kS), b}},
          now);
-  a.remember(reading("B1", "101", now - kMin, 21.0, now - 55 * kS));
-  a.remember(reading("B1", "101", now - kMin - kS, 21.0, now - 58 * kS));
+  a.remember(make_reading("B1", "101", now - kMin, 21.0, now - 55 * kS));
+  a.remember(make_reading("B1", "101", now - kMin - kS, 21.0, now - 58 * kS));
   // Remembering does not invent rooms.
-  a.remember(reading("B9", "901", now - kMin, 21.0, now - 50 * kS));
+  a.remember(make_reading("B9", "901", now - kMin, 21.0, now - 50 * kS));
   const auto rooms = a.rooms_of("B1");
   ASSERT_TRUE(rooms);
   ASSERT_EQ(rooms->size(), 2u);
@@ -129,12 +115,12 @@ TEST(AggregatorLive, AWarmStartKnowsTheLastReadingOfWhatItRemembers) {
 /// window), 104 humidity only; B2: 201. Returns `now`.
 Micros feed_site(Aggregator& a) {
   const Micros now = kT0 + 3600 * kS + 10 * kS;
-  a.add(reading("B1", "101", now - 30 * kS, 25.0, now - 30 * kS), now);
-  a.add(reading("B1", "101", now - 5 * kMin, 27.0, now - 5 * kMin), now);
-  a.add(reading("B1", "102", now - 10 * kMin, 16.5, now - 10 * kMin), now);
-  a.add(reading("B1", "103", now - 2 * 3600 * kS, 30.0, now - 2 * kMin), now);
-  a.add(reading("B1", "104", now - 10 * kS, 55.0, now - 10 * kS, "humidity"), now);
-  a.add(reading("B2", "201", now - 40 * kMin, 21.0, now - 40 * kMin), now);
+  a.add(make_reading("B1", "101", now - 30 * kS, 25.0, now - 30 * kS), now);
+  a.add(make_reading("B1", "101", now - 5 * kMin, 27.0, now - 5 * kMin), now);
+  a.add(make_reading("B1", "102", now - 10 * kMin, 16.5, now - 10 * kMin), now);
+  a.add(make_reading("B1", "103", now - 2 * 3600 * kS, 30.0, now - 2 * kMin), now);
+  a.add(make_reading("B1", "104", now - 10 * kS, 55.0, now - 10 * kS, "humidity"), now);
+  a.add(make_reading("B2", "201", now - 40 * kMin, 21.0, now - 40 * kMin), now);
   a.tick(now);
   return now;
 }
@@ -223,8 +209,8 @@ TEST(AggregatorLive, EveryBuildingInNaturalOrder) {
   Aggregator a(kWindows, 10min);
   const Micros now = kT0 + 10 * kMin;
   for (const char* b : {"B10", "B2", "B1", "Annex"})
-    a.add(reading(b, "1", now - kS, 20, now - kS), now);
-  a.add(reading("B3", "1", now - kS, 50, now - kS, "humidity"), now);
+    a.add(make_reading(b, "1", now - kS, 20, now - kS), now);
+  a.add(make_reading("B3", "1", now - kS, 50, now - kS, "humidity"), now);
   std::vector<std::string> got;
   for (const auto& b : a.buildings_live("temperature", k15m, now)) {
     got.push_back(b.building);
@@ -242,7 +228,7 @@ TEST(AggregatorLive, MetricsReportedCountRooms) {
   const Micros now = feed_site(a);
   const std::map<std::string, std::size_t> want = {{"humidity", 1}, {"temperature", 4}};
   EXPECT_EQ(a.metrics_reported(), want);
-  a.add(reading("B1", "101", now - kS, 1, now - kS), now);  // no new room
+  a.add(make_reading("B1", "101", now - kS, 1, now - kS), now);  // no new room
   EXPECT_EQ(a.metrics_reported(), want);
 }
 
@@ -335,7 +321,8 @@ TEST(AggregatorLive, SiteWideReadsStayWholeWhileIngestGoesOn) {
   auto fill = [&](int buildings) {
     for (int b = 0; b < buildings; ++b)
       for (int r = 0; r < 100; ++r)
-        a.add(reading("B" + std::to_string(b), std::to_string(r), now - kS, 20 + r % 7, now), now);
+        a.add(make_reading("B" + std::to_string(b), std::to_string(r), now - kS, 20 + r % 7, now),
+              now);
   };
   fill(60);  // 6,000 rooms: a read lets go of the lock a few times
   std::atomic<bool> stop{false};
@@ -357,8 +344,8 @@ TEST(AggregatorLive, SiteWideReadsStayWholeWhileIngestGoesOn) {
   });
   for (int round = 0; round < 100; ++round) {
     for (int n = 0; n < 20; ++n)  // new buildings, some sorting before those seen already
-      a.add(reading(std::string(round % 2 ? "A" : "Z") + std::to_string(round * 100 + n), "1",
-                    now - kS, 30, now),
+      a.add(make_reading(std::string(round % 2 ? "A" : "Z") + std::to_string(round * 100 + n), "1",
+                         now - kS, 30, now),
             now);
     if (round % 5 == 4) {
       a.reset(kWindows, 10min);
@@ -389,14 +376,15 @@ TEST(AggregatorLive, OrdersMatchBruteForceOnARandomSite) {
       const int readings = static_cast<int>(rng() % 4);  // 0: only one old reading
       if (readings == 0) {
         t.last = now - static_cast<Micros>(rng() % 600) * kS;
-        a.add(reading(t.b, t.r, now - 3 * 3600 * kS, 20, t.last), now);
+        a.add(make_reading(t.b, t.r, now - 3 * 3600 * kS, 20, t.last), now);
       }
       for (int i = 0; i < readings; ++i) {
         // Whole seconds 1..600 ago (all in 15m); quarter degrees, so that every sum is exact
         // whatever the order of adding, and ties are likely.
         const Micros ago = static_cast<Micros>(1 + rng() % 600) * kS;
         const double v = static_cast<double>(60 + rng() % 60) / 4;
-        a.add(reading(t.b, t.r, now - ago, v, now - ago, "temperature", std::to_string(i)), now);
+        a.add(make_reading(t.b, t.r, now - ago, v, now - ago, "temperature", std::to_string(i)),
+              now);
         t.sum += v;
         ++t.n;
         t.last = std::max(t.last, now - ago);

@@ -33,15 +33,7 @@ const std::vector<Micros> kLengths = {kMin, 15 * kMin, 60 * kMin};
 Reading reading(const std::string& b, const std::string& r, Micros ts, double v,
                 std::optional<std::string> sensor = std::nullopt,
                 const std::string& metric = "temperature") {
-  Reading x;
-  x.ts = ts;
-  x.building = b;
-  x.room = r;
-  x.metric = metric;
-  x.value = v;
-  x.sensor_id = std::move(sensor);
-  x.received_at = ts;
-  return x;
+  return make_reading(b, r, ts, v, ts, metric, std::move(sensor));
 }
 
 using test::room;
