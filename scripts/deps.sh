@@ -17,8 +17,10 @@ ROOMTEMP_PACKAGES=(
 roomtemp_configure_clang_sanitized() {
   roomtemp_install_deps clang libclang-rt-dev
   # -g1 (line tables): sanitizer reports keep file:line; full debug info would slow the build.
+  # Unity sources as in scripts/test (CMakeLists.txt, ROOMTEMP_UNITY_BUILD).
   CC=clang CXX=clang++ cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOMTEMP_FUZZ=ON \
-    -DBUILD_TESTING=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
+    -DBUILD_TESTING=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
+    -DROOMTEMP_UNITY_BUILD=ON >/dev/null
 }
 
 roomtemp_install_deps() {
