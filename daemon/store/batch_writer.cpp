@@ -331,12 +331,17 @@ std::size_t BatchWriter::commit(const std::vector<Inbound>& batch,
 
 bool BatchWriter::quarantine(const Inbound& item, const std::string& why) {
   auto log = component_log("writer");
-  metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
+  // Counted once the row has left the pipeline (kept, or dropped): a rejection that cannot be
+  // written now comes back with its batch from the spool and is refused, and counted, then.
+  const auto counted = [this] {
+    metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  };
   if (const auto* e = std::get_if<AlarmEvent>(&item)) {
     // roomtempd made it from validated ids; refused, it has nowhere better to go than the log.
     log->error("PostgreSQL refused an alarm event ({}); dropped: {} {}/{}/{} {} at {}", why,
                e->alarm, e->building, e->room, e->metric, e->state, format_rfc3339(e->ts));
-    return true;
+    return counted();
   }
   Rejection kept;
   if (const auto* r = std::get_if<Reading>(&item)) {
@@ -354,15 +359,15 @@ bool BatchWriter::quarantine(const Inbound& item, const std::string& why) {
   log->error("PostgreSQL refused a row ({}); kept in rejected_readings: topic {}", why, kept.topic);
   switch (write_batch({Inbound{kept}}, nullptr)) {
     case WriteResult::committed:
-      return true;
+      return counted();
     case WriteResult::unavailable:
       return false;
     case WriteResult::refused:
       log->error("PostgreSQL refused the rejection row as well ({}); dropped: topic {}",
                  last_refusal_, kept.topic);
-      return true;
+      return counted();
   }
-  return true;
+  return counted();
 }
 
 }  // namespace roomtemp

@@ -222,6 +222,50 @@ TEST(OutageTest, ASpooledBatchCutShortWhileSplittingStoresTheRefusedRowOnce) {
   cut_short_while_splitting(true);
 }
 
+// PostgreSQL going away just as the writer keeps a refused row as a rejection: the row comes
+// back with the rest of its batch from the spool, is refused again and kept then, once; and
+// roomtemp_rows_refused_total counts it once (it counted the attempt that was cut as well).
+TEST(OutageTest, ARefusedRowWhoseRejectionIsCutShortIsKeptAndCountedOnce) {
+  Stack stack;
+  auto& [pg, dir, broker, daemon] = stack;
+  ASSERT_TRUE(daemon.wait_ready(30s));
+  // 17.5 is refused; the first rejection ever inserted ends its connection (a sequence is not
+  // rolled back with the transaction, so it happens once).
+  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  pg.query("CREATE SEQUENCE cut_once");
+  pg.query(R"(CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('cut_once') = 1 THEN
+        PERFORM pg_terminate_backend(pg_backend_pid());
+      END IF;
+      RETURN NEW;
+    END $$)");
+  pg.query(
+      "CREATE TRIGGER cut_connection BEFORE INSERT ON rejected_readings FOR EACH ROW "
+      "EXECUTE FUNCTION cut_connection()");
+
+  const std::int64_t t0 = (now_micros() / kSecond - 60) * kSecond;
+  std::vector<Publication> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(
+        publication({"B1", "101", t0 + i * kSecond, i == 2 ? 17.5 : 20.0, std::string("s1")}));
+  MqttClient sensor(broker.port());
+  sensor.publish_many(batch);
+
+  ASSERT_TRUE(
+      wait_until([&] { return pg.query_count("SELECT count(*) FROM readings") == 9; }, 30s, 50ms))
+      << pg.query_count("SELECT count(*) FROM readings") << " of 9 stored\n"
+      << daemon.log();
+  ASSERT_TRUE(wait_until(
+      [&] { return pg.query_count("SELECT count(*) FROM rejected_readings") == 1; }, 30s, 50ms))
+      << daemon.log();
+  std::this_thread::sleep_for(500ms);  // a second copy, or a second count, would show up now
+  EXPECT_GE(pg.query_count("SELECT last_value FROM cut_once"), 2) << "no connection was cut";
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 1);
+  EXPECT_EQ(daemon.metric("roomtemp_rows_refused_total"), 1);
+  EXPECT_EQ(pg.query_count("SELECT count(*) FROM readings WHERE value = 17.5"), 0);
+}
+
 // A row PostgreSQL refuses (here: a CHECK constraint an admin added) must not hold up the rows
 // batched with it, live or replayed from the spool: the writer splits the batch until the row
 // is alone, stores the others, and keeps the refused one in rejected_readings with the reason.
