@@ -57,13 +57,21 @@ CrashOutcome sigkill_mid_stream(bool journal) {
   EXPECT_TRUE(
       wait_until([&] { return (stored = pg.query_count(count)) >= kKillAfterStored; }, 30s, 10ms))
       << "only " << stored << " stored, " << sensors.published() << " published";
-  // A batch was just committed; the readings of the next one are accepted but not yet
-  // committed until batch_max_delay has passed. Kill in the middle of that.
-  std::this_thread::sleep_for(120ms);
-  // The daemon renders /metrics somewhere between our request and its answer: readings it
-  // accepted after that are counted from the request on (the answer can take a while under load).
-  const auto scraped = std::chrono::steady_clock::now();
-  const std::string metrics = daemon.http_get("/metrics").body;
+  // Kill while readings are accepted but not yet committed (the next batch fills for
+  // batch_max_delay): scrape until one shows some, then kill at once. A fixed pause after a
+  // commit found nothing in flight when a loaded machine held the daemon's input back. The
+  // daemon renders /metrics somewhere between our request and its answer: readings it accepted
+  // after that are counted from the request on (the answer can take a while under load).
+  std::string metrics;
+  auto scraped = std::chrono::steady_clock::now();
+  wait_until(
+      [&] {
+        scraped = std::chrono::steady_clock::now();
+        metrics = daemon.http_get("/metrics").body;
+        return metric_in(metrics, "roomtemp_readings_accepted_total") >
+               metric_in(metrics, "roomtemp_readings_written_total");
+      },
+      10s, 5ms);
   daemon.kill();
   out.scrape_to_kill_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scraped).count();
