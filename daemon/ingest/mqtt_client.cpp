@@ -138,6 +138,10 @@ void MqttClient::start() {
   if (started_) return;
   started_ = true;
   stopping_ = false;
+  {
+    std::lock_guard lock(presence_mutex_);
+    closing_ = false;
+  }
   network_ = std::thread([this] { run_network(); });
 }
 
@@ -145,11 +149,17 @@ void MqttClient::stop() {
   if (!started_) return;
   started_ = false;
   // A clean DISCONNECT discards the last will: say `offline` ourselves, and wait (briefly) until
-  // the broker has it.
-  if (presence_ && connected_ && may_act()) {
-    publish(presence_->topic, presence_->offline, 1, true);
-    wait_published(std::chrono::seconds(1));
+  // the broker has it. A connect that completes from now on says nothing.
+  bool said_offline = false;
+  {
+    std::lock_guard lock(presence_mutex_);
+    closing_ = true;
+    if (presence_ && connected_ && may_act()) {
+      publish(presence_->topic, presence_->offline, 1, true);
+      said_offline = true;
+    }
   }
+  if (said_offline) wait_published(std::chrono::seconds(1));
   // The network thread sends the DISCONNECT and then ends; one that cannot (a broker that
   // no longer answers) ends at the deadline.
   stop_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -302,9 +312,13 @@ void MqttClient::on_connect(mosquitto* m, void* p, int rc) {
                                  mosquitto_connack_string(rc));
     return;
   }
-  self->connected_ = true;
+  {
+    std::lock_guard lock(self->presence_mutex_);
+    self->connected_ = true;
+    if (self->presence_ && !self->closing_)
+      self->publish(self->presence_->topic, self->presence_->online, 1, true);
+  }
   self->connections_.fetch_add(1);
-  if (self->presence_) self->publish(self->presence_->topic, self->presence_->online, 1, true);
   if (self->subscribe_) {
     self->metrics_.mqtt_connected = 1;
     if (std::exchange(self->connected_before_, true))

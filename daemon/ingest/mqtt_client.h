@@ -124,6 +124,12 @@ class MqttClient {
   std::atomic<int> pending_subacks_{0};
   std::atomic<std::uint64_t> connections_{0};
   std::optional<Presence> presence_;
+  /// Held while on_connect marks the connection up and says `online`, and while stop() decides
+  /// on `offline` and says it: a stop racing a connect can neither queue `offline` before that
+  /// connect's `online` nor let a connect that completes during the stop say `online`.
+  /// Taken before publish_mutex_, never while holding mutex_.
+  std::mutex presence_mutex_;
+  bool closing_ = false;  ///< under presence_mutex_: stop() has begun, say `online` no more
   bool connected_before_ = false;  ///< network thread only: a connect after this one is a reconnect
   bool started_ = false;
   mutable std::mutex mutex_;
