@@ -155,6 +155,21 @@ TEST(OutageTest, PostgresStoppedMidStreamThenStartedStoresEveryReadingOnceInOrde
   EXPECT_EQ(pg.query_count("SELECT count(*) FROM rejected_readings"), 0);
 }
 
+/// An admin's CHECK that refuses the value 17.5, and a trigger on `table` that ends the
+/// connection of the first row inserted there for which `condition` holds: a sequence is not
+/// rolled back with the transaction, so that happens once.
+void refuse_17_5_and_cut_once(Postgres& pg, const std::string& table,
+                              const std::string& condition) {
+  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
+  pg.query("CREATE SEQUENCE cut_once");
+  pg.query("CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF " +
+           condition +
+           " AND nextval('cut_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+           "END IF; RETURN NEW; END $$");
+  pg.query("CREATE TRIGGER cut_connection BEFORE INSERT ON " + table +
+           " FOR EACH ROW EXECUTE FUNCTION cut_connection()");
+}
+
 // PostgreSQL going away while the writer splits a batch around a refused row: what was
 // committed before (the refused row, kept as a rejection) is not written again when the rest of
 // the batch comes back from the spool — a rejection has no key that would make a copy harmless.
@@ -163,20 +178,8 @@ void cut_short_while_splitting(bool through_spool) {
   Stack stack;
   auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
-  // 17.5 is refused; the first 18.5 ever written ends its connection (a sequence is not rolled
-  // back with the transaction, so it happens once).
-  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
-  pg.query("CREATE SEQUENCE cut_once");
-  pg.query(R"(CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.value = 18.5 AND nextval('cut_once') = 1 THEN
-        PERFORM pg_terminate_backend(pg_backend_pid());
-      END IF;
-      RETURN NEW;
-    END $$)");
-  pg.query(
-      "CREATE TRIGGER cut_connection BEFORE INSERT ON readings_raw FOR EACH ROW "
-      "EXECUTE FUNCTION cut_connection()");
+  // 17.5 is refused; the first 18.5 ever written ends its connection.
+  refuse_17_5_and_cut_once(pg, "readings_raw", "NEW.value = 18.5");
 
   // One batch of 10 (published at once, well within batch_max_delay): split into 0–4 and 5–9,
   // 0–4 around the 17.5 at 2 (its rejection committed), then 5–9 loses the connection at 7.
@@ -229,20 +232,8 @@ TEST(OutageTest, ARefusedRowWhoseRejectionIsCutShortIsKeptAndCountedOnce) {
   Stack stack;
   auto& [pg, dir, broker, daemon] = stack;
   ASSERT_TRUE(daemon.wait_ready(30s));
-  // 17.5 is refused; the first rejection ever inserted ends its connection (a sequence is not
-  // rolled back with the transaction, so it happens once).
-  pg.query("ALTER TABLE readings_raw ADD CONSTRAINT no_17_5 CHECK (value <> 17.5)");
-  pg.query("CREATE SEQUENCE cut_once");
-  pg.query(R"(CREATE FUNCTION cut_connection() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF nextval('cut_once') = 1 THEN
-        PERFORM pg_terminate_backend(pg_backend_pid());
-      END IF;
-      RETURN NEW;
-    END $$)");
-  pg.query(
-      "CREATE TRIGGER cut_connection BEFORE INSERT ON rejected_readings FOR EACH ROW "
-      "EXECUTE FUNCTION cut_connection()");
+  // 17.5 is refused; the first rejection ever inserted ends its connection.
+  refuse_17_5_and_cut_once(pg, "rejected_readings", "true");
 
   const std::int64_t t0 = (now_micros() / kSecond - 60) * kSecond;
   std::vector<Publication> batch;
