@@ -222,12 +222,9 @@ struct Placed {
 
 void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Config& config,
                   ConfigReader& errors) {
-  const auto error = [&errors](const YAML::Mark& mark, std::string message) {
-    errors.error(mark, std::move(message));
-  };
   if (!sources || sources.IsNull()) return;  // the native scheme on mqtt.subscriptions
   if (!sources.IsSequence() || sources.size() == 0) {
-    error(sources.Mark(), "sources: expected a non-empty list of {topic, values, …}");
+    errors.error(sources.Mark(), "sources: expected a non-empty list of {topic, values, …}");
     return;
   }
   SourcesReader reader(config, errors);
@@ -243,15 +240,15 @@ void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Co
       // shared subscription's "$share/group/" prefix is no level of the topics it delivers.
       if (f.Scalar().find_first_of("{}") != std::string::npos ||
           f.Scalar().starts_with("$share/")) {
-        error(f.Mark(), where + ": '" + printable(f.Scalar()) +
-                            "' cannot stand beside sources (no { } and no $share/ there): "
-                            "write it as a source instead");
+        errors.error(f.Mark(), where + ": '" + printable(f.Scalar()) +
+                                   "' cannot stand beside sources (no { } and no $share/ there): "
+                                   "write it as a source instead");
         ok = false;
         continue;
       }
       auto parsed = parse_topic_template(f.Scalar());
       if (const auto* why = std::get_if<std::string>(&parsed)) {
-        error(f.Mark(), where + ": '" + printable(f.Scalar()) + "': " + *why);
+        errors.error(f.Mark(), where + ": '" + printable(f.Scalar()) + "': " + *why);
         ok = false;
         continue;
       }
@@ -277,10 +274,10 @@ void read_sources(const YAML::Node& sources, const YAML::Node& subscriptions, Co
   for (std::size_t j = 0; j < placed.size(); ++j) {
     for (std::size_t i = 0; i < j; ++i) {
       if (!templates_overlap(placed[i].source.topic, placed[j].source.topic)) continue;
-      error(placed[j].mark,
-            placed[j].name + ": '" + printable(placed[j].source.topic.text) + "' overlaps " +
-                placed[i].name + " '" + printable(placed[i].source.topic.text) + "' (line " +
-                std::to_string(placed[i].mark.line + 1) + "): some topic would match both");
+      errors.error(placed[j].mark,
+                   placed[j].name + ": '" + printable(placed[j].source.topic.text) + "' overlaps " +
+                       placed[i].name + " '" + printable(placed[i].source.topic.text) + "' (line " +
+                       std::to_string(placed[i].mark.line + 1) + "): some topic would match both");
       ok = false;
       break;
     }
