@@ -5,9 +5,14 @@
 namespace roomtemp {
 namespace {
 
-/// A transaction whose statements end after `timeout`.
+/// A transaction whose statements end after `timeout`, and which PostgreSQL ends itself when
+/// this side goes quiet in the middle of it for as long. An instance frozen (SIGSTOP, a paused
+/// VM) between a statement and its COMMIT would otherwise keep the lease row locked for as long
+/// as it stays frozen, and every other instance's attempt to take over would wait on it.
 void limit(pqxx::work& txn, std::chrono::milliseconds timeout) {
-  txn.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+  const std::string ms = std::to_string(timeout.count());
+  txn.exec("SET LOCAL statement_timeout = " + ms +
+           "; SET LOCAL idle_in_transaction_session_timeout = " + ms);
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace roomtemp {
 class LeaseTable {
  public:
   /// `group` is cluster.name; `holder` names this instance (unique per process). A statement
-  /// that takes longer than `timeout` fails (a renewal that late is useless anyway).
+  /// that takes longer than `timeout` fails (a renewal that late is useless anyway), and so
+  /// does a transaction this side leaves waiting for as long (PostgreSQL ends the session).
   LeaseTable(std::string group, std::string holder, std::chrono::milliseconds timeout)
       : group_(std::move(group)), holder_(std::move(holder)), timeout_(timeout) {}
 

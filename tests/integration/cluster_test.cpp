@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "harness/harness.h"
@@ -295,6 +296,40 @@ TEST_F(ClusterTest, AFrozenActiveStepsDownWithoutPublishingOrTakingTheSessionBac
   status.subscribe("roomtemp/status");
   ASSERT_TRUE(wait_until([&] { return !status.messages().empty(); }, 10s));
   EXPECT_EQ(status.messages().back().payload, "online");
+}
+
+TEST_F(ClusterTest, AnActiveFrozenBeforeItsRenewalCommitsDoesNotHoldUpTheTakeover) {
+  auto [a, b] = active_and_standby();
+  ASSERT_FALSE(HasFailure());
+  // A SIGSTOP at a random moment lands now and then between a renewal's UPDATE and its COMMIT,
+  // with the lease row locked. Land there on purpose: hold the row so that the active's next
+  // renewal waits for it, freeze the active while it waits, and let the renewal through.
+  auto renewals = [&](const std::string& state) {
+    return pg().query_count(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE query LIKE 'UPDATE cluster_lease SET renewed_at%' AND " +
+        state);
+  };
+  pqxx::connection holder(pg().dsn());
+  pqxx::work hold(holder);
+  hold.exec_params("SELECT 1 FROM cluster_lease WHERE name = $1 FOR UPDATE", cluster_);
+  ASSERT_TRUE(wait_until([&] { return renewals("wait_event_type = 'Lock'") == 1; }, 5s, 5ms));
+  a->signal(SIGSTOP);
+  hold.abort();
+  const auto frozen = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return renewals("state = 'idle in transaction'") == 1; }, 1s, 5ms))
+      << "the renewal was not caught updated and uncommitted (did its statement time out?)";
+
+  // The row stays locked only until PostgreSQL ends the frozen session: the standby takes
+  // over as it would from a dead active.
+  ASSERT_TRUE(b->wait_ready(kTakeover + 20s)) << b->log();
+  const double took = seconds_since(frozen);
+  std::cerr << "frozen mid-renewal: the standby was ready " << took << " s later\n";
+  EXPECT_LE(took, static_cast<double>(kTakeover.count()));
+  EXPECT_EQ(renewals("state LIKE 'idle in transaction%'"), 0);
+  a->signal(SIGCONT);
+  EXPECT_EQ(a->wait_exit(20s), kExitSteppedDown) << a->log();
+  EXPECT_EQ(b->metric("roomtemp_cluster_takeovers_total"), 1);
 }
 
 /// One answer of /readyz: who, when it was asked and answered, and what it said.
