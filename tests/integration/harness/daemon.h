@@ -90,6 +90,10 @@ class Daemon {
   std::optional<int> restart(std::chrono::milliseconds stop_timeout = std::chrono::seconds(10));
   /// Sends any signal (e.g. SIGHUP).
   void signal(int sig) const { process_.signal(sig); }
+  /// SIGSTOP, returning once every thread has stopped (Process::freeze).
+  bool freeze(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    return process_.freeze(timeout);
+  }
 
   /// Everything it printed, across restarts.
   std::string log() const;

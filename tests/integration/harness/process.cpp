@@ -197,6 +197,29 @@ void Process::signal(int sig) const {
   if (pid_ > 0) ::kill(pid_, sig);
 }
 
+bool Process::freeze(std::chrono::milliseconds timeout) const {
+  if (pid_ <= 0 || ::kill(pid_, SIGSTOP) != 0) return false;
+  // /proc/PID/task/TID/stat is "TID (COMM) STATE ...": T is stopped by a signal.
+  const auto all_stopped = [&] {
+    std::error_code error;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid_) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+      std::ifstream in(task.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto close = stat.rfind(')');
+      if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'T')
+        return false;
+    }
+    return !error;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!all_stopped()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {

@@ -38,6 +38,10 @@ class Process {
   pid_t pid() const { return pid_; }
   /// Sends `sig` to the process itself (not its group).
   void signal(int sig) const;
+  /// SIGSTOP, then waits until every thread has stopped; false when one still runs after
+  /// `timeout`. kill() returns before they have: until the thread the kernel chose has run and
+  /// stopped the others, a thread woken by its socket can still run and write (SIGCONT resumes).
+  bool freeze(std::chrono::milliseconds timeout) const;
   /// Waits until it exits; its exit code (128+N when killed by signal N), or nullopt on timeout.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   /// SIGKILL to the whole group, then reap. No-op when not running.
