@@ -22,6 +22,7 @@
 
 #include "harness/cleanup.h"
 #include "harness/temp_dir.h"
+#include "harness/wait.h"
 
 extern char** environ;
 
@@ -204,20 +205,14 @@ bool Process::freeze(std::chrono::milliseconds timeout) const {
     std::error_code error;
     const std::filesystem::path tasks = "/proc/" + std::to_string(pid_) + "/task";
     for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
-      std::ifstream in(task.path() / "stat");
-      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string stat = read_file(task.path() / "stat");
       const auto close = stat.rfind(')');
       if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'T')
         return false;
     }
     return !error;
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!all_stopped()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
+  return wait_until(all_stopped, timeout, std::chrono::milliseconds(1));
 }
 
 std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
