@@ -479,5 +479,27 @@ TEST_F(FailoverTest, AfterAPromotionRoomtempdWritesThereAndNothingIsLost) {
   std::cerr << "test done after " << seconds_since(t0) << " s\n";
 }
 
+TEST_F(FailoverTest, AnActiveCutOffLongerThanItsLeaseStepsDownAndItsRestartLosesNothing) {
+  // The other side of the previous test: a failover longer than 0.4 x takeover. The active can
+  // no longer renew, so it steps down with what it accepted in its spool; systemd starts it
+  // again (here: the test), it writes the spool to the new primary and takes over again.
+  takeover_ = kTakeover;
+  Daemon& d = start_instance(multi_host_dsn());
+  ASSERT_TRUE(d.wait_ready(30s)) << d.log();
+  SteadyPublisher sensors(broker_.port(), stream(), kRate);
+  ASSERT_TRUE(wait_until([&] { return stored() >= kTotal / 3; }, 30s, 20ms));
+
+  pg_.stop();
+  EXPECT_EQ(d.wait_exit(kTakeover + 20s), kExitSteppedDown) << d.log();
+  EXPECT_NE(d.log().find("stepping down"), std::string::npos) << d.log();
+  replica_.promote();
+  current_ = &replica_;
+  d.start();
+  ASSERT_TRUE(d.wait_ready(30s)) << d.log();
+  EXPECT_EQ(d.metric("roomtemp_cluster_active"), 1);
+  ASSERT_TRUE(sensors.wait_done(60s)) << sensors.error();
+  expect_stored_once(kTotal);
+}
+
 }  // namespace
 }  // namespace roomtemp::harness
